@@ -1,0 +1,119 @@
+"""RFC 8785 JSON Canonicalization Scheme (JCS).
+
+Signatures cover canonical bytes, so two systems that agree on the data agree on the bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+# Integers outside this range cannot round-trip through an IEEE 754 double (RFC 8785 §3.2.2.3).
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+
+
+def canonical_json(value: Any) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 bytes of a JSON-compatible value."""
+    parts: list[str] = []
+    _write(value, parts)
+    try:
+        return "".join(parts).encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates are not valid I-JSON
+        raise ValueError("string is not valid Unicode (lone surrogate)") from exc
+
+
+def _write(value: Any, out: list[str]) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(_string(value))
+    elif isinstance(value, int):
+        if abs(value) > _MAX_SAFE_INTEGER:
+            raise ValueError(f"integer {value} is outside the I-JSON safe range")
+        out.append(str(value))
+    elif isinstance(value, float):
+        out.append(serialize_number(value))
+    elif isinstance(value, Mapping):
+        items = sorted(value.items(), key=lambda kv: _utf16_key(kv[0]))
+        out.append("{")
+        for index, (key, item) in enumerate(items):
+            if not isinstance(key, str):
+                raise TypeError(f"object keys must be strings, not {type(key).__name__}")
+            if index:
+                out.append(",")
+            out.append(_string(key))
+            out.append(":")
+            _write(item, out)
+        out.append("}")
+    elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    else:
+        raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def _utf16_key(key: str) -> list[int]:
+    # RFC 8785 §3.2.3: properties sort by their UTF-16 code units, not code points.
+    data = key.encode("utf-16-be", "surrogatepass")
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
+
+
+def _string(value: str) -> str:
+    out = ['"']
+    for char in value:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def serialize_number(value: float) -> str:
+    """Serialise a double exactly as ECMAScript's Number.prototype.toString does."""
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError("NaN and Infinity are not valid JSON numbers")
+    if value == 0:
+        return "0"
+    if value < 0:
+        return "-" + serialize_number(-value)
+    # repr gives the shortest round-tripping digits; re-lay them out per ECMA-262 §7.1.12.1.
+    mantissa, _, exp_text = f"{value!r}".partition("e")
+    exponent = int(exp_text) if exp_text else 0
+    int_part, _, frac_part = mantissa.partition(".")
+    digits = (int_part + frac_part).lstrip("0")
+    # n is the position of the decimal point relative to the first significant digit.
+    leading_zeros = len(int_part + frac_part) - len((int_part + frac_part).lstrip("0"))
+    n = len(int_part) - leading_zeros + exponent
+    digits = digits.rstrip("0") or "0"
+    k = len(digits)
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + digits
+    sign = "+" if n - 1 >= 0 else "-"
+    head = digits[0] + ("." + digits[1:] if k > 1 else "")
+    return f"{head}e{sign}{abs(n - 1)}"

@@ -1,0 +1,140 @@
+"""The CloudEvents 1.0 envelope every Crossforce message travels in.
+
+Extension attribute names follow CloudEvents rules (lower-case letters and digits only), and
+their values are CloudEvents scalars, so recipients travel as a comma-separated string.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from contracts.errors import ContractError, ReasonCode
+
+MAX_ENVELOPE_BYTES = 256 * 1024
+TYPE_PREFIX = "uk.police.dvds."
+SCHEMA_PREFIX = "urn:crossforce:schema:"
+FORCE_URN_PREFIX = "urn:uk:police:force:"
+HUB_FORCE_CODE = "HUB"
+
+
+class Jurisdiction(StrEnum):
+    ENGLAND_WALES = "england-wales"
+    SCOTLAND = "scotland"
+    NORTHERN_IRELAND = "northern-ireland"
+
+
+class SecurityMarking(StrEnum):
+    """UK Government Security Classifications (domain.md §10)."""
+
+    OFFICIAL = "OFFICIAL"
+    OFFICIAL_SENSITIVE = "OFFICIAL-SENSITIVE"
+
+
+def force_urn(code: str) -> str:
+    return f"{FORCE_URN_PREFIX}{code}"
+
+
+def type_uri(name: str, version: int) -> str:
+    """`enquiry-requested`, 1 -> `uk.police.dvds.enquiry-requested.v1`."""
+    return f"{TYPE_PREFIX}{name}.v{version}"
+
+
+def parse_type_uri(value: str) -> tuple[str, int]:
+    """Split a CloudEvents type into (message name, version)."""
+    if not value.startswith(TYPE_PREFIX):
+        raise ContractError(ReasonCode.UNKNOWN_TYPE, f"type {value!r} is not a DVDS type")
+    name, _, version = value[len(TYPE_PREFIX) :].rpartition(".v")
+    if not name or not version.isdigit():
+        raise ContractError(ReasonCode.UNKNOWN_TYPE, f"type {value!r} has no .vN version")
+    return name, int(version)
+
+
+class Envelope(BaseModel):
+    """A signed, versioned Crossforce message (architecture decision 5)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1, max_length=64)
+    source: str = Field(pattern=r"^urn:uk:police:force:[A-Z0-9_]+$")
+    type: str = Field(pattern=r"^uk\.police\.dvds\.[a-z0-9-]+\.v[0-9]+$")
+    time: datetime
+    subject: str = Field(min_length=1, max_length=64, description="The case reference")
+    dataschema: str
+    datacontenttype: Literal["application/json"] = "application/json"
+    caseref: str = Field(min_length=1, max_length=64)
+    causationid: str | None = None
+    correlationid: str | None = None
+    senderforce: str = Field(pattern=r"^[A-Z0-9_]+$")
+    recipients: str = Field(default="", description="Comma-separated force codes")
+    jurisdiction: Jurisdiction
+    securitymarking: SecurityMarking = SecurityMarking.OFFICIAL_SENSITIVE
+    purpose: str = Field(min_length=1, max_length=200)
+    lawfulbasis: str = Field(min_length=1, max_length=200)
+    data: dict[str, Any]
+    signature: str | None = None
+
+    @field_validator("time")
+    @classmethod
+    def _aware_utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("time must carry a UTC offset")
+        return value.astimezone(UTC)
+
+    @property
+    def recipient_codes(self) -> tuple[str, ...]:
+        return tuple(code for code in self.recipients.split(",") if code)
+
+    @property
+    def name(self) -> str:
+        return parse_type_uri(self.type)[0]
+
+    @property
+    def version(self) -> int:
+        return parse_type_uri(self.type)[1]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; `time` uses RFC 3339 with a Z suffix and microseconds."""
+        body = self.model_dump(mode="json", exclude_none=True)
+        body["time"] = format_time(self.time)
+        return body
+
+    def signing_dict(self) -> dict[str, Any]:
+        """What the signature covers: the envelope minus its signature."""
+        body = self.to_json_dict()
+        body.pop("signature", None)
+        return body
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.to_json_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def format_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_envelope(raw: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> Envelope:
+    """Size, then JSON, then envelope shape. Raises ContractError with a stable code."""
+    if len(raw) > max_bytes:
+        raise ContractError(
+            ReasonCode.OVERSIZE, f"message is {len(raw)} bytes; the limit is {max_bytes}"
+        )
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(ReasonCode.MALFORMED_JSON, f"not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ContractError(ReasonCode.MALFORMED_JSON, "an envelope must be a JSON object")
+    try:
+        envelope = Envelope.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "envelope"
+        raise ContractError(ReasonCode.INVALID_ENVELOPE, f"{where}: {first['msg']}") from None
+    parse_type_uri(envelope.type)
+    return envelope

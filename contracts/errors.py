@@ -1,0 +1,47 @@
+"""Typed contract errors with stable reason codes.
+
+Every rejection anywhere in Crossforce carries one of these codes. They are part of the
+public contract: force systems match on them, so existing values never change meaning.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ReasonCode(StrEnum):
+    """Stable reason codes for rejection receipts, dead letters and CLI errors."""
+
+    MALFORMED_JSON = "MALFORMED_JSON"
+    OVERSIZE = "OVERSIZE"
+    INVALID_ENVELOPE = "INVALID_ENVELOPE"
+    UNKNOWN_TYPE = "UNKNOWN_TYPE"
+    UNKNOWN_VERSION = "UNKNOWN_VERSION"
+    SCHEMA_INVALID = "SCHEMA_INVALID"
+    MISSING_SIGNATURE = "MISSING_SIGNATURE"
+    BAD_SIGNATURE = "BAD_SIGNATURE"
+    UNKNOWN_KEY = "UNKNOWN_KEY"
+    REVOKED_KEY = "REVOKED_KEY"
+    EXPIRED_KEY = "EXPIRED_KEY"
+    SENDER_MISMATCH = "SENDER_MISMATCH"
+    STALE_MESSAGE = "STALE_MESSAGE"
+    UNTRUSTED_STORE = "UNTRUSTED_STORE"
+    UNKNOWN_FORCE = "UNKNOWN_FORCE"
+    NOT_AUTHORISED = "NOT_AUTHORISED"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    UNKNOWN_CASE = "UNKNOWN_CASE"
+    RULE_VIOLATION = "RULE_VIOLATION"
+    KEY_FILE_INVALID = "KEY_FILE_INVALID"
+    BAD_PASSPHRASE = "BAD_PASSPHRASE"
+
+
+class ContractError(Exception):
+    """A refusal with a stable `code` and a one-line human `message`."""
+
+    def __init__(self, code: ReasonCode, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
