@@ -128,7 +128,9 @@ def get_force(code: str) -> Force:
     try:
         return FORCES[code]
     except KeyError:
-        raise ContractError(ReasonCode.UNKNOWN_FORCE, f"{code!r} is not in the force directory") from None
+        raise ContractError(
+            ReasonCode.UNKNOWN_FORCE, f"{code!r} is not in the force directory"
+        ) from None
 
 
 def dmf_for_division(letter: str) -> Force:

@@ -79,7 +79,9 @@ class MessageRegistry:
                     ReasonCode.UNKNOWN_VERSION, f"no upcaster from {name} v{version}"
                 )
             version += 1
-            message = _validate(self.model_for(name, version), step(message.model_dump(mode="json")))
+            message = _validate(
+                self.model_for(name, version), step(message.model_dump(mode="json"))
+            )
         return message
 
     def open(self, envelope: Envelope) -> Message:

@@ -44,7 +44,9 @@ def verify_envelope(envelope: Envelope, trust: TrustStore) -> PublicKeyRecord:
                 ReasonCode.SENDER_MISMATCH,
                 f"key {kid} belongs to {owner}, not to sender {envelope.senderforce}",
             )
-        raise ContractError(ReasonCode.UNKNOWN_KEY, f"no trusted key {kid} for {envelope.senderforce}")
+        raise ContractError(
+            ReasonCode.UNKNOWN_KEY, f"no trusted key {kid} for {envelope.senderforce}"
+        )
     data, raw_signature = signing_input(envelope.signature, canonical_json(envelope.signing_dict()))
     if not verify_raw(record.public_key(), raw_signature, data):
         raise ContractError(ReasonCode.BAD_SIGNATURE, "signature does not verify: content altered")

@@ -31,7 +31,9 @@ class TrustStore(BaseModel):
         return self.forces.get(force)
 
     def _signed_bytes(self) -> bytes:
-        return canonical_json(self.model_dump(mode="json", exclude={"signature"}, exclude_none=True))
+        return canonical_json(
+            self.model_dump(mode="json", exclude={"signature"}, exclude_none=True)
+        )
 
     @classmethod
     def issue(
@@ -41,7 +43,9 @@ class TrustStore(BaseModel):
         key_sets: list[ForceKeySet],
     ) -> TrustStore:
         if anchor.force != ANCHOR:
-            raise ContractError(ReasonCode.KEY_FILE_INVALID, "the store must be signed by an anchor key")
+            raise ContractError(
+                ReasonCode.KEY_FILE_INVALID, "the store must be signed by an anchor key"
+            )
         store = cls(
             issued_at=utcnow(),
             anchor=anchor_record,

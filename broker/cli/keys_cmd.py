@@ -1,0 +1,89 @@
+"""`crossforce keys`: generate, rotate, revoke and export force signing keys."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from broker.cli.common import passphrase
+from contracts.forces import get_force
+from contracts.keys import ANCHOR
+from contracts.keystore import KeyDirectory, load_key_set
+
+app = typer.Typer(help="Force signing keys and the signed trust store.", no_args_is_help=True)
+out = Console(stderr=True)
+
+OutDir = Annotated[Path, typer.Option("--out", help="Key directory")]
+
+
+@app.command("new")
+def new(
+    out_dir: OutDir = Path("keys"),
+    force: Annotated[str | None, typer.Option(help="Force code, e.g. KENT")] = None,
+    anchor: Annotated[bool, typer.Option("--anchor", help="Make the trust-anchor key")] = False,
+    valid_days: Annotated[int, typer.Option(help="Key lifetime in days")] = 365,
+) -> None:
+    """Generate a key: CODE.key (encrypted, 0600) and CODE.jwk (public key set)."""
+    if anchor == (force is not None):
+        raise typer.BadParameter("give exactly one of --force CODE or --anchor")
+    owner = ANCHOR if anchor else get_force(str(force)).code
+    keys = KeyDirectory(out_dir)
+    key = keys.create(owner, passphrase(confirm=True), lifetime=timedelta(days=valid_days))
+    out.print(f"{keys.private_path(owner)} (encrypted), {keys.public_path(owner)}  kid={key.kid}")
+
+
+@app.command("rotate")
+def rotate(
+    force: Annotated[str, typer.Option(help="Force code")],
+    out_dir: OutDir = Path("keys"),
+    overlap_days: Annotated[int, typer.Option(help="Days the old key stays valid")] = 7,
+) -> None:
+    """Make a new current key; the old key keeps verifying through the overlap window."""
+    keys = KeyDirectory(out_dir)
+    key = keys.rotate(force, passphrase(), overlap=timedelta(days=overlap_days))
+    out.print(f"rotated {force}: new kid={key.kid}; re-issue the trust store to publish it")
+
+
+@app.command("revoke")
+def revoke(
+    force: Annotated[str, typer.Option(help="Force code")],
+    kid: Annotated[str, typer.Option(help="Key id (RFC 7638 thumbprint)")],
+    at: Annotated[datetime | None, typer.Option(help="Revocation time (ISO 8601, UTC)")] = None,
+    out_dir: OutDir = Path("keys"),
+) -> None:
+    """Revoke a key from a time: messages signed before it still verify."""
+    record = KeyDirectory(out_dir).revoke(force, kid, at=at)
+    out.print(f"revoked {force} {kid} at {record.revoked_at}; re-issue the trust store")
+
+
+@app.command("export")
+def export(
+    force: Annotated[str, typer.Option(help="Force code")],
+    out_dir: OutDir = Path("keys"),
+    jwks: Annotated[bool, typer.Option("--jwks", help="Plain RFC 7517 JWK Set")] = False,
+) -> None:
+    """Print a force's public key set (never private material)."""
+    key_set = KeyDirectory(out_dir).load_key_set(force)
+    if not jwks:
+        typer.echo(key_set.to_json(), nl=False)
+        return
+    plain = [{**k.jwk(), "kid": k.kid, "alg": k.alg, "use": k.use} for k in key_set.keys]
+    typer.echo(json.dumps({"keys": plain}, indent=2))
+
+
+@app.command("trust")
+def trust(
+    key_sets: Annotated[list[Path], typer.Argument(help="CODE.jwk files to include")],
+    anchor: Annotated[Path, typer.Option(help="The trust-anchor private key file")],
+) -> None:
+    """Write a trust store of the given key sets, signed by the anchor, to stdout."""
+    keys = KeyDirectory(anchor.parent)
+    if keys.private_path(ANCHOR) != anchor:
+        raise typer.BadParameter("the anchor key must be named anchor.key beside anchor.jwk")
+    store = keys.issue_trust_store(passphrase(), [load_key_set(path) for path in key_sets])
+    typer.echo(store.to_json(), nl=False)

@@ -1,0 +1,37 @@
+"""The `crossforce` command: wires sub-commands together and turns errors into one line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from contracts.errors import ContractError
+
+app = typer.Typer(
+    name="crossforce",
+    help="Crossforce: the cross-force DVDS / DSDAS message broker.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+
+def _register() -> None:
+    # Each sub-command lives in its own module; this is the only place they meet.
+    from broker.cli import contracts_cmd, keys_cmd, message_cmd
+
+    app.add_typer(keys_cmd.app, name="keys")
+    app.add_typer(message_cmd.app, name="message")
+    app.add_typer(contracts_cmd.app, name="contracts")
+
+
+def run() -> None:
+    """Console-script entry point: typed errors print one line and exit non-zero."""
+    _register()
+    try:
+        app()
+    except ContractError as exc:
+        err.print(f"[bold red]error[/] {exc.code}: {exc.message}", highlight=False)
+        sys.exit(2)

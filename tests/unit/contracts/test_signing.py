@@ -1,0 +1,191 @@
+"""Envelope signing and verification, including by independent JOSE libraries."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contracts.b64 import b64url_encode
+from contracts.envelope import Envelope, force_urn, parse_envelope
+from contracts.errors import ContractError, ReasonCode
+from contracts.pki import EphemeralPki
+from contracts.signing import sign_envelope, verify_envelope
+
+PKI = EphemeralPki(["ESSEX", "KENT"])
+TRUST = PKI.trust_store()
+
+
+def make_envelope(**changes: Any) -> Envelope:
+    fields: dict[str, Any] = {
+        "id": "0192f5a0-0000-7000-8000-000000000001",
+        "source": force_urn("ESSEX"),
+        "type": "uk.police.dvds.enquiry-requested.v1",
+        "time": PKI.now,
+        "subject": "CF-2026-000123",
+        "dataschema": "urn:crossforce:schema:uk.police.dvds.enquiry-requested.v1",
+        "caseref": "CF-2026-000123",
+        "senderforce": "ESSEX",
+        "recipients": "KENT",
+        "jurisdiction": "england-wales",
+        "purpose": "DVDS enquiry",
+        "lawfulbasis": "DPA 2018 s.35",
+        "data": {"enquiry_id": "E1", "party_ids": ["B"], "note": "Größe — ü", "n": 3},
+    }
+    fields.update(changes)
+    return Envelope(**fields)
+
+
+def test_signed_envelope_verifies_after_a_round_trip_through_bytes() -> None:
+    signed = sign_envelope(make_envelope(), PKI.key("ESSEX"))
+    record = verify_envelope(parse_envelope(signed.to_bytes()), TRUST)
+    assert record.kid == PKI.key("ESSEX").kid
+
+
+def _independent_signing_input(signed: dict[str, Any]) -> tuple[str, str]:
+    """Re-derive what was signed without any Crossforce code: RFC 8785 for this data is
+    sorted keys, no whitespace, UTF-8 (no floats in the envelope)."""
+    body = {k: v for k, v in signed.items() if k != "signature"}
+    payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    header, _, signature = signed["signature"].split(".")
+    return f"{header}.{b64url_encode(payload.encode())}.{signature}", signed["senderforce"]
+
+
+def test_joserfc_verifies_a_crossforce_signature() -> None:
+    from joserfc import jws
+    from joserfc.jwk import OKPKey
+
+    signed = json.loads(sign_envelope(make_envelope(), PKI.key("ESSEX")).to_bytes())
+    compact, sender = _independent_signing_input(signed)
+    trust = json.loads(TRUST.to_json())
+    [jwk] = [{k: key[k] for k in ("kty", "crv", "x")} for key in trust["forces"][sender]["keys"]]
+    result = jws.deserialize_compact(compact, OKPKey.import_key(jwk), algorithms=["Ed25519"])
+    assert result.headers()["alg"] == "Ed25519"
+    assert json.loads(result.payload)["id"] == signed["id"]
+
+
+def test_jwcrypto_verifies_a_crossforce_signature_and_rejects_an_edit() -> None:
+    from jwcrypto import jwk, jws
+
+    signed = json.loads(sign_envelope(make_envelope(), PKI.key("ESSEX")).to_bytes())
+    key = jwk.JWK(**PKI.key("ESSEX").jwk)
+    compact, _ = _independent_signing_input(signed)
+    token = jws.JWS()
+    token.deserialize(compact)
+    token.verify(key, alg="Ed25519")
+    signed["recipients"] = "KENT,SURREY"
+    tampered, _ = _independent_signing_input(signed)
+    token = jws.JWS()
+    token.deserialize(tampered)
+    with pytest.raises(jws.InvalidJWSSignature):
+        token.verify(key, alg="Ed25519")
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _paths(v, (*prefix, k))] or [prefix]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _paths(v, (*prefix, i))] or [prefix]
+    return [prefix]
+
+
+def _mutate(value: Any, replacement: str) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + replacement if replacement else value[:-1] + "~"
+    return replacement
+
+
+SIGNED_BODY = json.loads(sign_envelope(make_envelope(), PKI.key("ESSEX")).to_bytes())
+FIELD_PATHS = [p for p in _paths(SIGNED_BODY) if p and p[0] != "signature"]
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=200)
+@given(path=st.sampled_from(FIELD_PATHS), replacement=st.text(min_size=0, max_size=3))
+def test_any_change_to_any_field_fails_verification(
+    path: tuple[Any, ...], replacement: str
+) -> None:
+    body = json.loads(json.dumps(SIGNED_BODY))
+    holder = body
+    for step in path[:-1]:
+        holder = holder[step]
+    original = holder[path[-1]]
+    holder[path[-1]] = _mutate(original, replacement)
+    if holder[path[-1]] == original:
+        holder[path[-1]] = f"{original}!"
+    with pytest.raises(ContractError) as refused:
+        verify_envelope(parse_envelope(json.dumps(body).encode()), TRUST)
+    assert refused.value.code in {
+        ReasonCode.BAD_SIGNATURE,
+        ReasonCode.INVALID_ENVELOPE,
+        ReasonCode.SENDER_MISMATCH,
+        ReasonCode.UNKNOWN_KEY,
+        ReasonCode.UNKNOWN_TYPE,
+    }
+
+
+def test_adding_a_field_fails_verification() -> None:
+    body = dict(SIGNED_BODY)
+    body["data"] = {**body["data"], "extra": 1}
+    with pytest.raises(ContractError) as refused:
+        verify_envelope(parse_envelope(json.dumps(body).encode()), TRUST)
+    assert refused.value.code == ReasonCode.BAD_SIGNATURE
+
+
+def test_sender_cannot_sign_as_another_force() -> None:
+    with pytest.raises(ContractError) as refused:
+        sign_envelope(make_envelope(), PKI.key("KENT"))
+    assert refused.value.code == ReasonCode.SENDER_MISMATCH
+
+
+def test_spoofed_sender_with_own_key_is_a_sender_mismatch() -> None:
+    # Kent signs a message but claims Essex sent it: the key belongs to Kent.
+    envelope = make_envelope()
+    forged = sign_envelope(
+        envelope.model_copy(update={"senderforce": "KENT", "source": force_urn("KENT")}),
+        PKI.key("KENT"),
+    )
+    claimed = forged.model_copy(update={"senderforce": "ESSEX", "source": force_urn("ESSEX")})
+    with pytest.raises(ContractError) as refused:
+        verify_envelope(claimed, TRUST)
+    assert refused.value.code == ReasonCode.SENDER_MISMATCH
+
+
+def test_unsigned_and_unknown_key_are_refused() -> None:
+    with pytest.raises(ContractError) as refused:
+        verify_envelope(make_envelope(), TRUST)
+    assert refused.value.code == ReasonCode.MISSING_SIGNATURE
+    stranger = EphemeralPki(["ESSEX"])
+    signed = sign_envelope(make_envelope(), stranger.key("ESSEX"))
+    with pytest.raises(ContractError) as refused:
+        verify_envelope(signed, TRUST)
+    assert refused.value.code == ReasonCode.UNKNOWN_KEY
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b"{not json", ReasonCode.MALFORMED_JSON),
+        (b"[1,2]", ReasonCode.MALFORMED_JSON),
+        (b'{"id": "x"}', ReasonCode.INVALID_ENVELOPE),
+        (b" " * (256 * 1024 + 1), ReasonCode.OVERSIZE),
+    ],
+)
+def test_bad_bytes_get_typed_errors(raw: bytes, code: ReasonCode) -> None:
+    with pytest.raises(ContractError) as refused:
+        parse_envelope(raw)
+    assert refused.value.code == code
+
+
+def test_time_outside_key_life_is_expired() -> None:
+    late = make_envelope(time=PKI.not_after + timedelta(seconds=1))
+    with pytest.raises(ContractError) as refused:
+        verify_envelope(sign_envelope(late, PKI.key("ESSEX")), TRUST)
+    assert refused.value.code == ReasonCode.EXPIRED_KEY
