@@ -7,15 +7,18 @@ version it was sent as, then upcast one step at a time to the latest model.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
 from contracts.envelope import Envelope, parse_type_uri
 from contracts.errors import ContractError, ReasonCode
-from contracts.messages.base import Message
 
-M = TypeVar("M", bound=type[Message])
+if TYPE_CHECKING:
+    # Only for annotations: the message modules import this one to register themselves.
+    from contracts.messages.base import Message
+
+M = TypeVar("M", bound="type[Message]")
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -100,3 +103,7 @@ def _validate(model: type[Message], data: dict[str, Any]) -> Message:
 
 
 REGISTRY = MessageRegistry()
+
+# Importing the registry loads the whole catalogue, so REGISTRY is never seen half-empty.
+# Last, because each message module imports REGISTRY from here to register itself.
+import contracts.messages  # noqa: E402, F401

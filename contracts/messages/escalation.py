@@ -1,0 +1,61 @@
+"""Deadline notices. The sources define no inter-force escalation ladder (domain.md §8), so
+the ladder is configurable and these messages carry only its level number."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field
+
+from contracts.messages.base import Message
+from contracts.messages.common import ForceCode, Identifier, OneLine
+from contracts.registry import REGISTRY
+
+Level = Annotated[int, Field(ge=0, le=9)]
+
+
+class _DeadlineNotice(Message):
+    # Not registered: the shared shape of the three notices below.
+    part_id: Identifier
+    # The SLA step the deadline belongs to (e.g. "initial-checks", "responding-force-answer").
+    deadline: OneLine
+    owner_force: ForceCode
+    due_at: AwareDatetime
+    level: Level = 0
+
+
+@REGISTRY.register
+class DeadlineReminder(_DeadlineNotice):
+    """A deadline is near (domain.md §3, §8; 000 §3.10.7)."""
+
+    NAME = "deadline-reminder"
+    VERSION = 1
+
+    # Negative while the deadline is still ahead (-2: due in two working days).
+    working_days_late: int = Field(le=0)
+
+
+@REGISTRY.register
+class OverdueNotice(_DeadlineNotice):
+    """A deadline has passed; the owner is told (domain.md §3, §8; 001 ¶34(f); 000 §3.10.7)."""
+
+    NAME = "overdue-notice"
+    VERSION = 1
+
+    working_days_late: int = Field(ge=0)
+
+
+@REGISTRY.register
+class EscalationRaised(_DeadlineNotice):
+    """An overdue part moves up the configured ladder (domain.md §8; 000 §3.10.7;
+    002 L144–146, L457–62)."""
+
+    NAME = "escalation-raised"
+    VERSION = 1
+
+    working_days_late: int = Field(ge=0)
+    # Who the escalation goes to: a force (e.g. the co-ordinating force) or HUB.
+    escalated_to: ForceCode
+    reason: OneLine
+    # High-risk work is prioritised and never downgraded for capacity (002 L144–146).
+    high_risk: bool = False
