@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import socket
@@ -22,6 +23,7 @@ from types import TracebackType
 from typing import Self
 
 LOG_FILE_NAME = "nats-server.log"
+_STORE_DIR_SETTING = re.compile(r"^\s*store_dir\s*[:=]", re.MULTILINE)
 
 
 class NatsServerError(RuntimeError):
@@ -114,13 +116,22 @@ class EmbeddedNats:
         args = [str(binary)]
         if self.config_file is not None:
             args += ["-c", str(self.config_file)]
-        # Command-line flags win over the config file in nats-server, so these always hold.
-        args += ["-js", "-sd", str(self.store_dir), "-a", self.host, "-p", str(self.port)]
+        # Command-line flags win over the config file in nats-server, so these always hold,
+        # except the store directory: nats-server refuses `-sd` alongside a configured one.
+        args += ["-js"]
+        if not self._config_sets_store_dir():
+            args += ["-sd", str(self.store_dir)]
+        args += ["-a", self.host, "-p", str(self.port)]
         args += ["-m", str(self.monitor_port), "-l", str(self.log_path)]
         if self.server_name:
             args += ["-n", self.server_name]
         args += list(self.extra_args)
         return args
+
+    def _config_sets_store_dir(self) -> bool:
+        if self.config_file is None or not self.config_file.exists():
+            return False
+        return bool(_STORE_DIR_SETTING.search(self.config_file.read_text(errors="replace")))
 
     def start(self) -> Self:
         if self.running:

@@ -1,0 +1,78 @@
+"""`crossforce deploy`: write NATS server configuration, credentials and development TLS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from adapters.nats.bundle import write_bundle
+from adapters.nats.tls import DEFAULT_HOSTS, write_dev_pki
+from contracts.forces import FORCES
+
+app = typer.Typer(help="Deployment artefacts: NATS config, credentials, dev certificates.")
+out_console = Console()
+
+
+def _codes(forces: str | None) -> list[str]:
+    if not forces:
+        return list(FORCES)
+    codes = [code.strip().upper() for code in forces.split(",") if code.strip()]
+    unknown = [code for code in codes if code not in FORCES]
+    if unknown:
+        raise typer.BadParameter(f"not in the force directory: {', '.join(unknown)}")
+    return codes
+
+
+@app.command("nats-config")
+def nats_config(
+    out: Annotated[Path, typer.Option(help="Directory to write into.")],
+    forces: Annotated[
+        str | None, typer.Option(help="Comma-separated force codes (default: every force).")
+    ] = None,
+    tls: Annotated[bool, typer.Option(help="Add a TLS block with a development CA.")] = False,
+    cluster_size: Annotated[int, typer.Option(min=1, help="Nodes; 3 for a cluster.")] = 1,
+    cluster_name: Annotated[str, typer.Option(help="JetStream cluster name.")] = "crossforce",
+    mount_dir: Annotated[
+        str | None, typer.Option(help="Where OUT is mounted for the server (e.g. /etc/nats).")
+    ] = None,
+    store_dir: Annotated[str, typer.Option(help="JetStream store directory.")] = "/data/jetstream",
+    rotate: Annotated[
+        bool, typer.Option(help="Issue new credentials even where some exist.")
+    ] = False,
+) -> None:
+    """Write nats-server config(s) and one 0600 credentials file per force plus the hub."""
+    bundle = write_bundle(
+        out,
+        _codes(forces),
+        tls=tls,
+        cluster_size=cluster_size,
+        cluster_name=cluster_name,
+        mount_dir=mount_dir,
+        store_dir=store_dir,
+        rotate=rotate,
+    )
+    # Paths only: seeds and keys are never printed.
+    for config in bundle.configs:
+        out_console.print(f"server config  {config}")
+    out_console.print(
+        f"credentials    {len(bundle.credentials)} files in {out / 'creds'} (mode 0600)"
+    )
+    if bundle.tls_dir:
+        out_console.print(f"tls            {bundle.tls_dir}")
+
+
+@app.command("dev-ca")
+def dev_ca(
+    out: Annotated[Path, typer.Option(help="Directory to write into.")],
+    hosts: Annotated[
+        str, typer.Option(help="Comma-separated DNS names / IPs for the server certificate.")
+    ] = ",".join(DEFAULT_HOSTS),
+) -> None:
+    """Write a development CA plus a server and a client certificate (keys at mode 0600)."""
+    pki = write_dev_pki(out, hosts=[h.strip() for h in hosts.split(",") if h.strip()])
+    out_console.print(f"CA             {pki.ca_cert}")
+    out_console.print(f"server         {pki.server_cert}")
+    out_console.print(f"client         {pki.client_cert}")
