@@ -99,7 +99,7 @@ class Ladder(BaseModel):
     @field_validator("reminder_local_time", mode="before")
     @classmethod
     def _time_is_quoted(cls, value: Any) -> Any:
-        # Unquoted 09:00 in YAML 1.1 is the integer 540, which pydantic would read as seconds.
+        # Unquoted 9:30 in YAML 1.1 is the integer 570, which pydantic would read as seconds.
         if not isinstance(value, str | time):
             raise ValueError("write the time as a quoted string, e.g. '09:00'")
         return value
