@@ -182,7 +182,9 @@ def test_a_file_without_a_version_is_refused(tmp_path: Path) -> None:
             "before due",
         ),
         (
-            lambda d: d["escalation"]["standard"]["rungs"][2].update(offset=-5, message="overdue-notice"),
+            lambda d: d["escalation"]["standard"]["rungs"][2].update(
+                offset=-5, message="overdue-notice"
+            ),
             "escalation.standard.rungs.2",
             "cannot fire before",
         ),
@@ -214,7 +216,9 @@ def test_bad_values_are_refused_naming_file_and_field(
 
 
 def test_an_unquoted_time_is_refused_rather_than_read_as_seconds(tmp_path: Path) -> None:
-    text = default_policy_text().replace('reminder_local_time: "09:00"', "reminder_local_time: 9:30")
+    text = default_policy_text().replace(
+        'reminder_local_time: "09:00"', "reminder_local_time: 9:30"
+    )
     assert "reminder_local_time: 9:30" in text
     error = refused(write(tmp_path, text))
     assert error.field == "escalation.standard.reminder_local_time"

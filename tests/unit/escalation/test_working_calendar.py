@@ -199,6 +199,8 @@ def test_working_days_between_inverts_working_days_after(
 
 
 @given(calendar=calendars, start=instants, hours=st.integers(min_value=0, max_value=24 * 30))
-def test_clock_hours_are_elapsed_hours(calendar: WorkingCalendar, start: datetime, hours: int) -> None:
+def test_clock_hours_are_elapsed_hours(
+    calendar: WorkingCalendar, start: datetime, hours: int
+) -> None:
     due = calendar.clock_hours_after(start, hours)
     assert due.astimezone(UTC) - start == timedelta(hours=hours)
