@@ -1,0 +1,400 @@
+"""Full verification: recompute the ledger from its stored entries and say what is wrong.
+
+Three layers, each catching what the one before cannot:
+
+1. Each entry row against itself: its bytes hash to its leaf hash, the index written inside
+   the entry is the row's index, the lookup columns match the entry, and its chain link
+   follows from the row before. This locates an UPDATE, a DELETE, a swap or an insert.
+2. The stored tree nodes against the nodes recomputed from the entries. This catches an
+   entry whose leaf hash and chain link were rewritten along with its content.
+3. Every signed checkpoint against the recomputed tree. A checkpoint is signed, so this
+   holds even against someone who rewrote entries, nodes and head consistently: the
+   change is then located between the last checkpoint that still matches and the first that
+   does not.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from ledger.checkpoints import CheckpointError, NoteVerifier, parse_checkpoint, verify_checkpoint
+from ledger.merkle import (
+    Node,
+    node_hash,
+    range_nodes,
+    root_hash,
+    verify_consistency,
+)
+from ledger.merkle import (
+    consistency_proof as make_consistency_proof,
+)
+from ledger.merkle import (
+    leaf_hash as compute_leaf_hash,
+)
+from ledger.store import (
+    CHAIN_START,
+    LedgerStore,
+    chain_link,
+    checkpoints_table,
+    disposals_table,
+    entries_table,
+    nodes_table,
+)
+
+Progress = Callable[[str, int, int], None]
+"""Called as progress(phase, done, total); phases are entries, tree and checkpoints."""
+
+_CHUNK = 5000
+_MISSING = bytes(32)
+
+
+class ProblemKind(StrEnum):
+    ALTERED = "altered"
+    DELETED = "deleted"
+    REORDERED = "reordered"
+    INSERTED = "inserted"
+    NODE = "node"
+    HEAD = "head"
+    CHECKPOINT = "checkpoint"
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: ProblemKind
+    index: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"entry {self.index}" if self.index is not None else "ledger"
+        return f"{where}: {self.kind}: {self.detail}"
+
+
+@dataclass
+class VerificationReport:
+    tree_size: int
+    root_hash: bytes
+    entries_checked: int = 0
+    checkpoints_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def entries_with(self, kind: ProblemKind) -> list[int]:
+        return sorted({p.index for p in self.problems if p.kind == kind and p.index is not None})
+
+
+class _Levels:
+    """Recomputed perfect subtrees, readable like stored ones."""
+
+    def __init__(self, leaves: list[bytes]) -> None:
+        self.levels = [leaves]
+
+    def read_nodes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
+        return {(lvl, i): self.levels[lvl][i] for lvl, i in nodes}
+
+
+def verify_store(
+    store: LedgerStore,
+    *,
+    origin: str,
+    verifiers: list[NoteVerifier],
+    progress: Progress | None = None,
+) -> VerificationReport:
+    report_progress: Progress = progress or (lambda _phase, _done, _total: None)
+    with store.reading() as conn:
+        head = store.head(conn)
+        report = VerificationReport(head.tree_size, head.root_hash)
+        leaves, bad, last_chain = _check_entries(conn, head.tree_size, report, report_progress)
+        levels = _check_nodes(conn, leaves, bad, report, report_progress)
+        if not bad:
+            _check_head(store, conn, levels, last_chain, report)
+        _check_checkpoints(store, conn, origin, verifiers, levels, bad, report, report_progress)
+    return report
+
+
+def _check_entries(
+    conn: Connection, size: int, report: VerificationReport, progress: Progress
+) -> tuple[list[bytes], set[int], bytes]:
+    total = conn.execute(select(func.count()).select_from(entries_table)).scalar_one()
+    disposed = set(conn.execute(select(disposals_table.c.idx)).scalars())
+    leaves: list[bytes] = []
+    bad: set[int] = set()
+    carried: dict[int, Any] = {}
+    chain, previous_clean, last, done = CHAIN_START, True, -1, 0
+    progress("entries", 0, total)
+    while True:
+        rows = conn.execute(
+            select(entries_table)
+            .where(entries_table.c.idx > last)
+            .order_by(entries_table.c.idx)
+            .limit(_CHUNK)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            index = int(row.idx)
+            last = index
+            done += 1
+            if index >= size:
+                report.problems.append(
+                    Problem(
+                        ProblemKind.INSERTED,
+                        index,
+                        f"row beyond the tree size {size} recorded in the ledger head",
+                    )
+                )
+                continue
+            while len(leaves) < index:
+                missing = len(leaves)
+                report.problems.append(Problem(ProblemKind.DELETED, missing, "row is missing"))
+                leaves.append(_MISSING)
+                bad.add(missing)
+                previous_clean = False
+            leaf = compute_leaf_hash(_raw(row.entry))
+            found = _row_problems(row, index, leaf, disposed, carried)
+            if not found and previous_clean and chain_link(chain, leaf) != _raw(row.chain_hash):
+                found.append(
+                    Problem(
+                        ProblemKind.ALTERED,
+                        index,
+                        "chain link broken: the entry was rewritten together with its leaf hash",
+                    )
+                )
+            report.problems.extend(found)
+            if found:
+                bad.add(index)
+            chain, previous_clean = _raw(row.chain_hash), not found
+            leaves.append(leaf)
+        report.entries_checked = done
+        progress("entries", done, total)
+    for missing in range(len(leaves), size):
+        report.problems.append(Problem(ProblemKind.DELETED, missing, "row is missing"))
+        leaves.append(_MISSING)
+        bad.add(missing)
+    _explain_moves(report, carried)
+    return leaves, bad, chain
+
+
+def _raw(value: Any) -> bytes:
+    # A hand-made UPDATE can leave text where bytes belong; compare what is there.
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def _row_problems(
+    row: Any, index: int, leaf: bytes, disposed: set[int], carried: dict[int, Any]
+) -> list[Problem]:
+    try:
+        entry = json.loads(_raw(row.entry))
+        if not isinstance(entry, dict):
+            raise ValueError
+    except ValueError:
+        return [Problem(ProblemKind.ALTERED, index, "stored bytes are not a ledger entry")]
+    if entry.get("index") != index:
+        carried[index] = entry.get("index")
+        return [Problem(ProblemKind.REORDERED, index, f"row holds entry {entry.get('index')}")]
+    if leaf != _raw(row.leaf_hash):
+        return [Problem(ProblemKind.ALTERED, index, "content does not match its leaf hash")]
+    problems = []
+    review = row.review_date.isoformat() if row.review_date is not None else None
+    columns = {
+        "kind": row.kind,
+        "case_ref": row.case_ref,
+        "submitted_by": row.submitted_by,
+        "review_date": review,
+        "subject_key": row.subject_key,
+    }
+    for name, value in columns.items():
+        if name == "subject_key" and value is None and index in disposed:
+            continue  # disposal takes a shredded entry out of subject look-ups on purpose
+        if value != entry.get(name):
+            problems.append(
+                Problem(
+                    ProblemKind.ALTERED,
+                    index,
+                    f"column {name} is {value!r} but the entry says {entry.get(name)!r}",
+                )
+            )
+    return problems
+
+
+def _explain_moves(report: VerificationReport, carried: dict[int, Any]) -> None:
+    """Turn 'row i holds entry j' into 'entries i and j were swapped' where that is what it is."""
+    for position, problem in enumerate(report.problems):
+        if problem.kind != ProblemKind.REORDERED or problem.index is None:
+            continue
+        holds = carried.get(problem.index)
+        if isinstance(holds, int) and carried.get(holds) == problem.index:
+            first, second = sorted((problem.index, holds))
+            detail = f"entries {first} and {second} were swapped (row holds entry {holds})"
+            report.problems[position] = Problem(ProblemKind.REORDERED, problem.index, detail)
+
+
+def _check_nodes(
+    conn: Connection,
+    leaves: list[bytes],
+    bad: set[int],
+    report: VerificationReport,
+    progress: Progress,
+) -> _Levels:
+    levels = _Levels(leaves)
+    size = len(leaves)
+    height = size.bit_length()
+    bad_below = set(bad)
+    for level in range(1, height):
+        progress("tree", level, height - 1)
+        below = levels.levels[-1]
+        count = size >> level
+        current = [node_hash(below[2 * i], below[2 * i + 1]) for i in range(count)]
+        bad_here = {i // 2 for i in bad_below if i // 2 < count}
+        seen = 0
+        stored = conn.execution_options(yield_per=_CHUNK).execute(
+            select(nodes_table.c.idx, nodes_table.c.hash)
+            .where(nodes_table.c.level == level)
+            .order_by(nodes_table.c.idx)
+        )
+        for idx, value in stored:
+            i = int(idx)
+            if i >= count:
+                report.problems.append(_node_problem(level, i, "stored beyond the tree"))
+                continue
+            seen += 1
+            if _raw(value) != current[i]:
+                explained = i in bad_here
+                bad_here.add(i)
+                if not explained:
+                    report.problems.append(
+                        _node_problem(level, i, "does not match the entries under it")
+                    )
+        if seen < count:
+            report.problems.append(
+                Problem(ProblemKind.NODE, None, f"{count - seen} tree nodes at level {level} lost")
+            )
+        levels.levels.append(current)
+        bad_below = bad_here
+    return levels
+
+
+def _node_problem(level: int, index: int, what: str) -> Problem:
+    first, last = index << level, ((index + 1) << level) - 1
+    return Problem(
+        ProblemKind.NODE,
+        first,
+        f"tree node over entries {first}..{last} {what}: one of them was rewritten",
+    )
+
+
+def _check_head(
+    store: LedgerStore,
+    conn: Connection,
+    levels: _Levels,
+    last_chain: bytes,
+    report: VerificationReport,
+) -> None:
+    head = store.head(conn)
+    size = head.tree_size
+    recomputed = root_hash(size, levels)
+    if recomputed != head.root_hash:
+        report.problems.append(Problem(ProblemKind.HEAD, None, "stored root hash is wrong"))
+    frontier = b"".join(levels.read_nodes(range_nodes(0, size)).values()) if size else b""
+    if frontier != head.frontier:
+        report.problems.append(Problem(ProblemKind.HEAD, None, "stored frontier is wrong"))
+    if last_chain != head.chain_hash:
+        report.problems.append(Problem(ProblemKind.HEAD, None, "chain head does not match"))
+    report.root_hash = recomputed
+
+
+def _check_checkpoints(
+    store: LedgerStore,
+    conn: Connection,
+    origin: str,
+    verifiers: list[NoteVerifier],
+    levels: _Levels,
+    bad: set[int],
+    report: VerificationReport,
+    progress: Progress,
+) -> None:
+    rows = conn.execute(
+        select(checkpoints_table).order_by(checkpoints_table.c.tree_size, checkpoints_table.c.id)
+    ).all()
+    size = len(levels.levels[0])
+    first_bad = min(bad, default=None)
+    good_size = 0
+    if not verifiers and rows:
+        report.notes.append("no trusted checkpoint key given: signatures were not checked")
+    progress("checkpoints", 0, len(rows))
+    for done, row in enumerate(rows, start=1):
+        label = f"checkpoint #{row.id} (size {row.tree_size})"
+        try:
+            checkpoint = (
+                verify_checkpoint(row.note, verifiers)
+                if verifiers
+                else parse_checkpoint(row.note)[0]
+            )
+        except CheckpointError as exc:
+            report.problems.append(Problem(ProblemKind.CHECKPOINT, None, f"{label}: {exc}"))
+            continue
+        if (checkpoint.tree_size, checkpoint.root_hash) != (row.tree_size, bytes(row.root_hash)):
+            report.problems.append(
+                Problem(ProblemKind.CHECKPOINT, None, f"{label}: columns differ from the note")
+            )
+        if checkpoint.origin != origin:
+            report.problems.append(
+                Problem(ProblemKind.CHECKPOINT, None, f"{label}: origin {checkpoint.origin!r}")
+            )
+        if checkpoint.tree_size > size:
+            report.problems.append(
+                Problem(
+                    ProblemKind.CHECKPOINT,
+                    size,
+                    f"{label} signed more entries than the log holds ({size}): "
+                    f"entries {size}..{checkpoint.tree_size - 1} were removed",
+                )
+            )
+            continue
+        recomputed = root_hash(checkpoint.tree_size, levels)
+        if recomputed != checkpoint.root_hash:
+            if first_bad is None or first_bad >= checkpoint.tree_size:
+                report.problems.append(
+                    Problem(
+                        ProblemKind.CHECKPOINT,
+                        good_size,
+                        f"{label} no longer matches the entries: an entry in "
+                        f"{good_size}..{checkpoint.tree_size - 1} was rewritten consistently",
+                    )
+                )
+            continue
+        good_size = max(good_size, checkpoint.tree_size)
+        _check_served_consistency(store, conn, checkpoint.tree_size, recomputed, label, report)
+        report.checkpoints_checked += 1
+        progress("checkpoints", done, len(rows))
+
+
+def _check_served_consistency(
+    store: LedgerStore,
+    conn: Connection,
+    old_size: int,
+    old_root: bytes,
+    label: str,
+    report: VerificationReport,
+) -> None:
+    """The consistency proof the ledger would hand a witness must verify too."""
+    head = store.head(conn)
+    reader = store.node_reader(conn)
+    try:
+        path = make_consistency_proof(old_size, head.tree_size, reader)
+        ok = verify_consistency(old_size, head.tree_size, old_root, head.root_hash, path)
+    except LookupError as exc:
+        ok, reason = False, str(exc)
+    else:
+        reason = "consistency proof to the current head fails"
+    if not ok and not any(p.kind in (ProblemKind.NODE, ProblemKind.HEAD) for p in report.problems):
+        report.problems.append(Problem(ProblemKind.CHECKPOINT, None, f"{label}: {reason}"))
