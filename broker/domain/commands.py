@@ -1,0 +1,236 @@
+"""Domain commands. Every command names the case, the force that sent it, and when.
+
+`at` must be an aware datetime; the model never reads a clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from broker.domain.forums import DisclosableItem, ForumBody, ForumChair, ForumKind
+from broker.domain.parties import Party
+from broker.domain.routes import DeliveryMethod, RequestType, Route
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    case_ref: str
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenCase(Command):
+    receiving_force: str
+    coordinating_force: str
+    route: Route
+    parties: tuple[Party, ...]
+    request_type: RequestType = RequestType.GENUINE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyApplicantIdentity(Command):
+    party_id: str
+    method: str  # passport, driving licence, birth certificate, other [001 Annex E]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestEnquiry(Command):
+    party_id: str
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcknowledgeEnquiry(Command):
+    part_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeclineEnquiry(Command):
+    part_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReassignEnquiry(Command):
+    part_id: str
+    to_force: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordEnquiryResult(Command):
+    part_id: str
+    concern: bool
+    summary: str
+    items: tuple[DisclosableItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CorrectPartyHomeForce(Command):
+    party_id: str
+    home_force: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestCoordinationTransfer(Command):
+    to_force: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcceptCoordinationTransfer(Command):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeclineCoordinationTransfer(Command):
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RaiseImmediateRisk(Command):
+    summary: str
+    part_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkCrime(Command):
+    crime_reference: str
+    investigating_force: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReferToDmf(Command):
+    party_id: str
+    dmf: str  # a DMF code from the force directory, e.g. "PSOS_E"
+    items: tuple[DisclosableItem, ...] = ()
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordDmfDecision(Command):
+    part_id: str
+    bodies: tuple[ForumBody, ...]
+    chair: ForumChair
+    concern: bool
+    recommend_disclosure: bool
+    rationale: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordDecision(Command):
+    """The police decision on concern and disclosure [001 ¶71; 003 §5.4], with Annex G."""
+
+    concern: bool
+    disclose: bool
+    rationale: str
+    recipient_party_id: str | None = None
+    inform_b: bool = False
+    seek_representations: bool = False
+    mappa_iom_referral: bool = False
+    forum: ForumKind = ForumKind.MARAC
+    bodies: tuple[ForumBody, ...] = ()
+    items: tuple[DisclosableItem, ...] = ()
+    delivery_due_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcknowledgeDisclosureHandoff(Command):
+    part_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeclineDisclosureHandoff(Command):
+    part_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReassignDisclosureDelivery(Command):
+    part_id: str
+    to_force: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordUndertakingRefused(Command):
+    part_id: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordUndertakingDecision(Command):
+    part_id: str
+    proceed: bool
+    rationale: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordDisclosureDelivered(Command):
+    part_id: str
+    method: DeliveryMethod = DeliveryMethod.IN_PERSON
+    wording_recorded: bool = True  # verbatim wording and undertaking kept [001 ¶87]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotifyNonDisclosure(Command):
+    part_id: str
+    method: DeliveryMethod = DeliveryMethod.IN_PERSON
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotifyDelay(Command):
+    reason: str
+    part_id: str | None = None
+    expected_by: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarkMaliciousApplication(Command):
+    evidence: str
+    subject_key: str | None = None  # default: B's subject key
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubmitIntelligence(Command):
+    summary: str
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloseCase(Command):
+    reason: str
+    intelligence: SubmitIntelligence | None = None  # filed first, in the same command
+
+
+CaseCommand = (
+    VerifyApplicantIdentity
+    | RequestEnquiry
+    | AcknowledgeEnquiry
+    | DeclineEnquiry
+    | ReassignEnquiry
+    | RecordEnquiryResult
+    | CorrectPartyHomeForce
+    | RequestCoordinationTransfer
+    | AcceptCoordinationTransfer
+    | DeclineCoordinationTransfer
+    | RaiseImmediateRisk
+    | LinkCrime
+    | ReferToDmf
+    | RecordDmfDecision
+    | RecordDecision
+    | AcknowledgeDisclosureHandoff
+    | DeclineDisclosureHandoff
+    | ReassignDisclosureDelivery
+    | RecordUndertakingRefused
+    | RecordUndertakingDecision
+    | RecordDisclosureDelivered
+    | NotifyNonDisclosure
+    | NotifyDelay
+    | MarkMaliciousApplication
+    | SubmitIntelligence
+    | CloseCase
+)

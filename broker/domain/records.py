@@ -1,0 +1,66 @@
+"""Case-level records: decisions, co-ordination handovers, risk flags and linked crimes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from broker.domain.forums import DisclosableItem, ForumBody, ForumKind
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Annex G: each answer with its rationale and who was present [001 Annex G; ¶94]."""
+
+    decided_by: str
+    decided_at: datetime
+    concern: bool
+    disclose: bool
+    rationale: str
+    recipient_party_id: str | None
+    inform_b: bool
+    seek_representations: bool
+    mappa_iom_referral: bool
+    forum: ForumKind
+    bodies: tuple[ForumBody, ...]
+    items: tuple[DisclosableItem, ...]
+    warnings: tuple[str, ...]
+
+
+class TransferOutcome(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True, slots=True)
+class CoordinationTransfer:
+    """A request to hand co-ordination to the force the applicant has moved to."""
+
+    from_force: str
+    to_force: str
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    outcome: TransferOutcome = TransferOutcome.PENDING
+    decided_at: datetime | None = None
+    decline_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RiskFlag:
+    raised_by: str
+    raised_at: datetime
+    summary: str
+    part_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedCrime:
+    """A crime investigated alongside the case [001 ¶23, ¶42; 003 §8.9]."""
+
+    crime_reference: str
+    investigating_force: str
+    linked_by: str
+    linked_at: datetime
