@@ -1,0 +1,5 @@
+"""Make the container fixtures available to these tests."""
+
+from adapters.testing.containers import nats_container
+
+__all__ = ["nats_container"]
