@@ -12,6 +12,7 @@ CROSSFORCE_REQUIRE_SERVICES=1 (as CI does) to make that a failure instead.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -125,10 +126,8 @@ class PostgresServer:
         )
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
             self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
-        except (subprocess.SubprocessError, OSError):
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def log(self) -> str:
