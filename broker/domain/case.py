@@ -245,8 +245,11 @@ class Case:
         return {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)}
 
     def _restore(self, snapshot: dict[str, Any]) -> None:
+        # Only fields a refused command actually changed are replaced, so objects a caller
+        # holds (a part, say) stay live in the usual case where nothing was touched.
         for name, value in snapshot.items():
-            setattr(self, name, value)
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     # ----------------------------------------------------------------- helpers
 

@@ -1,0 +1,116 @@
+"""Co-ordination handed over when the applicant moves force [000 §3.10.3]."""
+
+from __future__ import annotations
+
+import pytest
+
+from broker.domain import commands as c
+from broker.domain import events as e
+from broker.domain.errors import DomainRefusal
+from broker.domain.parts import PartKind
+from broker.domain.records import TransferOutcome
+from broker.domain.roles import ForceRole
+from contracts.errors import ReasonCode
+
+from .builders import applicant_a, at, names, opened, subject_b
+
+
+def test_handover_when_the_applicant_moves_and_the_old_force_loses_write_authority() -> None:
+    case, _ = opened(
+        applicant_a("ESSEX"), subject_b("SURREY"), receiving="ESSEX", coordinating="ESSEX"
+    )
+    [enquiry] = case.handle(
+        c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B")
+    )
+    [requested] = case.handle(
+        c.RequestCoordinationTransfer(
+            case_ref="CF-1", actor="ESSEX", at=at(2), to_force="KENT", reason="applicant moved"
+        )
+    )
+    assert case.audience(requested) == {"ESSEX", "KENT"}
+    # Until Kent accepts, Essex still co-ordinates.
+    assert case.coordinating_force == "ESSEX"
+    events = case.handle(c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(3)))
+    assert names(events) == ["coordination-transfer-accepted"]
+    assert case.coordinating_force == "KENT"
+    assert case.party("A").home_force == "KENT"
+    liaison = next(p for p in case.parts if p.kind is PartKind.APPLICANT_LIAISON)
+    assert liaison.owner == "KENT"
+    assert [(h.from_owner, h.to_owner) for h in liaison.ownership_history()] == [
+        (None, "ESSEX"),
+        ("ESSEX", "KENT"),
+    ]
+    # Surrey, still working on B, is told whom it now answers to.
+    assert case.audience(events[0]) == {"ESSEX", "KENT", "SURREY"}
+    assert case.coordination_history[-1].outcome is TransferOutcome.ACCEPTED
+    assert ForceRole.COORDINATING not in case.roles_of("ESSEX")
+
+    with pytest.raises(DomainRefusal) as refused:
+        case.handle(
+            c.ReassignEnquiry(
+                case_ref="CF-1",
+                actor="ESSEX",
+                at=at(4),
+                part_id=enquiry.part_id or "",
+                to_force="SUSSEX",
+                reason="r",
+            )
+        )
+    assert refused.value.code is ReasonCode.NOT_AUTHORISED
+    with pytest.raises(DomainRefusal):
+        case.handle(c.CloseCase(case_ref="CF-1", actor="ESSEX", at=at(4), reason="done"))
+    # The new co-ordinating force has the authority instead.
+    [delay] = case.handle(c.NotifyDelay(case_ref="CF-1", actor="KENT", at=at(4), reason="move"))
+    assert isinstance(delay, e.DelayNotified)
+
+
+def test_a_declined_handover_leaves_coordination_where_it_was() -> None:
+    case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
+    case.handle(
+        c.RequestCoordinationTransfer(
+            case_ref="CF-1", actor="ESSEX", at=at(2), to_force="KENT", reason="applicant moved"
+        )
+    )
+    with pytest.raises(DomainRefusal) as wrong_force:
+        case.handle(c.AcceptCoordinationTransfer(case_ref="CF-1", actor="SURREY", at=at(3)))
+    assert wrong_force.value.code is ReasonCode.NOT_AUTHORISED
+    [declined] = case.handle(
+        c.DeclineCoordinationTransfer(
+            case_ref="CF-1", actor="KENT", at=at(3), reason="not on our system"
+        )
+    )
+    assert isinstance(declined, e.CoordinationTransferDeclined)
+    assert case.coordinating_force == "ESSEX"
+    assert case.pending_transfer is None
+    assert case.coordination_history[-1].decline_reason == "not on our system"
+    with pytest.raises(DomainRefusal) as nothing_pending:
+        case.handle(c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(4)))
+    assert nothing_pending.value.code is ReasonCode.INVALID_TRANSITION
+
+
+def test_only_one_handover_may_be_pending() -> None:
+    case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
+    case.handle(
+        c.RequestCoordinationTransfer(
+            case_ref="CF-1", actor="ESSEX", at=at(2), to_force="KENT", reason="moved"
+        )
+    )
+    with pytest.raises(DomainRefusal) as refused:
+        case.handle(
+            c.RequestCoordinationTransfer(
+                case_ref="CF-1", actor="ESSEX", at=at(3), to_force="SUSSEX", reason="moved"
+            )
+        )
+    assert refused.value.rule == "transfer-already-pending"
+    assert case.pending_transfer is not None and case.pending_transfer.to_force == "KENT"
+
+
+def test_coordination_cannot_go_to_a_dmf() -> None:
+    case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
+    with pytest.raises(DomainRefusal) as refused:
+        case.handle(
+            c.RequestCoordinationTransfer(
+                case_ref="CF-1", actor="ESSEX", at=at(2), to_force="PSOS_E", reason="moved"
+            )
+        )
+    assert refused.value.rule == "not-a-force"
