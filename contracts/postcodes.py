@@ -14,7 +14,7 @@ import csv
 import io
 import re
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
 
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES
@@ -31,7 +31,9 @@ _INWARD = re.compile(r"[0-9][A-Z]{2}$")
 @cache
 def postcode_table() -> dict[str, str]:
     """Prefix (area or district) -> force code, from the packaged CSV."""
-    text = files("contracts").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
+    # Next to this module, not files("contracts"): the package name is not unique on sys.path
+    # in every test layout.
+    text = (Path(__file__).parent / "data" / DATA_FILE).read_text(encoding="utf-8")
     rows = csv.DictReader(io.StringIO("".join(_data_lines(text))))
     table: dict[str, str] = {}
     for row in rows:

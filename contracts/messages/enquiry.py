@@ -266,7 +266,8 @@ _NO_CONCERN = re.compile(r"\b(no concerns?|not of concern|nothing of concern)\b"
 _NO_TRACE = re.compile(
     r"\b(no trace|nil( trace)?|none|no records?|nothing (found|known|recorded))\b"
 )
-_POSITIVE = re.compile(r"concern|risk|convict|offen[cs]|warning|marker|trace|record|intel|arrest")
+_CONCERN = re.compile(r"concern|risk|warning|marker|danger")
+_TRACE = re.compile(r"trace|record|convict|offen[cs]|intel|arrest|incident|caution")
 
 
 def check_result_from_text(text: str) -> CheckResult:
@@ -278,7 +279,9 @@ def check_result_from_text(text: str) -> CheckResult:
     no_concern = bool(_NO_CONCERN.search(lowered))
     no_trace = bool(_NO_TRACE.search(lowered))
     remainder = _NO_TRACE.sub(" ", _NO_CONCERN.sub(" ", lowered))
-    if _POSITIVE.search(remainder):
+    if _CONCERN.search(remainder):
+        return CheckResult.TRACE_CONCERN
+    if _TRACE.search(remainder):
         return CheckResult.TRACE_NO_CONCERN if no_concern else CheckResult.TRACE_CONCERN
     if no_trace:
         return CheckResult.NO_TRACE
@@ -316,8 +319,11 @@ def _enquiry_result_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
                     break
         checks.append(outcome)
     scottish = any(CheckType(c["check"]) in _SCOTLAND_ONLY for c in checks)
-    return {
-        "enquiry_id": data["enquiry_id"],
-        "jurisdiction": (Jurisdiction.SCOTLAND if scottish else Jurisdiction.ENGLAND_WALES).value,
-        "checks": checks,
-    }
+    jurisdiction = Jurisdiction.SCOTLAND if scottish else Jurisdiction.ENGLAND_WALES
+    # v1 did not police catalogues, so a result may mix them; a check from the other
+    # catalogue is kept, by its v1 name, as OTHER rather than refused.
+    for outcome, old in zip(checks, data["checks"], strict=True):
+        if CheckType(outcome["check"]) not in CHECK_CATALOGUE[jurisdiction]:
+            outcome.update(check=CheckType.OTHER.value, check_name=old["check"])
+            outcome.pop("risk_level", None)
+    return {"enquiry_id": data["enquiry_id"], "jurisdiction": jurisdiction.value, "checks": checks}
