@@ -32,9 +32,10 @@ class OpenDeadline:
     """An open deadline as the hub stores it."""
 
     deadline: Deadline
+    # When the next step is due (UTC, the indexed column); None once the ladder is exhausted:
+    # nothing more fires, and the part stays red until it is answered and closed.
+    next_fire_at: datetime | None
     fired_levels: frozenset[int] = frozenset()
-    # None means "not known": the sweep then works it out from the ladder.
-    next_fire_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ def arm(
     deadline: Deadline, now: datetime, policy: EscalationPolicy = DEFAULT_ESCALATION
 ) -> OpenDeadline:
     """A newly opened deadline with its first fire time, ready to store."""
-    return OpenDeadline(deadline, frozenset(), _utc(next_fire_at(deadline, (), now, policy)))
+    return OpenDeadline(deadline, _utc(next_fire_at(deadline, (), now, policy)))
 
 
 def record_fired(
@@ -75,7 +76,7 @@ def sweep(
     share a tzinfo skips the offset lookup, which is most of the cost at a million rows."""
     for open_deadline in open_deadlines:
         stored = open_deadline.next_fire_at
-        if stored is not None and stored > now:
+        if stored is None or stored > now:
             continue
         deadline = open_deadline.deadline
         for step in steps_due(deadline, open_deadline.fired_levels, now, policy):

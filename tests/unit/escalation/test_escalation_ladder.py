@@ -133,7 +133,9 @@ def test_an_answer_one_minute_before_the_deadline_leaves_nothing_due() -> None:
     # Answered at that minute: the hub closes the part, so the sweep never sees it again;
     # nothing is due on the row as it was just before closing either.
     row = record_fired(
-        OpenDeadline(deadline), steps_due(deadline, (), one_minute_before), one_minute_before
+        arm(deadline, one_minute_before),
+        steps_due(deadline, (), one_minute_before),
+        one_minute_before,
     )
     assert row.fired_levels == {1}
     assert list(sweep([row], one_minute_before.astimezone(UTC))) == []
@@ -174,7 +176,7 @@ def test_an_outage_catches_up_without_a_stale_reminder() -> None:
         LadderMessage.OVERDUE_NOTICE,
         LadderMessage.ESCALATION_RAISED,
     ]
-    row = record_fired(OpenDeadline(deadline), due, after_outage)
+    row = record_fired(arm(deadline, local(2026, 11, 9, 10)), due, after_outage)
     assert row.next_fire_at is None  # the skipped reminder never comes back
     assert next_fire_at(deadline, (), local(2026, 11, 9, 10)) == local(2026, 11, 13, 9)
 
@@ -188,7 +190,9 @@ def test_one_force_owning_and_coordinating_is_told_once_per_role() -> None:
 def test_sweep_skips_rows_whose_next_fire_time_is_ahead() -> None:
     deadline = responding_part("KENT", local(2026, 11, 9, 10))
     now = local(2026, 11, 13, 9).astimezone(UTC)
-    ahead = OpenDeadline(deadline, frozenset(), now + MINUTE)
-    unknown = OpenDeadline(deadline)  # no stored fire time: the ladder decides
-    assert list(sweep([ahead], now)) == []
-    assert [d.step.level for d in sweep([unknown], now)] == [1]
+    ahead = OpenDeadline(deadline, now + MINUTE)
+    exhausted = OpenDeadline(deadline, None, frozenset({1, 2, 3}))
+    stored = arm(deadline, local(2026, 11, 9, 10))
+    assert stored.next_fire_at == now
+    assert list(sweep([ahead, exhausted], now)) == []
+    assert [d.step.level for d in sweep([ahead, stored, exhausted], now)] == [1]
