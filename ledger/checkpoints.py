@@ -77,7 +77,7 @@ class NoteVerifier:
     @classmethod
     def from_string(cls, vkey: str) -> NoteVerifier:
         try:
-            name, hash_hex, encoded = vkey.strip().split("+")
+            name, hash_hex, encoded = vkey.strip().split("+", 2)
             raw = base64.b64decode(encoded, validate=True)
             expected = bytes.fromhex(hash_hex)
         except (ValueError, binascii.Error):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,7 +12,6 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Connection, insert, select
 
-from contracts.canonical import canonical_json
 from contracts.keys import SigningKey
 from ledger import merkle, retention, sealing
 from ledger.access import AccessAction, AccessRecord, read_access_log, record_access
@@ -224,8 +224,11 @@ class Ledger:
             "submitted_by": item.submitted_by,
             "review_date": item.review_date.isoformat(),
         }
+        # Sorted-key JSON is deterministic, which is all a duplicate check needs, and much
+        # cheaper than RFC 8785 on the append path.
+        text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         digest = hmac.new(
-            self._hmac_key, b"crossforce-ledger-idempotency\n" + canonical_json(content), "sha256"
+            self._hmac_key, b"crossforce-ledger-idempotency\n" + text.encode(), "sha256"
         )
         return "content:" + digest.hexdigest()
 

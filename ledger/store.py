@@ -267,7 +267,7 @@ class LedgerStore:
         self, conn: Connection, idempotency_key: str, build: Callable[[int], NewEntry]
     ) -> Appended:
         """Append one entry inside a `writing()` transaction; a repeated key returns the first."""
-        self.head(conn, lock=True)  # take the lock before looking for the duplicate
+        head = self.head(conn, lock=True)  # take the lock before looking for the duplicate
         existing = conn.execute(
             select(entries_table.c.idx, entries_table.c.leaf_hash).where(
                 entries_table.c.idempotency_key == idempotency_key
@@ -275,13 +275,13 @@ class LedgerStore:
         ).first()
         if existing is not None:
             return Appended(int(existing[0]), bytes(existing[1]), duplicate=True)
-        return self._append_many(conn, [(idempotency_key, build)])[0]
+        return self._append_many(conn, head, [(idempotency_key, build)])[0]
 
     def append_batch(
         self, conn: Connection, items: Iterable[tuple[str, Callable[[int], NewEntry]]]
     ) -> list[Appended]:
         """Append several entries in one transaction, skipping keys already present."""
-        self.head(conn, lock=True)
+        head = self.head(conn, lock=True)
         pending = list(items)
         keys = [key for key, _ in pending]
         found: dict[str, Appended] = {}
@@ -299,7 +299,7 @@ class LedgerStore:
             if key not in found and key not in seen:
                 fresh.append((key, build))
                 seen.add(key)
-        fresh_results = self._append_many(conn, fresh)
+        fresh_results = self._append_many(conn, head, fresh)
         appended = {key: result for (key, _), result in zip(fresh, fresh_results, strict=True)}
         results: list[Appended] = []
         for key, _ in pending:
@@ -312,9 +312,8 @@ class LedgerStore:
         return results
 
     def _append_many(
-        self, conn: Connection, items: list[tuple[str, Callable[[int], NewEntry]]]
+        self, conn: Connection, head: Head, items: list[tuple[str, Callable[[int], NewEntry]]]
     ) -> list[Appended]:
-        head = self.head(conn, lock=True)
         frontier = Frontier.from_bytes(head.tree_size, head.frontier)
         chain = head.chain_hash
         entry_rows: list[dict[str, Any]] = []
