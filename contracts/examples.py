@@ -12,7 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from contracts.envelope import Jurisdiction
 from contracts.errors import ContractError, ReasonCode
+from contracts.forces import FORCES
 from contracts.messages.base import Message
 from contracts.registry import REGISTRY
 
@@ -25,7 +27,9 @@ def _at(day: int, hour: int = 10) -> str:
     return T0.replace(day=day, hour=hour, minute=0).isoformat()
 
 
-def _person(given: str, family: str, born: date | None = None, age: int | None = None) -> dict:
+def _person(
+    given: str, family: str, born: date | None = None, age: int | None = None
+) -> dict[str, Any]:
     person: dict[str, Any] = {"given_names": given, "family_name": family}
     if born is not None:
         person["date_of_birth"] = born.isoformat()
@@ -34,13 +38,29 @@ def _person(given: str, family: str, born: date | None = None, age: int | None =
     return person
 
 
+def _scottish(code: str) -> bool:
+    force = FORCES.get(code)
+    return force is not None and force.jurisdiction is Jurisdiction.SCOTLAND
+
+
+def _jurisdiction(code: str) -> str:
+    # Unknown codes (e.g. HUB) fall back to England & Wales.
+    return (Jurisdiction.SCOTLAND if _scottish(code) else Jurisdiction.ENGLAND_WALES).value
+
+
+def _checks(code: str) -> list[str]:
+    if _scottish(code):
+        return ["PNC", "CHS", "CRS", "IVPD", "SID"]
+    return ["PNC", "PND", "VISOR", "LOCAL_INTELLIGENCE"]
+
+
 def _party_a(home: str) -> dict[str, Any]:
     return {
         "party_id": "P1",
         "role": "A",
         "is_applicant": True,
         "home_force": home,
-        "postcode_district": "ME14",
+        "postcode_district": "EH6" if _scottish(home) else "ME14",
         "identity_verified": True,
         "person": _person("Alexandra", "Example", date(1991, 4, 17)),
     }
@@ -87,10 +107,43 @@ def _deadline(s: str, r: str) -> dict[str, Any]:
     }
 
 
+def _enquiry_result(responding: str) -> dict[str, Any]:
+    # Sent by the responding force, from its own jurisdiction's catalogue.
+    scottish = _scottish(responding)
+    intelligence, risk_tool = ("IVPD", "DAQ") if scottish else ("LOCAL_INTELLIGENCE", "DASH")
+    return {
+        "enquiry_id": "ENQ-0001",
+        "jurisdiction": _jurisdiction(responding),
+        "checks": [
+            {
+                "party_id": "P2",
+                "check": "PNC",
+                "result": "trace-concern",
+                "reference": "PNC-ASN-26-0000001X",
+            },
+            {"party_id": "P2", "check": "PND", "result": "no-trace"},
+            {"party_id": "P2", "check": "VISOR", "result": "no-trace"},
+            {
+                "party_id": "P2",
+                "check": intelligence,
+                "result": "trace-concern",
+                "reference": f"{responding}-INT-2024-55102",
+            },
+            {
+                "party_id": "P1",
+                "check": risk_tool,
+                "result": "trace-concern",
+                "risk_level": "medium",
+            },
+        ],
+        "completed_at": _at(5, 15),
+    }
+
+
 _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
     ("case-opened", 1): lambda s, r: {
         "route": "right-to-ask",
-        "jurisdiction": "england-wales",
+        "jurisdiction": _jurisdiction(s),
         "receiving_force": s,
         "coordinating_force": s,
         "applicant_role": "A",
@@ -130,10 +183,10 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
     ("enquiry-requested", 1): lambda s, r: {
         "enquiry_id": "ENQ-0001",
         "responding_force": r,
-        "jurisdiction": "england-wales",
+        "jurisdiction": _jurisdiction(r),
         "party_ids": ["P2"],
         "parties": [_party_b(r)],
-        "requested_checks": ["PNC", "PND", "VISOR", "LOCAL_INTELLIGENCE"],
+        "requested_checks": _checks(r),
         "due_at": _at(9, 17),
     },
     ("enquiry-acknowledged", 1): lambda s, r: {
@@ -155,28 +208,7 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
             {"check": "Local intelligence", "outcome": "Three DA incidents 2023-24, concern"},
         ],
     },
-    ("enquiry-result", 2): lambda s, r: {
-        "enquiry_id": "ENQ-0001",
-        "jurisdiction": "england-wales",
-        "checks": [
-            {
-                "party_id": "P2",
-                "check": "PNC",
-                "result": "trace-concern",
-                "reference": "PNC-ASN-26-0000001X",
-            },
-            {"party_id": "P2", "check": "PND", "result": "no-trace"},
-            {"party_id": "P2", "check": "VISOR", "result": "no-trace"},
-            {
-                "party_id": "P2",
-                "check": "LOCAL_INTELLIGENCE",
-                "result": "trace-concern",
-                "reference": f"{s}-INT-2024-55102",
-            },
-            {"party_id": "P1", "check": "DASH", "result": "trace-concern", "risk_level": "medium"},
-        ],
-        "completed_at": _at(5, 15),
-    },
+    ("enquiry-result", 2): lambda s, r: _enquiry_result(s),
     ("immediate-risk-raised", 1): lambda s, r: {
         "at_risk_party_ids": ["P1", "P3"],
         "raised_at": _at(3, 14),
@@ -292,7 +324,7 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
     ("intelligence-submission", 1): lambda s, r: {
         "request": {
             "route": "right-to-ask",
-            "jurisdiction": "england-wales",
+            "jurisdiction": _jurisdiction(s),
             "received_at": T0.isoformat(),
             "receiving_force": s,
             "application_category": "genuine",
@@ -357,7 +389,9 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
 }
 
 
-def example_data(name: str, sender: str, recipient: str, version: int | None = None) -> dict:
+def example_data(
+    name: str, sender: str, recipient: str, version: int | None = None
+) -> dict[str, Any]:
     """The example payload as JSON-ready data."""
     if version is None:
         version = REGISTRY.latest(name).VERSION

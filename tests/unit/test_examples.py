@@ -50,3 +50,13 @@ def test_unknown_name_or_version() -> None:
     with pytest.raises(ContractError) as caught:
         example("receipt", "KENT", "ESSEX", version=7)
     assert caught.value.code is ReasonCode.UNKNOWN_VERSION
+
+
+@pytest.mark.parametrize("name", ["case-opened", "enquiry-requested", "enquiry-result"])
+def test_scottish_forces_get_scottish_examples(name: str) -> None:
+    # Each example is valid whichever side of the border its forces are on.
+    for sender, recipient in [("PSOS", "KENT"), ("KENT", "PSOS"), ("PSOS", "PSOS_E")]:
+        message = example(name, sender, recipient)
+        assert message.model_dump()["jurisdiction"] in ("scotland", "england-wales")
+    assert example("enquiry-requested", "KENT", "PSOS").model_dump()["jurisdiction"] == "scotland"
+    assert example("case-opened", "PSOS", "KENT").model_dump()["jurisdiction"] == "scotland"
