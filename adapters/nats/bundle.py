@@ -12,12 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from adapters.nats.config import (
+    ACCOUNT,
     CLUSTER_PORT,
     ClusterSettings,
     ServerSettings,
     TlsSettings,
     cluster_routes,
+    server_document,
     write_server_config,
 )
 from adapters.nats.security import HUB, Identity, load_or_create
@@ -34,6 +38,7 @@ class Bundle:
     configs: tuple[Path, ...]
     credentials: dict[str, Path]
     tls_dir: Path | None
+    identities: tuple[Identity, ...]
 
 
 def node_names(cluster_size: int) -> tuple[str, ...]:
@@ -85,4 +90,16 @@ def write_bundle(
         filename = "server.conf" if cluster_size <= 1 else f"{name}.conf"
         configs.append(write_server_config(out / filename, settings, identities, HEADER))
     credentials = {ident.code: creds_dir / f"{ident.code}.nk" for ident in identities}
-    return Bundle(tuple(configs), credentials, tls_dir)
+    return Bundle(tuple(configs), credentials, tls_dir, tuple(identities))
+
+
+def write_helm_accounts(path: Path, identities: Sequence[Identity]) -> Path:
+    """A values overlay for the official NATS Helm chart (1.x) adding the Crossforce account,
+    its users and permissions through `config.merge`; public keys only."""
+    document = server_document(ServerSettings(server_name="helm", store_dir=None), identities)
+    accounts = document["accounts"]
+    values = {"config": {"merge": {"accounts": accounts}}}
+    header = f"# {ACCOUNT} account for the NATS Helm chart. {HEADER.splitlines()[1]}\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + yaml.safe_dump(values, sort_keys=False))
+    return path

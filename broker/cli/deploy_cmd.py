@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from adapters.nats.bundle import write_bundle
+from adapters.nats.bundle import write_bundle, write_helm_accounts
 from adapters.nats.tls import DEFAULT_HOSTS, write_dev_pki
 from contracts.forces import FORCES
 
@@ -42,6 +42,9 @@ def nats_config(
     rotate: Annotated[
         bool, typer.Option(help="Issue new credentials even where some exist.")
     ] = False,
+    helm_values: Annotated[
+        Path | None, typer.Option(help="Also write a NATS Helm chart values overlay here.")
+    ] = None,
 ) -> None:
     """Write nats-server config(s) and one 0600 credentials file per force plus the hub."""
     bundle = write_bundle(
@@ -62,6 +65,9 @@ def nats_config(
     )
     if bundle.tls_dir:
         out_console.print(f"tls            {bundle.tls_dir}")
+    if helm_values is not None:
+        write_helm_accounts(helm_values, bundle.identities)
+        out_console.print(f"helm values    {helm_values}")
 
 
 @app.command("nats-image")
