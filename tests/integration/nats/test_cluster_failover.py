@@ -87,3 +87,33 @@ async def test_r3_stream_keeps_every_message_once_through_a_node_crash(
     assert stream.cluster is not None
     assert all(replica.current for replica in stream.cluster.replicas or [])
     await nc.close()
+
+
+async def test_cluster_with_generated_users_enforces_force_permissions(tmp_path: Path) -> None:
+    from adapters.nats.security import HUB, connect_options, load_or_create
+
+    creds = tmp_path / "creds"
+    identities = [load_or_create(code, creds) for code in (HUB, "KENT", "ESSEX")]
+    with LoopbackCluster(tmp_path / "cluster", identities=identities) as secured:
+        hub = await nats.connect(servers=secured.urls, **connect_options(HUB, creds / "HUB.nk"))
+        await hub.jetstream().add_stream(
+            StreamConfig(name="CF_INBOUND", subjects=["cf.in.>"], num_replicas=3)
+        )
+        errors: list[str] = []
+
+        async def record(error: Exception) -> None:
+            errors.append(str(error))
+
+        kent = await nats.connect(
+            servers=secured.urls, error_cb=record, **connect_options("KENT", creds / "KENT.nk")
+        )
+        ack = await kent.jetstream().publish("cf.in.KENT.case-1", b"ok", timeout=5)
+        assert ack.stream == "CF_INBOUND"
+        with pytest.raises(nats.errors.TimeoutError):
+            await kent.jetstream().publish("cf.in.ESSEX.case-1", b"forged", timeout=1)
+        assert any('publish to "cf.in.essex.case-1"' in e for e in errors)
+        info = await hub.jetstream().stream_info("CF_INBOUND")
+        assert info.state.messages == 1
+        assert info.cluster is not None and len(info.cluster.replicas or []) == 2
+        await kent.close()
+        await hub.close()
