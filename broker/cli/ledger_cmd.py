@@ -1,0 +1,198 @@
+"""`crossforce ledger`: verify the intelligence-submission ledger, prove entries, sign heads."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from broker.cli.common import passphrase
+from contracts.keys import SigningKey
+from ledger import Ledger, LedgerError, NoteVerifier, parse_checkpoint
+
+DB_URL_ENV = "CROSSFORCE_DB_URL"
+DEFAULT_DB_URL = "sqlite:///.crossforce/crossforce.db"
+CHECKPOINT_KEY_ENV = "CROSSFORCE_LEDGER_CHECKPOINT_KEY"
+
+app = typer.Typer(help="The end-of-case intelligence-submission ledger.", no_args_is_help=True)
+# soft_wrap: notes, keys and hashes must reach the terminal unbroken to be copied intact.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--db-url", help=f"SQLAlchemy URL (default: ${DB_URL_ENV} or {DEFAULT_DB_URL})"),
+]
+KeyFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help=f"Encrypted checkpoint key file (default: ${CHECKPOINT_KEY_ENV}); "
+        "passphrase from CROSSFORCE_KEY_PASSPHRASE",
+    ),
+]
+VerifierKey = Annotated[
+    str | None,
+    typer.Option("--verifier-key", help="Trusted checkpoint key as a signed-note vkey string"),
+]
+By = Annotated[str, typer.Option("--by", help="Who is consulting the ledger (DPA 2018 s.62)")]
+Why = Annotated[
+    str, typer.Option("--justification", help="Why the ledger is consulted (DPA 2018 s.62)")
+]
+
+
+def _db_url(value: str | None) -> str:
+    return value or os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL
+
+
+def _signing_key(path: Path | None) -> SigningKey | None:
+    path = path or (Path(p) if (p := os.environ.get(CHECKPOINT_KEY_ENV)) else None)
+    return None if path is None else SigningKey.from_encrypted_file(path, passphrase())
+
+
+def _open(db_url: str | None, key_file: Path | None, verifier: str | None = None) -> Ledger:
+    trusted = [NoteVerifier.from_string(verifier)] if verifier else []
+    try:
+        return Ledger(_db_url(db_url), _signing_key(key_file), trusted_keys=trusted)
+    except LedgerError as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@app.command("verify")
+def verify(
+    db_url: DbUrl = None, key_file: KeyFile = None, verifier_key: VerifierKey = None
+) -> None:
+    """Recompute the whole ledger; exit 1 and say exactly which entry is wrong if any is."""
+    with _open(db_url, key_file, verifier_key) as ledger:
+        columns = (
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=err, transient=False) as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def step(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = progress.add_task(phase, total=max(total, 1))
+                progress.update(tasks[phase], completed=done, total=max(total, 1))
+
+            report = ledger.verify(progress=step)
+    for note in report.notes:
+        err.print(f"[yellow]note[/] {note}", highlight=False)
+    summary = (
+        f"{report.entries_checked} entries, {report.checkpoints_checked} checkpoints, "
+        f"tree size {report.tree_size}, root {_b64(report.root_hash)}"
+    )
+    if report.ok:
+        out.print(f"[bold green]OK[/] {summary}", highlight=False)
+        return
+    for problem in report.problems:
+        out.print(f"[bold red]FAIL[/] {problem}", highlight=False)
+    out.print(f"{len(report.problems)} problem(s); {summary}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command("proof")
+def proof(
+    entry: Annotated[int, typer.Argument(help="Entry index")],
+    by: By,
+    justification: Why,
+    db_url: DbUrl = None,
+    key_file: KeyFile = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Inclusion proof of ENTRY against the newest signed checkpoint that covers it.
+
+    With no such checkpoint and a checkpoint key, a new checkpoint is signed first.
+    """
+    with _open(db_url, key_file) as ledger:
+        note = ledger.latest_checkpoint(covering=entry + 1)
+        if note is None and ledger.signing_key is not None:
+            note = ledger.checkpoint()
+        size = parse_checkpoint(note)[0].tree_size if note else None
+        try:
+            result = ledger.inclusion_proof(
+                entry, by=by, justification=justification, tree_size=size
+            )
+        except LedgerError as exc:
+            _fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps(result.to_json()))
+        return
+    out.print(f"entry       {result.index}", highlight=False)
+    out.print(f"leaf hash   {_b64(result.leaf_hash)}", highlight=False)
+    out.print(f"tree size   {result.tree_size}", highlight=False)
+    out.print(f"root hash   {_b64(result.root_hash)}", highlight=False)
+    out.print("audit path (RFC 9162, bottom first):", highlight=False)
+    for step in result.audit_path:
+        out.print(f"  {_b64(step)}", highlight=False)
+    out.print(f"verifies    {result.verify()}", highlight=False)
+    if result.checkpoint:
+        out.print("checkpoint:", highlight=False)
+        typer.echo(result.checkpoint, nl=False)
+    else:
+        out.print("[yellow]no signed checkpoint covers this entry yet[/]")
+
+
+@app.command("checkpoint")
+def checkpoint(db_url: DbUrl = None, key_file: KeyFile = None) -> None:
+    """Sign the current tree head and print the checkpoint note and the verifier key."""
+    with _open(db_url, key_file) as ledger:
+        if ledger.signing_key is None:
+            _fail(f"give --key-file or set {CHECKPOINT_KEY_ENV}")
+        note = ledger.checkpoint()
+        verifier = ledger.verifier().to_string()
+    typer.echo(note, nl=False)
+    err.print(f"verifier key: {verifier}", highlight=False)
+
+
+@app.command("find-subject")
+def find_subject(
+    surname: Annotated[str, typer.Option(help="Subject's surname")],
+    forenames: Annotated[str, typer.Option(help="Subject's forenames")],
+    dob: Annotated[str, typer.Option(help="Date of birth, YYYY-MM-DD")],
+    by: By,
+    justification: Why,
+    db_url: DbUrl = None,
+) -> None:
+    """Every live submission about the same subject, from any force (needs the subject key)."""
+    with _open(db_url, None) as ledger:
+        try:
+            key = ledger.subject_key(
+                {"surname": surname, "forenames": forenames, "date_of_birth": dob}
+            )
+            found = ledger.find_by_subject(key, by=by, justification=justification)
+        except LedgerError as exc:
+            _fail(str(exc))
+    if not found:
+        out.print("no submissions about this subject")
+    for item in found:
+        out.print(
+            f"entry {item.index}  case {item.case_ref}  by {item.submitted_by}  "
+            f"at {item.submitted_at:%Y-%m-%d}  review {item.review_date}",
+            highlight=False,
+        )
