@@ -82,10 +82,16 @@ async def test_r3_stream_keeps_every_message_once_through_a_node_crash(
             seen.append(int(msg.data))
             await msg.ack()
     assert sorted(seen) == list(range(TOTAL))
-    # The restarted node has caught up and holds the same messages.
-    stream = await js.stream_info("FAILOVER")
-    assert stream.cluster is not None
-    assert all(replica.current for replica in stream.cluster.replicas or [])
+    # The restarted node catches up and holds the same messages.
+    for _ in range(100):
+        stream = await js.stream_info("FAILOVER")
+        assert stream.cluster is not None
+        replicas = stream.cluster.replicas or []
+        if len(replicas) == 2 and all(replica.current for replica in replicas):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"replicas never caught up: {stream.cluster}")
     await nc.close()
 
 
