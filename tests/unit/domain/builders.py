@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from broker.domain import commands as c
-from broker.domain.case import Case, open_case
+from broker.domain.case import Case
 from broker.domain.context import DomainContext
 from broker.domain.events import DomainEvent
 from broker.domain.forums import AgencyKind, ForumBody, ForumChair, PoliceRank
+from broker.domain.opening import open_case
 from broker.domain.parties import Party, PartyRole
 from broker.domain.routes import Route
 

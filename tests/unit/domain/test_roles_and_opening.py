@@ -6,10 +6,10 @@ import pytest
 
 from broker.domain import commands as c
 from broker.domain import events as e
-from broker.domain.case import handle
 from broker.domain.context import DomainContext
 from broker.domain.errors import DomainRefusal
 from broker.domain.markers import MaliciousMarker, SubjectMarkers
+from broker.domain.opening import handle
 from broker.domain.parts import PartKind, PartStatus
 from broker.domain.roles import ForceRole
 from broker.domain.routes import RequestType, Route

@@ -1,0 +1,82 @@
+"""Command handlers, one module per part of the workflow, and the dispatch table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from broker.domain import commands as c
+from broker.domain import events as e
+from broker.domain.case import Case
+from broker.domain.context import DomainContext
+from broker.domain.handlers.alerts import (
+    link_crime,
+    notify_delay,
+    raise_immediate_risk,
+)
+from broker.domain.handlers.closure import close_case, mark_malicious, submit_intelligence
+from broker.domain.handlers.coordination import (
+    accept_transfer,
+    decline_transfer,
+    request_transfer,
+)
+from broker.domain.handlers.decisions import record_decision, verify_identity
+from broker.domain.handlers.delivery import (
+    disclosure_delivered,
+    notify_non_disclosure,
+    undertaking_decision,
+    undertaking_refused,
+)
+from broker.domain.handlers.dsdas import record_dmf_decision, refer_to_dmf
+from broker.domain.handlers.enquiries import (
+    acknowledge,
+    correct_home_force,
+    decline,
+    reassign,
+    record_result,
+    request_enquiry,
+)
+from broker.domain.parts import PartKind
+
+Handler = Callable[[Case, Any, DomainContext], list[e.DomainEvent]]
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    c.VerifyApplicantIdentity: verify_identity,
+    c.RequestEnquiry: request_enquiry,
+    c.AcknowledgeEnquiry: lambda case, cmd, ctx: acknowledge(
+        case, cmd, PartKind.ENQUIRY, e.EnquiryAcknowledged
+    ),
+    c.DeclineEnquiry: lambda case, cmd, ctx: decline(
+        case, cmd, PartKind.ENQUIRY, e.EnquiryDeclined
+    ),
+    c.ReassignEnquiry: lambda case, cmd, ctx: reassign(
+        case, cmd, PartKind.ENQUIRY, e.EnquiryReassigned
+    ),
+    c.RecordEnquiryResult: record_result,
+    c.CorrectPartyHomeForce: correct_home_force,
+    c.RequestCoordinationTransfer: request_transfer,
+    c.AcceptCoordinationTransfer: accept_transfer,
+    c.DeclineCoordinationTransfer: decline_transfer,
+    c.RaiseImmediateRisk: raise_immediate_risk,
+    c.LinkCrime: link_crime,
+    c.ReferToDmf: refer_to_dmf,
+    c.RecordDmfDecision: record_dmf_decision,
+    c.RecordDecision: record_decision,
+    c.AcknowledgeDisclosureHandoff: lambda case, cmd, ctx: acknowledge(
+        case, cmd, PartKind.DISCLOSURE_DELIVERY, e.DisclosureHandoffAcknowledged
+    ),
+    c.DeclineDisclosureHandoff: lambda case, cmd, ctx: decline(
+        case, cmd, PartKind.DISCLOSURE_DELIVERY, e.DisclosureHandoffDeclined
+    ),
+    c.ReassignDisclosureDelivery: lambda case, cmd, ctx: reassign(
+        case, cmd, PartKind.DISCLOSURE_DELIVERY, e.DisclosureReassigned
+    ),
+    c.RecordUndertakingRefused: undertaking_refused,
+    c.RecordUndertakingDecision: undertaking_decision,
+    c.RecordDisclosureDelivered: disclosure_delivered,
+    c.NotifyNonDisclosure: notify_non_disclosure,
+    c.NotifyDelay: notify_delay,
+    c.MarkMaliciousApplication: mark_malicious,
+    c.SubmitIntelligence: submit_intelligence,
+    c.CloseCase: close_case,
+}
