@@ -67,7 +67,8 @@ class Envelope(BaseModel):
     subject: str = Field(min_length=1, max_length=64, description="The case reference")
     dataschema: str
     datacontenttype: Literal["application/json"] = "application/json"
-    caseref: str = Field(min_length=1, max_length=64)
+    # Case references travel as a NATS subject token, so they are restricted to safe characters.
+    caseref: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
     causationid: str | None = None
     correlationid: str | None = None
     senderforce: str = Field(pattern=r"^[A-Z0-9_]+$")

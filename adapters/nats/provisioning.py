@@ -1,0 +1,185 @@
+"""Idempotent creation of Crossforce's streams and consumers.
+
+Running it twice changes nothing: each stream and consumer is created when missing and
+otherwise left as it is, unless its configuration differs, in which case it is updated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+    SubjectTransform,
+)
+from nats.js.errors import NotFoundError
+
+from adapters.nats import subjects
+
+DUPLICATE_WINDOW_SECONDS = 2 * 60 * 60.0
+# Redelivery: explicit ack always; a message that keeps failing is retried with back-off
+# and, on its last attempt, the hub dead-letters it rather than letting it vanish.
+MAX_DELIVER = 8
+# With a back-off list the server takes ack_wait from its first step, so that step is also
+# how long a hub may hold a message before another replica gets it (hubs nak faster themselves).
+BACKOFF_SECONDS = [30.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0]
+ACK_WAIT_SECONDS = BACKOFF_SECONDS[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    forces: tuple[str, ...]
+    partitions: int = subjects.DEFAULT_PARTITIONS
+    replicas: int = 1
+    max_message_bytes: int = 300 * 1024
+
+
+def stream_configs(topology: Topology) -> list[StreamConfig]:
+    common = {"storage": StorageType.FILE, "num_replicas": topology.replicas}
+    return [
+        StreamConfig(
+            name=subjects.INBOUND_STREAM,
+            description="Signed envelopes as forces sent them, partitioned by case",
+            subjects=["cf.in.*.*"],
+            subject_transform=SubjectTransform(
+                src="cf.in.*.*", dest=subjects.inbound_transform_destination(topology.partitions)
+            ),
+            retention=RetentionPolicy.WORK_QUEUE,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            # Accept oversize bytes up to a margin so the hub can dead-letter them visibly.
+            max_msg_size=topology.max_message_bytes,
+            **common,
+        ),
+        StreamConfig(
+            name=subjects.DELIVERY_STREAM,
+            description="Per-force deliveries and receipts",
+            subjects=["cf.out.>"],
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            **common,
+        ),
+        StreamConfig(
+            name=subjects.CASELOG_STREAM,
+            description="Accepted envelopes, per case, in order",
+            subjects=["cf.log.>"],
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            deny_delete=True,
+            **common,
+        ),
+        StreamConfig(
+            name=subjects.DEADLETTER_STREAM,
+            description="Rejected bytes with their reason codes",
+            subjects=["cf.dlq.>"],
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            deny_delete=True,
+            **common,
+        ),
+        StreamConfig(
+            name=subjects.TIMER_STREAM,
+            description="Deadline timers armed as scheduled messages",
+            subjects=["cf.timer.>"],
+            allow_msg_schedules=True,
+            allow_rollup_hdrs=True,  # the server requires it alongside schedules
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            **common,
+        ),
+    ]
+
+
+def hub_partition_consumer(partition: int) -> ConsumerConfig:
+    """One durable per partition; max_ack_pending=1 keeps per-case order across hub replicas."""
+    return ConsumerConfig(
+        durable_name=f"hub_p{partition}",
+        filter_subject=subjects.inbound_partition_filter(partition),
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        max_ack_pending=1,
+        max_deliver=MAX_DELIVER,
+        ack_wait=ACK_WAIT_SECONDS,
+        backoff=BACKOFF_SECONDS,
+    )
+
+
+def timer_consumer() -> ConsumerConfig:
+    return ConsumerConfig(
+        durable_name="hub_timers",
+        filter_subject="cf.timer.fire.>",
+        ack_policy=AckPolicy.EXPLICIT,
+        max_deliver=MAX_DELIVER,
+        ack_wait=ACK_WAIT_SECONDS,
+        backoff=BACKOFF_SECONDS,
+    )
+
+
+def force_consumers(force: str) -> list[ConsumerConfig]:
+    return [
+        ConsumerConfig(
+            durable_name=name,
+            filter_subject=subject,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            max_deliver=-1,  # a force's delivery is never abandoned; it waits for its ack
+            ack_wait=ACK_WAIT_SECONDS,
+        )
+        for name, subject in (
+            (subjects.delivery_consumer(force), subjects.delivery_subject(force)),
+            (subjects.receipt_consumer(force), subjects.receipt_subject(force)),
+        )
+    ]
+
+
+async def provision(js: JetStreamContext, topology: Topology) -> list[str]:
+    """Create or update everything; returns what changed (empty on a second run)."""
+    changes: list[str] = []
+    for config in stream_configs(topology):
+        changes += await _ensure_stream(js, config)
+    for partition in range(topology.partitions):
+        changes += await _ensure_consumer(
+            js, subjects.INBOUND_STREAM, hub_partition_consumer(partition)
+        )
+    changes += await _ensure_consumer(js, subjects.TIMER_STREAM, timer_consumer())
+    changes += await add_forces(js, topology.forces)
+    return changes
+
+
+async def add_forces(js: JetStreamContext, forces: Iterable[str]) -> list[str]:
+    changes: list[str] = []
+    for force in forces:
+        for config in force_consumers(force):
+            changes += await _ensure_consumer(js, subjects.DELIVERY_STREAM, config)
+    return changes
+
+
+async def _ensure_stream(js: JetStreamContext, config: StreamConfig) -> list[str]:
+    assert config.name is not None
+    try:
+        existing = await js.stream_info(config.name)
+    except NotFoundError:
+        await js.add_stream(config)
+        return [f"created stream {config.name}"]
+    current = existing.config
+    wanted = config.as_dict()
+    if any(current.as_dict().get(key) != value for key, value in wanted.items()):
+        await js.update_stream(config)
+        return [f"updated stream {config.name}"]
+    return []
+
+
+async def _ensure_consumer(js: JetStreamContext, stream: str, config: ConsumerConfig) -> list[str]:
+    assert config.durable_name is not None
+    try:
+        existing = await js.consumer_info(stream, config.durable_name)
+    except NotFoundError:
+        await js.add_consumer(stream, config)
+        return [f"created consumer {stream}/{config.durable_name}"]
+    current = existing.config.as_dict()
+    if any(current.get(key) != value for key, value in config.as_dict().items()):
+        await js.add_consumer(stream, config)  # add_consumer updates a durable in place
+        return [f"updated consumer {stream}/{config.durable_name}"]
+    return []

@@ -1,0 +1,85 @@
+"""Subject and stream names: the whole addressing scheme in one place (see README).
+
+A force publishes to `cf.in.<FORCE>.<caseref>`. The inbound stream rewrites that, on
+ingest, to `cf.in.<partition>.<FORCE>.<caseref>`, where the partition is a hash of the case
+reference, so every message of one case lands in one partition and is processed in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INBOUND_STREAM = "CF_INBOUND"
+DELIVERY_STREAM = "CF_DELIVERY"
+CASELOG_STREAM = "CF_CASELOG"
+DEADLETTER_STREAM = "CF_DEADLETTER"
+TIMER_STREAM = "CF_TIMERS"
+
+DEFAULT_PARTITIONS = 16
+
+
+def inbound_subject(force: str, case_ref: str) -> str:
+    """Where a force publishes (the only subject it may publish to)."""
+    return f"cf.in.{force}.{case_ref}"
+
+
+def inbound_partition_filter(partition: int) -> str:
+    return f"cf.in.{partition}.>"
+
+
+def inbound_transform_destination(partitions: int) -> str:
+    return f"cf.in.{{{{partition({partitions},2)}}}}.{{{{wildcard(1)}}}}.{{{{wildcard(2)}}}}"
+
+
+def delivery_subject(force: str) -> str:
+    return f"cf.out.{force}.msg"
+
+
+def receipt_subject(force: str) -> str:
+    return f"cf.out.{force}.receipt"
+
+
+def delivery_consumer(force: str) -> str:
+    return f"{force}_msg"
+
+
+def receipt_consumer(force: str) -> str:
+    return f"{force}_receipt"
+
+
+def caselog_subject(case_ref: str) -> str:
+    return f"cf.log.{case_ref}"
+
+
+def deadletter_subject(force: str) -> str:
+    return f"cf.dlq.{force}"
+
+
+def timer_schedule_subject(deadline_id: str) -> str:
+    """Holds the pending schedule; publishing again replaces it (one timer per deadline)."""
+    return f"cf.timer.sched.{deadline_id}"
+
+
+def timer_fire_subject(deadline_id: str) -> str:
+    """Where the server publishes the timer when it fires; the hub consumes these."""
+    return f"cf.timer.fire.{deadline_id}"
+
+
+def inbox_prefix(force: str) -> str:
+    """Per-force reply inbox, so no force can read another's request replies."""
+    return f"_INBOX_{force}"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundAddress:
+    partition: int
+    force: str
+    case_ref: str
+
+
+def parse_inbound(subject: str) -> InboundAddress:
+    """Split a stored inbound subject `cf.in.<p>.<FORCE>.<caseref>`."""
+    parts = subject.split(".")
+    if len(parts) != 5 or parts[:2] != ["cf", "in"] or not parts[2].isdigit():
+        raise ValueError(f"not an inbound subject: {subject}")
+    return InboundAddress(int(parts[2]), parts[3], parts[4])

@@ -1,0 +1,156 @@
+"""Starting the whole broker: NATS (embedded or external), provisioning, database, hub.
+
+Entry points (`crossforce up`, `crossforce demo`, test fixtures) only call this.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import nats
+from faststream import FastStream
+from faststream.nats import NatsBroker
+from sqlalchemy import Engine
+
+from adapters.nats import subjects
+from adapters.nats.provisioning import Topology, provision
+from adapters.nats.server import EmbeddedNats
+from adapters.sql.engine import make_engine
+from adapters.sql.schema import metadata
+from broker.hub.app import HubConnection, ResultListener, build_hub
+from broker.service.case_handlers import CaseHandlers
+from broker.service.pipeline import HubPipeline
+from contracts.envelope import HUB_FORCE_CODE
+from contracts.keys import SigningKey, utcnow
+from contracts.trust import TrustStore
+
+log = logging.getLogger("crossforce")
+
+
+@dataclass(slots=True)
+class BrokerSettings:
+    data_dir: Path = Path(".crossforce")
+    nats_url: str | None = None  # None: start the embedded nats-server
+    db_url: str | None = None  # None: SQLite in data_dir
+    nats_user: str | None = None
+    nats_password: str | None = None
+    partitions: int = subjects.DEFAULT_PARTITIONS
+    replicas: int = 1
+    nats_port: int = 0
+    extra_forces: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite:///{self.data_dir / 'crossforce.db'}"
+
+
+class RunningBroker:
+    """NATS + provisioning + database + one hub replica, as an async context manager."""
+
+    def __init__(
+        self,
+        settings: BrokerSettings,
+        *,
+        trust: TrustStore,
+        hub_key: SigningKey,
+        clock: Callable[[], datetime] = utcnow,
+        on_result: ResultListener | None = None,
+        start_hub: bool = True,
+    ) -> None:
+        if hub_key.force != HUB_FORCE_CODE:
+            raise ValueError("the hub signs with a HUB key")
+        self.settings = settings
+        self.trust = trust
+        self.hub_key = hub_key
+        self.clock = clock
+        self.on_result = on_result
+        self.start_hub = start_hub
+        self.nats: EmbeddedNats | None = None
+        self.engine: Engine | None = None
+        self.app: FastStream | None = None
+        self.broker: NatsBroker | None = None
+        self.pipeline: HubPipeline | None = None
+
+    @property
+    def nats_url(self) -> str:
+        if self.settings.nats_url:
+            return self.settings.nats_url
+        assert self.nats is not None
+        return self.nats.url
+
+    def forces(self) -> tuple[str, ...]:
+        known = set(self.trust.forces) | set(self.settings.extra_forces)
+        return tuple(sorted(known - {HUB_FORCE_CODE}))
+
+    async def start(self) -> Self:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.settings.nats_url is None:
+            self.nats = EmbeddedNats(self.settings.data_dir / "nats", port=self.settings.nats_port)
+            await self.nats.astart()
+        await self.provision()
+        self.engine = make_engine(self.settings.database_url)
+        metadata.create_all(self.engine)
+        self.pipeline = HubPipeline(
+            self.engine, self.trust, self.hub_key, CaseHandlers(self.engine), clock=self.clock
+        )
+        if self.start_hub:
+            await self.start_replica()
+        return self
+
+    async def provision(self) -> list[str]:
+        connection = await nats.connect(
+            self.nats_url, user=self.settings.nats_user, password=self.settings.nats_password
+        )
+        try:
+            topology = Topology(
+                forces=self.forces(),
+                partitions=self.settings.partitions,
+                replicas=self.settings.replicas,
+            )
+            return await provision(connection.jetstream(), topology)
+        finally:
+            await connection.close()
+
+    async def start_replica(self) -> FastStream:
+        assert self.pipeline is not None
+        self.app, self.broker = build_hub(
+            HubConnection(
+                self.nats_url,
+                self.settings.nats_user,
+                self.settings.nats_password,
+                self.settings.partitions,
+            ),
+            self.pipeline,
+            on_result=self.on_result,
+        )
+        await self.app.start()
+        return self.app
+
+    async def stop_replica(self) -> None:
+        if self.app is not None:
+            await self.app.stop()
+            self.app = None
+
+    async def stop(self) -> None:
+        await self.stop_replica()
+        if self.engine is not None:
+            self.engine.dispose()
+        if self.nats is not None:
+            await self.nats.astop()
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,327 @@
+"""The hub pipeline for one inbound message (architecture decision 3).
+
+size and format -> signature -> sender is the arrival force -> schema (upcast) -> role
+authority and case-state transition -> persist (one transaction) -> deliver -> receipt.
+
+Any refusal at any step yields a signed rejection receipt to the force whose subject the
+bytes arrived on, plus a dead-letter record holding the original bytes and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from adapters.nats import subjects
+from broker.service.case_handlers import CaseHandlers, Delivery, HandlerOutcome
+from broker.service.outbox import OutboundMessage
+from broker.service.unit_of_work import SqlUnitOfWork
+from contracts.compose import compose
+from contracts.envelope import HUB_FORCE_CODE, MAX_ENVELOPE_BYTES, Envelope, parse_envelope
+from contracts.errors import ContractError, ReasonCode
+from contracts.forces import FORCES
+from contracts.keys import SigningKey
+from contracts.messages.receipt import Receipt, ReceiptStatus
+from contracts.registry import REGISTRY
+from contracts.signing import sign_envelope, verify_envelope
+from contracts.trust import TrustStore
+
+log = logging.getLogger("crossforce.hub")
+
+# How far an envelope's own time may differ from when NATS accepted it. Guards against
+# back-dating a message to before its key was revoked.
+DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message as the hub consumer saw it."""
+
+    data: bytes
+    subject: str
+    stream_sequence: int
+    accepted_at: datetime  # when JetStream stored it
+    nats_msg_id: str | None = None
+
+
+@dataclass(slots=True)
+class PipelineResult:
+    accepted: bool
+    envelope_id: str | None
+    reason: ReasonCode | None = None
+    detail: str = ""
+    duplicate: bool = False
+    outbound: list[OutboundMessage] = field(default_factory=list)
+
+
+class HubPipeline:
+    def __init__(
+        self,
+        engine: Engine,
+        trust: TrustStore,
+        hub_key: SigningKey,
+        handlers: CaseHandlers,
+        *,
+        clock: Callable[[], datetime],
+        max_bytes: int = MAX_ENVELOPE_BYTES,
+        max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+    ) -> None:
+        self.engine = engine
+        self.trust = trust
+        self.hub_key = hub_key
+        self.handlers = handlers
+        self.clock = clock
+        self.max_bytes = max_bytes
+        self.max_clock_skew = max_clock_skew
+
+    def process(self, inbound: Inbound) -> PipelineResult:
+        address = subjects.parse_inbound(inbound.subject)
+        envelope: Envelope | None = None
+        try:
+            envelope = parse_envelope(inbound.data, max_bytes=self.max_bytes)
+            verify_envelope(envelope, self.trust)
+            self._check_addressing(envelope, address, inbound)
+            message = REGISTRY.open(envelope)
+            return self._accept(envelope, message, inbound)
+        except ContractError as refusal:
+            return self._reject(inbound, address.force, envelope, refusal)
+
+    def give_up(self, inbound: Inbound, error: Exception) -> PipelineResult:
+        """The last permitted delivery failed on a fault: dead-letter it, never drop it."""
+        address = subjects.parse_inbound(inbound.subject)
+        refusal = ContractError(
+            ReasonCode.PROCESSING_FAILED,
+            f"could not be processed after repeated faults ({type(error).__name__})",
+        )
+        return self._reject(inbound, address.force, None, refusal)
+
+    # -- checks --------------------------------------------------------------------------
+    def _check_addressing(
+        self, envelope: Envelope, address: subjects.InboundAddress, inbound: Inbound
+    ) -> None:
+        if envelope.senderforce != address.force:
+            raise ContractError(
+                ReasonCode.SENDER_MISMATCH,
+                f"{address.force} sent an envelope claiming to be from {envelope.senderforce}",
+            )
+        if envelope.caseref != address.case_ref or envelope.subject != envelope.caseref:
+            raise ContractError(
+                ReasonCode.INVALID_ENVELOPE, "subject, caseref and publish subject disagree"
+            )
+        if abs(envelope.time - inbound.accepted_at) > self.max_clock_skew:
+            raise ContractError(
+                ReasonCode.STALE_MESSAGE,
+                f"envelope time {envelope.time:%Y-%m-%dT%H:%M:%SZ} is more than "
+                f"{self.max_clock_skew} from its arrival",
+            )
+        for code in envelope.recipient_codes:
+            if code not in FORCES and code != HUB_FORCE_CODE:
+                raise ContractError(ReasonCode.UNKNOWN_FORCE, f"recipient {code} is unknown")
+
+    # -- accepted ------------------------------------------------------------------------
+    def _accept(self, envelope: Envelope, message: object, inbound: Inbound) -> PipelineResult:
+        now = self.clock()
+        prefix = f"{envelope.id}/"
+        with SqlUnitOfWork(self.engine) as uow:
+            if uow.already_processed(envelope.id):
+                # A redelivery or a republished duplicate: the effects are committed already;
+                # only finish any publish a crash interrupted.
+                return PipelineResult(
+                    True, envelope.id, duplicate=True, outbound=uow.unsent(prefix)
+                )
+            outcome = self.handlers.apply(uow, envelope, message, now)
+            uow.mark_processed(
+                envelope.id, envelope.caseref, envelope.type, envelope.senderforce, now
+            )
+            self._record_outcome(uow, envelope, outcome, now, prefix)
+            receipt = self._receipt(
+                envelope.senderforce,
+                envelope.caseref,
+                envelope.id,
+                now,
+                answered_type=envelope.type,
+                accepted=True,
+            )
+            uow.publish_later(_to_receipt(receipt, prefix), now)
+            outbound = list(uow.outbound)
+        return PipelineResult(True, envelope.id, outbound=outbound)
+
+    def _record_outcome(
+        self,
+        uow: SqlUnitOfWork,
+        envelope: Envelope,
+        outcome: HandlerOutcome,
+        now: datetime,
+        prefix: str,
+    ) -> None:
+        uow.publish_later(
+            OutboundMessage(
+                f"{prefix}log",
+                subjects.caselog_subject(envelope.caseref),
+                envelope.to_bytes(),
+                {"Crossforce-Type": envelope.type},
+            ),
+            now,
+        )
+        for index, hub_envelope in enumerate(outcome.hub_messages):
+            signed = sign_envelope(hub_envelope, self.hub_key)
+            uow.publish_later(
+                OutboundMessage(
+                    f"{prefix}hub{index}/log",
+                    subjects.caselog_subject(signed.caseref),
+                    signed.to_bytes(),
+                    {"Crossforce-Type": signed.type},
+                ),
+                now,
+            )
+            for force in signed.recipient_codes:
+                self._deliver(
+                    uow, Delivery(force, signed, outcome.priority), f"{prefix}hub{index}/", now
+                )
+        for delivery in outcome.deliveries:
+            self._deliver(uow, delivery, prefix, now)
+
+    def _deliver(self, uow: SqlUnitOfWork, delivery: Delivery, prefix: str, now: datetime) -> None:
+        envelope = delivery.envelope
+        headers = {"Crossforce-Type": envelope.type, "Crossforce-Case": envelope.caseref}
+        if delivery.priority:
+            headers["Crossforce-Priority"] = "immediate-risk"
+        uow.publish_later(
+            OutboundMessage(
+                f"{prefix}deliver/{delivery.force}",
+                subjects.delivery_subject(delivery.force),
+                envelope.to_bytes(),
+                headers,
+            ),
+            now,
+        )
+        uow.log_disclosure(
+            envelope_id=envelope.id,
+            case_ref=envelope.caseref,
+            message_type=envelope.type,
+            disclosed_by=envelope.senderforce,
+            disclosed_to=delivery.force,
+            disclosed_at=now,
+            purpose=envelope.purpose,
+            lawful_basis=envelope.lawfulbasis,
+            marking=envelope.securitymarking.value,
+        )
+
+    # -- rejected ------------------------------------------------------------------------
+    def _reject(
+        self,
+        inbound: Inbound,
+        arrival_force: str,
+        envelope: Envelope | None,
+        refusal: ContractError,
+    ) -> PipelineResult:
+        now = self.clock()
+        key = f"seq{inbound.stream_sequence}"
+        envelope_id = envelope.id if envelope else None
+        answered = envelope_id or inbound.nats_msg_id or key
+        log.info("rejected %s from %s: %s", answered, arrival_force, refusal.code)
+        with SqlUnitOfWork(self.engine) as uow:
+            if uow.already_rejected(key):
+                return PipelineResult(
+                    False,
+                    envelope_id,
+                    refusal.code,
+                    refusal.message,
+                    duplicate=True,
+                    outbound=uow.unsent(f"{key}/"),
+                )
+            uow.record_rejection(
+                inbound_key=key,
+                arrival_force=arrival_force,
+                envelope_id=envelope_id,
+                reason_code=refusal.code.value,
+                detail=refusal.message,
+                rejected_at=now,
+            )
+            case_ref = (
+                envelope.caseref if envelope else subjects.parse_inbound(inbound.subject).case_ref
+            )
+            receipt = self._receipt(
+                arrival_force,
+                case_ref,
+                answered,
+                now,
+                answered_type=envelope.type if envelope else None,
+                accepted=False,
+                reason=refusal,
+            )
+            uow.publish_later(_to_receipt(receipt, f"{key}/"), now)
+            uow.publish_later(
+                OutboundMessage(
+                    f"{key}/dlq",
+                    subjects.deadletter_subject(arrival_force),
+                    inbound.data,
+                    {
+                        "Crossforce-Reason": refusal.code.value,
+                        "Crossforce-Detail": _header_safe(refusal.message),
+                        "Crossforce-Arrival-Subject": inbound.subject,
+                        "Crossforce-Inbound-Sequence": str(inbound.stream_sequence),
+                        "Crossforce-Rejected-At": now.isoformat(),
+                    },
+                ),
+                now,
+            )
+            outbound = list(uow.outbound)
+        return PipelineResult(False, envelope_id, refusal.code, refusal.message, outbound=outbound)
+
+    def _receipt(
+        self,
+        to_force: str,
+        case_ref: str,
+        answered: str,
+        now: datetime,
+        *,
+        answered_type: str | None,
+        accepted: bool,
+        reason: ContractError | None = None,
+    ) -> Envelope:
+        receipt = Receipt(
+            status=ReceiptStatus.ACCEPTED if accepted else ReceiptStatus.REJECTED,
+            in_reply_to=_identifier(answered),
+            answered_type=answered_type,
+            reason_code=reason.code if reason else None,
+            message=_header_safe(reason.message)[:200] if reason else None,
+            received_at=now,
+        )
+        envelope = compose(
+            receipt,
+            sender=HUB_FORCE_CODE,
+            case_ref=case_ref if _safe_case_ref(case_ref) else "UNKNOWN",
+            recipients=[to_force],
+            jurisdiction=FORCES[to_force].jurisdiction if to_force in FORCES else "england-wales",
+            causation_id=answered,
+            time=now,
+        )
+        return sign_envelope(envelope, self.hub_key)
+
+
+def _to_receipt(receipt: Envelope, prefix: str) -> OutboundMessage:
+    to_force = receipt.recipient_codes[0]
+    return OutboundMessage(
+        f"{prefix}receipt",
+        subjects.receipt_subject(to_force),
+        receipt.to_bytes(),
+        {"Crossforce-Type": receipt.type, "Crossforce-In-Reply-To": receipt.causationid or ""},
+    )
+
+
+def _header_safe(text: str) -> str:
+    return " ".join(text.split())[:500]
+
+
+def _identifier(value: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "_.:-" else "-" for ch in value)[:64]
+    return cleaned if cleaned and cleaned[0].isalnum() else f"x{cleaned}"[:64]
+
+
+def _safe_case_ref(value: str) -> bool:
+    return bool(value) and len(value) <= 64 and all(ch.isalnum() or ch in "_-" for ch in value)

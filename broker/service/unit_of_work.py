@@ -1,0 +1,177 @@
+"""The unit of work: one database transaction around load, apply and save.
+
+Processed ids, the case projection, the s.62 disclosure log and the outbox all commit
+together, or not at all (architecture decisions 4 and 7).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from adapters.sql import schema
+from broker.service.outbox import OutboundMessage
+
+
+class ConcurrentUpdate(Exception):
+    """The case changed under us (another hub replica): retry the whole unit of work."""
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+        self.outbound: list[OutboundMessage] = []
+
+    def __enter__(self) -> Self:
+        self._connection = self._engine.connect()
+        self._connection.begin()
+        self.outbound = []
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        assert self._connection is not None
+        try:
+            if exc_type is None:
+                self._connection.commit()
+            else:
+                self._connection.rollback()
+        finally:
+            self._connection.close()
+            self._connection = None
+
+    @property
+    def db(self) -> Connection:
+        assert self._connection is not None, "use the unit of work as a context manager"
+        return self._connection
+
+    # processed ids ---------------------------------------------------------------------
+    def already_processed(self, envelope_id: str) -> bool:
+        query = select(schema.processed_envelopes.c.envelope_id).where(
+            schema.processed_envelopes.c.envelope_id == envelope_id
+        )
+        return self.db.execute(query).first() is not None
+
+    def mark_processed(
+        self, envelope_id: str, case_ref: str, type_: str, sender: str, at: datetime
+    ) -> None:
+        self.db.execute(
+            insert(schema.processed_envelopes).values(
+                envelope_id=envelope_id,
+                case_ref=case_ref,
+                type=type_,
+                sender=sender,
+                processed_at=at,
+            )
+        )
+
+    def already_rejected(self, inbound_key: str) -> bool:
+        query = select(schema.rejections.c.inbound_key).where(
+            schema.rejections.c.inbound_key == inbound_key
+        )
+        return self.db.execute(query).first() is not None
+
+    def record_rejection(self, **values: Any) -> None:
+        self.db.execute(insert(schema.rejections).values(**values))
+
+    # cases -----------------------------------------------------------------------------
+    def load_case_row(self, case_ref: str) -> dict[str, Any] | None:
+        row = (
+            self.db.execute(select(schema.cases).where(schema.cases.c.case_ref == case_ref))
+            .mappings()
+            .first()
+        )
+        return dict(row) if row else None
+
+    def save_case_row(self, values: dict[str, Any], expected_version: int | None) -> None:
+        """Insert a new case, or update it only if nobody else did since we loaded it."""
+        if expected_version is None:
+            self.db.execute(insert(schema.cases).values(**values))
+        else:
+            result = self.db.execute(
+                update(schema.cases)
+                .where(schema.cases.c.case_ref == values["case_ref"])
+                .where(schema.cases.c.version == expected_version)
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                raise ConcurrentUpdate(values["case_ref"])
+        existing = {
+            row[0]
+            for row in self.db.execute(
+                select(schema.case_participants.c.force).where(
+                    schema.case_participants.c.case_ref == values["case_ref"]
+                )
+            )
+        }
+        for force in sorted(set(values.pop("participants", ())) - existing):
+            self.db.execute(
+                insert(schema.case_participants).values(case_ref=values["case_ref"], force=force)
+            )
+
+    def add_history(
+        self, case_ref: str, at: datetime, actor: str, event: str, summary: str
+    ) -> None:
+        self.db.execute(
+            insert(schema.case_history).values(
+                case_ref=case_ref, at=at, actor=actor, event=event, summary=summary
+            )
+        )
+
+    # s.62 disclosure log ---------------------------------------------------------------
+    def log_disclosure(self, **values: Any) -> None:
+        self.db.execute(insert(schema.disclosure_log).values(**values))
+
+    # outbox ----------------------------------------------------------------------------
+    def publish_later(self, message: OutboundMessage, now: datetime) -> None:
+        """Queue a publish; it becomes visible to the relay only if this transaction commits."""
+        existing = self.db.execute(
+            select(schema.outbox.c.id).where(schema.outbox.c.msg_id == message.msg_id)
+        ).first()
+        if existing is not None:
+            return
+        result = self.db.execute(
+            insert(schema.outbox).values(
+                msg_id=message.msg_id,
+                subject=message.subject,
+                headers=message.headers,
+                payload=message.payload,
+                created_at=now,
+            )
+        )
+        row_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        self.outbound.append(
+            OutboundMessage(
+                message.msg_id, message.subject, message.payload, message.headers, row_id
+            )
+        )
+
+    def unsent(self, msg_id_prefix: str | None = None, limit: int = 1000) -> list[OutboundMessage]:
+        query = select(schema.outbox).where(schema.outbox.c.sent_at.is_(None))
+        if msg_id_prefix is not None:
+            query = query.where(schema.outbox.c.msg_id.startswith(msg_id_prefix))
+        rows = self.db.execute(query.order_by(schema.outbox.c.id).limit(limit)).mappings()
+        return [
+            OutboundMessage(
+                r["msg_id"],
+                r["subject"],
+                r["payload"],
+                dict(r["headers"]),
+                r["id"],
+                _aware(r["created_at"]),
+            )
+            for r in rows
+        ]
+
+    def mark_sent(self, row_ids: list[int], at: datetime) -> None:
+        if row_ids:
+            self.db.execute(
+                update(schema.outbox).where(schema.outbox.c.id.in_(row_ids)).values(sent_at=at)
+            )
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything Crossforce stores is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
