@@ -174,14 +174,14 @@ class Case:
         from broker.domain.opening import refuse_second_open
 
         context = context or DomainContext()
-        if isinstance(command, c.OpenCase):
-            refuse_second_open(self, command)
         if command.case_ref != self.case_ref:
             raise DomainRefusal(
                 ReasonCode.UNKNOWN_CASE,
                 f"command is for {command.case_ref}, not {self.case_ref}",
                 rule="case-ref-mismatch",
             )
+        if isinstance(command, c.OpenCase):
+            refuse_second_open(self, command)
         require_aware(command.at)
         if self.status is not CaseStatus.OPEN:
             raise invalid_transition(f"case {self.case_ref} is closed", "case-closed")
@@ -221,7 +221,7 @@ class Case:
 
     # ----------------------------------------------------------------- helpers
 
-    def _event(
+    def emit(
         self,
         cls: type[_EventT],
         command: c.Command,
@@ -238,7 +238,7 @@ class Case:
             **values,
         )
 
-    def _require_coordinating(self, actor: str, what: str) -> None:
+    def require_coordinating(self, actor: str, what: str) -> None:
         if actor != self.coordinating_force:
             # §3.10.3, §3.10.7: the co-ordinating force oversees and instructs.
             raise not_authorised(
@@ -246,17 +246,17 @@ class Case:
                 "not-coordinating-force",
             )
 
-    def _require_owner(self, part: PartOfJob, actor: str) -> None:
+    def require_owner(self, part: PartOfJob, actor: str) -> None:
         if actor != part.owner:
             raise not_authorised(
                 f"part {part.part_id} is owned by {part.owner}, not {actor}", "not-part-owner"
             )
 
-    def _require_kind(self, part: PartOfJob, *kinds: PartKind) -> None:
+    def require_kind(self, part: PartOfJob, *kinds: PartKind) -> None:
         if part.kind not in kinds:
             raise rule_violation(f"part {part.part_id} is a {part.kind} part", "wrong-part-kind")
 
-    def _new_part(
+    def add_part(
         self,
         command: c.Command,
         kind: PartKind,
@@ -284,7 +284,7 @@ class Case:
         self.parts.append(part)
         return part
 
-    def _move(
+    def move_part(
         self,
         part: PartOfJob,
         command: c.Command,
@@ -302,16 +302,16 @@ class Case:
             note=note,
         )
 
-    def _replace_party(self, party: Party) -> None:
+    def replace_party(self, party: Party) -> None:
         self.parties = [party if p.party_id == party.party_id else p for p in self.parties]
 
-    def _spent_policy(self, force: str, context: DomainContext) -> SpentConvictionPolicy:
+    def spent_policy(self, force: str, context: DomainContext) -> SpentConvictionPolicy:
         settings = context.settings
         if is_scottish(force):
             return settings.spent_convictions_scotland
         return settings.spent_convictions_england_wales
 
-    def _scottish_stages_skippable(self) -> bool:
+    def immediate_risk_raised(self) -> bool:
         # 003 §5.20.2: immediate risk is the only case for disclosing before all stages.
         return bool(self.immediate_risks)
 

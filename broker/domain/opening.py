@@ -61,7 +61,7 @@ def open_case(
         parties=list(command.parties),
         version=1,
     )
-    opened = case._event(
+    opened = case.emit(
         e.CaseOpened,
         command,
         receiving_force=case.receiving_force,
@@ -75,7 +75,7 @@ def open_case(
         case.status = CaseStatus.CLOSED
         case.closed_at = command.at
         case.closure_reason = f"not a genuine application: {command.request_type.value}"
-        routed = case._event(e.ApplicationRoutedAway, command, request_type=command.request_type)
+        routed = case.emit(e.ApplicationRoutedAway, command, request_type=command.request_type)
         return case, [opened, routed]
 
     _check_route(case)
@@ -83,7 +83,7 @@ def open_case(
     applicant = case.applicant()
     if applicant is not None:
         # The co-ordinating force keeps the applicant's level of service [000 §3.10.7].
-        case._new_part(
+        case.add_part(
             command,
             PartKind.APPLICANT_LIAISON,
             case.coordinating_force,
@@ -92,7 +92,7 @@ def open_case(
         )
         if applicant.anonymous:
             case.disclosure_barred = True
-            part = case._new_part(
+            part = case.add_part(
                 command,
                 PartKind.INTELLIGENCE_SUBMISSION,
                 case.coordinating_force,
@@ -100,7 +100,7 @@ def open_case(
                 note="anonymous applicant",
             )
             events.append(
-                case._event(
+                case.emit(
                     e.IntelligenceRouteOpened,
                     command,
                     part,
@@ -115,7 +115,7 @@ def open_case(
             # §4 item 5: earlier malicious applications are seen by every later request.
             case.markers_seen.append(marker)
             events.append(
-                case._event(
+                case.emit(
                     e.MaliciousMarkerFound,
                     command,
                     subject_key=marker.subject_key,

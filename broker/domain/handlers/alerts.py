@@ -28,7 +28,7 @@ def raise_immediate_risk(
     part = case.part(cmd.part_id) if cmd.part_id is not None else None
     case.priority = True
     case.immediate_risks.append(RiskFlag(cmd.actor, cmd.at, cmd.summary, cmd.part_id))
-    return [case._event(e.ImmediateRiskRaised, cmd, part, priority=True, summary=cmd.summary)]
+    return [case.emit(e.ImmediateRiskRaised, cmd, part, priority=True, summary=cmd.summary)]
 
 
 def link_crime(case: Case, cmd: c.LinkCrime, ctx: DomainContext) -> list[e.DomainEvent]:
@@ -40,7 +40,7 @@ def link_crime(case: Case, cmd: c.LinkCrime, ctx: DomainContext) -> list[e.Domai
         LinkedCrime(cmd.crime_reference, cmd.investigating_force, cmd.actor, cmd.at)
     )
     return [
-        case._event(
+        case.emit(
             e.CrimeLinked,
             cmd,
             crime_reference=cmd.crime_reference,
@@ -59,4 +59,4 @@ def notify_delay(case: Case, cmd: c.NotifyDelay, ctx: DomainContext) -> list[e.D
     require_text(cmd.reason, "reason-required", "a reason for the delay")
     if cmd.expected_by is not None:
         require_aware(cmd.expected_by)
-    return [case._event(e.DelayNotified, cmd, part, reason=cmd.reason, expected_by=cmd.expected_by)]
+    return [case.emit(e.DelayNotified, cmd, part, reason=cmd.reason, expected_by=cmd.expected_by)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from broker.domain import commands as c
 from broker.domain import events as e
 from broker.domain.case import Case
@@ -11,6 +13,7 @@ from broker.domain.errors import DomainRefusal, invalid_transition, not_authoris
 from broker.domain.markers import MaliciousMarker
 from broker.domain.parties import PartyRole
 from broker.domain.parts import PartKind, PartStatus
+from broker.domain.records import TransferOutcome
 from broker.domain.transitions import CaseStatus, PartAction
 from contracts.errors import ReasonCode
 
@@ -18,7 +21,7 @@ from contracts.errors import ReasonCode
 def mark_malicious(
     case: Case, cmd: c.MarkMaliciousApplication, ctx: DomainContext
 ) -> list[e.DomainEvent]:
-    case._require_coordinating(cmd.actor, "mark an application as malicious")
+    case.require_coordinating(cmd.actor, "mark an application as malicious")
     # 003 §8.11: the evidence is documented.
     require_text(cmd.evidence, "evidence-required", "the evidence")
     subject = case.subject()
@@ -26,7 +29,7 @@ def mark_malicious(
     if not key:
         raise rule_violation("no subject key to hold the marker against", "subject-key-required")
     case.markers_set.append(MaliciousMarker(key, case.case_ref, cmd.actor, cmd.at, cmd.evidence))
-    return [case._event(e.MaliciousApplicationMarked, cmd, subject_key=key, evidence=cmd.evidence)]
+    return [case.emit(e.MaliciousApplicationMarked, cmd, subject_key=key, evidence=cmd.evidence)]
 
 
 def submit_intelligence(
@@ -50,17 +53,17 @@ def submit_intelligence(
         )
     if open_part is not None:
         if open_part.owner != submitter:
-            case._move(open_part, cmd, PartAction.TRANSFER_COORDINATION, to_owner=submitter)
-        case._move(open_part, cmd, PartAction.SUBMIT_INTELLIGENCE)
+            case.move_part(open_part, cmd, PartAction.TRANSFER_COORDINATION, to_owner=submitter)
+        case.move_part(open_part, cmd, PartAction.SUBMIT_INTELLIGENCE)
         part = open_part
     else:
-        part = case._new_part(
+        part = case.add_part(
             cmd, PartKind.INTELLIGENCE_SUBMISSION, submitter, PartAction.SUBMIT_INTELLIGENCE
         )
     part.summary = cmd.summary
     applicant = case.applicant()
     return [
-        case._event(
+        case.emit(
             e.IntelligenceSubmitted,
             cmd,
             part,
@@ -74,7 +77,7 @@ def submit_intelligence(
 
 
 def close_case(case: Case, cmd: c.CloseCase, ctx: DomainContext) -> list[e.DomainEvent]:
-    case._require_coordinating(cmd.actor, "close the case")
+    case.require_coordinating(cmd.actor, "close the case")
     require_text(cmd.reason, "reason-required", "a reason for closing")
     events: list[e.DomainEvent] = []
     if cmd.intelligence is not None:
@@ -95,15 +98,25 @@ def close_case(case: Case, cmd: c.CloseCase, ctx: DomainContext) -> list[e.Domai
         )
     for part in case.open_parts():
         if part.kind is PartKind.APPLICANT_LIAISON:
-            case._move(part, cmd, PartAction.CLOSE_CASE)
+            case.move_part(part, cmd, PartAction.CLOSE_CASE)
         else:
-            case._move(part, cmd, PartAction.CANCEL, note="case closed")
+            case.move_part(part, cmd, PartAction.CANCEL, note="case closed")
             events.append(
-                case._event(e.PartCancelled, cmd, part, kind=part.kind, reason="case closed")
+                case.emit(e.PartCancelled, cmd, part, kind=part.kind, reason="case closed")
             )
-    case.pending_transfer = None
+    if case.pending_transfer is not None:
+        # Keep the unanswered handover in the history rather than dropping it.
+        case.coordination_history.append(
+            replace(
+                case.pending_transfer,
+                outcome=TransferOutcome.DECLINED,
+                decided_at=cmd.at,
+                decline_reason="case closed",
+            )
+        )
+        case.pending_transfer = None
     case.status = CaseStatus.CLOSED
     case.closed_at = cmd.at
     case.closure_reason = cmd.reason
-    events.append(case._event(e.CaseClosed, cmd, reason=cmd.reason))
+    events.append(case.emit(e.CaseClosed, cmd, reason=cmd.reason))
     return events

@@ -21,7 +21,7 @@ from broker.domain.transitions import PartAction
 def request_transfer(
     case: Case, cmd: c.RequestCoordinationTransfer, ctx: DomainContext
 ) -> list[e.DomainEvent]:
-    case._require_coordinating(cmd.actor, "hand over co-ordination")
+    case.require_coordinating(cmd.actor, "hand over co-ordination")
     if case.pending_transfer is not None:
         raise invalid_transition(
             f"a transfer to {case.pending_transfer.to_force} is already pending",
@@ -39,7 +39,7 @@ def request_transfer(
         requested_at=cmd.at,
     )
     return [
-        case._event(
+        case.emit(
             e.CoordinationTransferRequested,
             cmd,
             from_force=case.coordinating_force,
@@ -74,9 +74,9 @@ def accept_transfer(
     case.jurisdiction = force_of(new).jurisdiction
     applicant = case.applicant()
     if applicant is not None:
-        case._replace_party(replace(applicant, home_force=new))
+        case.replace_party(replace(applicant, home_force=new))
     events: list[e.DomainEvent] = [
-        case._event(e.CoordinationTransferAccepted, cmd, from_force=old, to_force=new)
+        case.emit(e.CoordinationTransferAccepted, cmd, from_force=old, to_force=new)
     ]
     for part in case.open_parts():
         if part.owner != old:
@@ -86,7 +86,7 @@ def accept_transfer(
             PartKind.INTELLIGENCE_SUBMISSION,
             PartKind.NON_DISCLOSURE_NOTIFICATION,
         ):
-            case._move(part, cmd, PartAction.TRANSFER_COORDINATION, to_owner=new)
+            case.move_part(part, cmd, PartAction.TRANSFER_COORDINATION, to_owner=new)
         elif (
             part.kind is PartKind.DISCLOSURE_DELIVERY
             and applicant is not None
@@ -94,9 +94,9 @@ def accept_transfer(
             and part.status is not PartStatus.UNDERTAKING_REFUSED
         ):
             # The applicant's new home force makes any disclosure to them [§3.10.5].
-            case._move(part, cmd, PartAction.REASSIGN, to_owner=new, note="applicant moved")
+            case.move_part(part, cmd, PartAction.REASSIGN, to_owner=new, note="applicant moved")
             events.append(
-                case._event(
+                case.emit(
                     e.DisclosureReassigned,
                     cmd,
                     part,
@@ -123,7 +123,7 @@ def decline_transfer(
     )
     case.pending_transfer = None
     return [
-        case._event(
+        case.emit(
             e.CoordinationTransferDeclined,
             cmd,
             from_force=pending.from_force,

@@ -26,17 +26,15 @@ from contracts.envelope import Jurisdiction
 def verify_identity(
     case: Case, cmd: c.VerifyApplicantIdentity, ctx: DomainContext
 ) -> list[e.DomainEvent]:
-    case._require_coordinating(cmd.actor, "verify the applicant's identity")
+    case.require_coordinating(cmd.actor, "verify the applicant's identity")
     party = case.party(cmd.party_id)
     if not party.is_applicant:
         raise rule_violation(f"{party.party_id} is not the applicant", "not-the-applicant")
     if party.anonymous:
         raise rule_violation("an anonymous applicant cannot be verified", "anonymous-applicant")
     require_text(cmd.method, "method-required", "the verification method")
-    case._replace_party(replace(party, identity_verified=True))
-    return [
-        case._event(e.ApplicantIdentityVerified, cmd, party_id=party.party_id, method=cmd.method)
-    ]
+    case.replace_party(replace(party, identity_verified=True))
+    return [case.emit(e.ApplicantIdentityVerified, cmd, party_id=party.party_id, method=cmd.method)]
 
 
 def check_items(
@@ -45,7 +43,7 @@ def check_items(
     """Apply the spent-convictions policy (§9 item 5); returns warnings."""
     if not any(item.spent_conviction for item in items):
         return ()
-    if case._spent_policy(force, ctx) is SpentConvictionPolicy.EXCLUDE:
+    if case.spent_policy(force, ctx) is SpentConvictionPolicy.EXCLUDE:
         raise rule_violation(
             "spent convictions may not be passed on here (003 §9.4)", "spent-conviction"
         )
@@ -54,7 +52,7 @@ def check_items(
 
 def record_decision(case: Case, cmd: c.RecordDecision, ctx: DomainContext) -> list[e.DomainEvent]:
     # The police make the final decision [001 Annex A, ¶71]; the co-ordinating force owns it.
-    case._require_coordinating(cmd.actor, "record the decision")
+    case.require_coordinating(cmd.actor, "record the decision")
     if case.decision is not None:
         raise invalid_transition("the decision is already recorded", "decision-already-recorded")
     require_text(cmd.rationale, "rationale-required", "a rationale")
@@ -86,7 +84,7 @@ def record_decision(case: Case, cmd: c.RecordDecision, ctx: DomainContext) -> li
             raise rule_violation("B is not a disclosure recipient", "recipient-is-subject")
         if (
             case.jurisdiction is Jurisdiction.SCOTLAND
-            and not case._scottish_stages_skippable()
+            and not case.immediate_risk_raised()
             and not any(
                 p.kind is PartKind.DMF_REFERRAL and p.recommend_disclosure for p in case.parts
             )
@@ -118,7 +116,7 @@ def record_decision(case: Case, cmd: c.RecordDecision, ctx: DomainContext) -> li
         warnings=tuple(warnings),
     )
     events: list[e.DomainEvent] = [
-        case._event(
+        case.emit(
             e.DecisionRecorded,
             cmd,
             concern=cmd.concern,
@@ -132,7 +130,7 @@ def record_decision(case: Case, cmd: c.RecordDecision, ctx: DomainContext) -> li
         events.append(_hand_off(case, cmd, recipient, applicant, ctx))
     elif case.route is Route.RIGHT_TO_ASK and applicant is not None and not applicant.anonymous:
         # §4 item 11: the applicant is told in person that there is nothing to disclose.
-        part = case._new_part(
+        part = case.add_part(
             cmd,
             PartKind.NON_DISCLOSURE_NOTIFICATION,
             case.coordinating_force,
@@ -140,7 +138,7 @@ def record_decision(case: Case, cmd: c.RecordDecision, ctx: DomainContext) -> li
             party_id=applicant.party_id,
         )
         events.append(
-            case._event(e.NonDisclosureNotificationOpened, cmd, part, party_id=applicant.party_id)
+            case.emit(e.NonDisclosureNotificationOpened, cmd, part, party_id=applicant.party_id)
         )
     if (
         cmd.concern
@@ -149,7 +147,7 @@ def record_decision(case: Case, cmd: c.RecordDecision, ctx: DomainContext) -> li
         and not any(p.kind is PartKind.INTELLIGENCE_SUBMISSION for p in case.parts)
     ):
         # §4 item 4: concerns about an unverified applicant's B become intelligence.
-        part = case._new_part(
+        part = case.add_part(
             cmd,
             PartKind.INTELLIGENCE_SUBMISSION,
             case.coordinating_force,
@@ -157,7 +155,7 @@ def record_decision(case: Case, cmd: c.RecordDecision, ctx: DomainContext) -> li
             note="identity not verified",
         )
         events.append(
-            case._event(
+            case.emit(
                 e.IntelligenceRouteOpened,
                 cmd,
                 part,
@@ -185,7 +183,7 @@ def _hand_off(
     action = PartAction.DELIVER_OWN if owner == case.coordinating_force else PartAction.HAND_OFF
     if cmd.delivery_due_at is not None:
         require_aware(cmd.delivery_due_at)
-    part = case._new_part(
+    part = case.add_part(
         cmd,
         PartKind.DISCLOSURE_DELIVERY,
         owner,
@@ -193,7 +191,7 @@ def _hand_off(
         party_id=recipient.party_id,
         due_at=cmd.delivery_due_at,
     )
-    return case._event(
+    return case.emit(
         e.DisclosureHandedOff,
         cmd,
         part,

@@ -16,7 +16,7 @@ from contracts.envelope import Jurisdiction
 
 def _delivery_part(case: Case, part_id: str) -> PartOfJob:
     part = case.part(part_id)
-    case._require_kind(part, PartKind.DISCLOSURE_DELIVERY)
+    case.require_kind(part, PartKind.DISCLOSURE_DELIVERY)
     return part
 
 
@@ -31,9 +31,9 @@ def undertaking_refused(
     case: Case, cmd: c.RecordUndertakingRefused, ctx: DomainContext
 ) -> list[e.DomainEvent]:
     part = _delivery_part(case, cmd.part_id)
-    case._require_owner(part, cmd.actor)
-    case._move(part, cmd, PartAction.REFUSE_UNDERTAKING, note=cmd.note)
-    return [case._event(e.UndertakingRefused, cmd, part, dmfs_informed=_informed_dmfs(case, part))]
+    case.require_owner(part, cmd.actor)
+    case.move_part(part, cmd, PartAction.REFUSE_UNDERTAKING, note=cmd.note)
+    return [case.emit(e.UndertakingRefused, cmd, part, dmfs_informed=_informed_dmfs(case, part))]
 
 
 def undertaking_decision(
@@ -47,9 +47,9 @@ def undertaking_decision(
         )
     require_text(cmd.rationale, "rationale-required", "a rationale")
     action = PartAction.PROCEED if cmd.proceed else PartAction.WITHHOLD
-    case._move(part, cmd, action, note=cmd.rationale)
+    case.move_part(part, cmd, action, note=cmd.rationale)
     return [
-        case._event(
+        case.emit(
             e.UndertakingDecisionRecorded,
             cmd,
             part,
@@ -64,7 +64,7 @@ def disclosure_delivered(
     case: Case, cmd: c.RecordDisclosureDelivered, ctx: DomainContext
 ) -> list[e.DomainEvent]:
     part = _delivery_part(case, cmd.part_id)
-    case._require_owner(part, cmd.actor)
+    case.require_owner(part, cmd.actor)
     target(part.kind, part.status, PartAction.RECORD_DELIVERED)
     if cmd.method is DeliveryMethod.LETTER:
         # 001 ¶87; 003 §10.4-10.5: never given in writing.
@@ -75,9 +75,9 @@ def disclosure_delivered(
         raise rule_violation(
             "the words disclosed must be recorded verbatim", "wording-not-recorded"
         )
-    case._move(part, cmd, PartAction.RECORD_DELIVERED)
+    case.move_part(part, cmd, PartAction.RECORD_DELIVERED)
     return [
-        case._event(
+        case.emit(
             e.DisclosureDelivered,
             cmd,
             part,
@@ -91,13 +91,13 @@ def notify_non_disclosure(
     case: Case, cmd: c.NotifyNonDisclosure, ctx: DomainContext
 ) -> list[e.DomainEvent]:
     part = case.part(cmd.part_id)
-    case._require_kind(part, PartKind.NON_DISCLOSURE_NOTIFICATION)
-    case._require_owner(part, cmd.actor)
+    case.require_kind(part, PartKind.NON_DISCLOSURE_NOTIFICATION)
+    case.require_owner(part, cmd.actor)
     target(part.kind, part.status, PartAction.NOTIFY_NON_DISCLOSURE)
     if cmd.method is DeliveryMethod.LETTER and not ctx.settings.non_disclosure_letter_allowed:
         # CONFLICT §9 item 8: no written correspondence by default [001 ¶89(b)(iv)].
         raise rule_violation(
             "no written correspondence to the applicant", "no-written-correspondence"
         )
-    case._move(part, cmd, PartAction.NOTIFY_NON_DISCLOSURE)
-    return [case._event(e.NonDisclosureNotified, cmd, part, method=cmd.method)]
+    case.move_part(part, cmd, PartAction.NOTIFY_NON_DISCLOSURE)
+    return [case.emit(e.NonDisclosureNotified, cmd, part, method=cmd.method)]

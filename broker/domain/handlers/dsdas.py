@@ -66,7 +66,7 @@ def refer_to_dmf(case: Case, cmd: c.ReferToDmf, ctx: DomainContext) -> list[e.Do
         )
     if cmd.due_at is not None:
         require_aware(cmd.due_at)
-    part = case._new_part(
+    part = case.add_part(
         cmd,
         PartKind.DMF_REFERRAL,
         cmd.dmf,
@@ -77,7 +77,7 @@ def refer_to_dmf(case: Case, cmd: c.ReferToDmf, ctx: DomainContext) -> list[e.Do
         referred_by=cmd.actor,
     )
     return [
-        case._event(
+        case.emit(
             e.DmfReferred,
             cmd,
             part,
@@ -94,8 +94,8 @@ def record_dmf_decision(
     case: Case, cmd: c.RecordDmfDecision, ctx: DomainContext
 ) -> list[e.DomainEvent]:
     part = case.part(cmd.part_id)
-    case._require_kind(part, PartKind.DMF_REFERRAL)
-    case._require_owner(part, cmd.actor)
+    case.require_kind(part, PartKind.DMF_REFERRAL)
+    case.require_owner(part, cmd.actor)
     target(part.kind, part.status, PartAction.RECORD_DMF_DECISION)
     check_dmf_composition(cmd.bodies, cmd.chair)
     require_text(cmd.rationale, "rationale-required", "a rationale")
@@ -104,9 +104,9 @@ def record_dmf_decision(
     part.concern = cmd.concern
     part.recommend_disclosure = cmd.recommend_disclosure
     part.summary = cmd.rationale
-    case._move(part, cmd, PartAction.RECORD_DMF_DECISION)
+    case.move_part(part, cmd, PartAction.RECORD_DMF_DECISION)
     return [
-        case._event(
+        case.emit(
             e.DmfDecisionRecorded,
             cmd,
             part,

@@ -18,7 +18,7 @@ from broker.domain.transitions import PartAction, target
 
 def request_enquiry(case: Case, cmd: c.RequestEnquiry, ctx: DomainContext) -> list[e.DomainEvent]:
     # §3.10.8: responding forces start once informed by the co-ordinating force.
-    case._require_coordinating(cmd.actor, "request an enquiry")
+    case.require_coordinating(cmd.actor, "request an enquiry")
     party = case.party(cmd.party_id)
     if party.home_force == case.coordinating_force:
         raise rule_violation(
@@ -34,7 +34,7 @@ def request_enquiry(case: Case, cmd: c.RequestEnquiry, ctx: DomainContext) -> li
         )
     if cmd.due_at is not None:
         require_aware(cmd.due_at)
-    part = case._new_part(
+    part = case.add_part(
         cmd,
         PartKind.ENQUIRY,
         party.home_force,
@@ -43,7 +43,7 @@ def request_enquiry(case: Case, cmd: c.RequestEnquiry, ctx: DomainContext) -> li
         due_at=cmd.due_at,
     )
     return [
-        case._event(
+        case.emit(
             e.EnquiryRequested,
             cmd,
             part,
@@ -61,10 +61,10 @@ def acknowledge(
     event: type[e.EnquiryAcknowledged] | type[e.DisclosureHandoffAcknowledged],
 ) -> list[e.DomainEvent]:
     part = case.part(cmd.part_id)
-    case._require_kind(part, kind)
-    case._require_owner(part, cmd.actor)
-    case._move(part, cmd, PartAction.ACKNOWLEDGE)
-    return [case._event(event, cmd, part)]
+    case.require_kind(part, kind)
+    case.require_owner(part, cmd.actor)
+    case.move_part(part, cmd, PartAction.ACKNOWLEDGE)
+    return [case.emit(event, cmd, part)]
 
 
 def decline(
@@ -74,13 +74,13 @@ def decline(
     event: type[e.EnquiryDeclined] | type[e.DisclosureHandoffDeclined],
 ) -> list[e.DomainEvent]:
     part = case.part(cmd.part_id)
-    case._require_kind(part, kind)
-    case._require_owner(part, cmd.actor)
+    case.require_kind(part, kind)
+    case.require_owner(part, cmd.actor)
     require_text(cmd.reason, "reason-required", "a reason for declining")
     # The part stays with the declining force, in DECLINED, until the co-ordinating force
     # re-assigns it: it always has exactly one owner.
-    case._move(part, cmd, PartAction.DECLINE, note=cmd.reason)
-    return [case._event(event, cmd, part, reason=cmd.reason)]
+    case.move_part(part, cmd, PartAction.DECLINE, note=cmd.reason)
+    return [case.emit(event, cmd, part, reason=cmd.reason)]
 
 
 def reassign(
@@ -89,9 +89,9 @@ def reassign(
     kind: PartKind,
     event: type[e.EnquiryReassigned] | type[e.DisclosureReassigned],
 ) -> list[e.DomainEvent]:
-    case._require_coordinating(cmd.actor, "re-assign a part")
+    case.require_coordinating(cmd.actor, "re-assign a part")
     part = case.part(cmd.part_id)
-    case._require_kind(part, kind)
+    case.require_kind(part, kind)
     police_force(cmd.to_force)
     require_text(cmd.reason, "reason-required", "a reason for re-assigning")
     if kind is PartKind.ENQUIRY and cmd.to_force == case.coordinating_force:
@@ -101,11 +101,9 @@ def reassign(
             "enquiry-not-cross-force",
         )
     from_force = part.owner
-    case._move(part, cmd, PartAction.REASSIGN, to_owner=cmd.to_force, note=cmd.reason)
+    case.move_part(part, cmd, PartAction.REASSIGN, to_owner=cmd.to_force, note=cmd.reason)
     return [
-        case._event(
-            event, cmd, part, from_force=from_force, to_force=cmd.to_force, reason=cmd.reason
-        )
+        case.emit(event, cmd, part, from_force=from_force, to_force=cmd.to_force, reason=cmd.reason)
     ]
 
 
@@ -113,14 +111,14 @@ def record_result(
     case: Case, cmd: c.RecordEnquiryResult, ctx: DomainContext
 ) -> list[e.DomainEvent]:
     part = case.part(cmd.part_id)
-    case._require_kind(part, PartKind.ENQUIRY)
+    case.require_kind(part, PartKind.ENQUIRY)
     # Only the force the enquiry was assigned to may send its result.
-    case._require_owner(part, cmd.actor)
+    case.require_owner(part, cmd.actor)
     target(part.kind, part.status, PartAction.RECORD_RESULT)
     if (
         cmd.concern
         and is_scottish(part.owner)
-        and not case._scottish_stages_skippable()
+        and not case.immediate_risk_raised()
         and not dmf_decided(case, part.party_id)
     ):
         # DSDAS: concern / no concern is the DMF's decision for a Scottish party [003 §9.8].
@@ -130,9 +128,9 @@ def record_result(
     check_items(case, cmd.items, part.owner, ctx)
     part.concern = cmd.concern
     part.summary = cmd.summary
-    case._move(part, cmd, PartAction.RECORD_RESULT)
+    case.move_part(part, cmd, PartAction.RECORD_RESULT)
     return [
-        case._event(
+        case.emit(
             e.EnquiryResultRecorded,
             cmd,
             part,
@@ -146,7 +144,7 @@ def record_result(
 def correct_home_force(
     case: Case, cmd: c.CorrectPartyHomeForce, ctx: DomainContext
 ) -> list[e.DomainEvent]:
-    case._require_coordinating(cmd.actor, "correct a party's home force")
+    case.require_coordinating(cmd.actor, "correct a party's home force")
     party = case.party(cmd.party_id)
     police_force(cmd.home_force)
     require_text(cmd.reason, "reason-required", "a reason for the correction")
@@ -159,7 +157,7 @@ def correct_home_force(
             "applicant-moves-by-coordination-transfer",
         )
     events: list[e.DomainEvent] = [
-        case._event(
+        case.emit(
             e.PartyHomeForceCorrected,
             cmd,
             party_id=party.party_id,
@@ -168,25 +166,23 @@ def correct_home_force(
             reason=cmd.reason,
         )
     ]
-    case._replace_party(replace(party, home_force=cmd.home_force))
+    case.replace_party(replace(party, home_force=cmd.home_force))
     for part in case.open_parts():
         if part.party_id != party.party_id:
             continue
         if part.kind is PartKind.ENQUIRY and cmd.home_force == case.coordinating_force:
-            case._move(part, cmd, PartAction.CANCEL, note=cmd.reason)
-            events.append(
-                case._event(e.PartCancelled, cmd, part, kind=part.kind, reason=cmd.reason)
-            )
+            case.move_part(part, cmd, PartAction.CANCEL, note=cmd.reason)
+            events.append(case.emit(e.PartCancelled, cmd, part, kind=part.kind, reason=cmd.reason))
         elif part.kind in (PartKind.ENQUIRY, PartKind.DISCLOSURE_DELIVERY):
             if part.status is PartStatus.UNDERTAKING_REFUSED:
                 continue  # awaits its proceed-or-withhold decision first
             from_force = part.owner
-            case._move(part, cmd, PartAction.REASSIGN, to_owner=cmd.home_force, note=cmd.reason)
+            case.move_part(part, cmd, PartAction.REASSIGN, to_owner=cmd.home_force, note=cmd.reason)
             cls: type[e.EnquiryReassigned] | type[e.DisclosureReassigned] = (
                 e.EnquiryReassigned if part.kind is PartKind.ENQUIRY else e.DisclosureReassigned
             )
             events.append(
-                case._event(
+                case.emit(
                     cls,
                     cmd,
                     part,
