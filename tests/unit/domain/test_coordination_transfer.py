@@ -10,6 +10,7 @@ from broker.domain.errors import DomainRefusal
 from broker.domain.parts import PartKind
 from broker.domain.records import TransferOutcome
 from broker.domain.roles import ForceRole
+from broker.domain.views import view_for
 from contracts.errors import ReasonCode
 
 from .builders import applicant_a, at, names, opened, subject_b
@@ -114,3 +115,42 @@ def test_coordination_cannot_go_to_a_dmf() -> None:
             )
         )
     assert refused.value.rule == "not-a-force"
+
+
+def test_after_handover_the_old_force_hears_nothing_more_and_cannot_view_the_case() -> None:
+    case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
+    case.handle(
+        c.RequestCoordinationTransfer(
+            case_ref="CF-1", actor="ESSEX", at=at(2), to_force="KENT", reason="moved"
+        )
+    )
+    case.handle(c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(3)))
+    [requested] = case.handle(
+        c.RequestEnquiry(case_ref="CF-1", actor="KENT", at=at(4), party_id="B")
+    )
+    assert case.audience(requested) == {"KENT", "SURREY"}
+    with pytest.raises(DomainRefusal) as refused:
+        view_for(case, "ESSEX")
+    assert refused.value.code is ReasonCode.NOT_AUTHORISED
+
+
+def test_closing_keeps_an_unanswered_handover_in_the_history() -> None:
+    case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
+    case.handle(
+        c.RequestCoordinationTransfer(
+            case_ref="CF-1", actor="ESSEX", at=at(2), to_force="KENT", reason="moved"
+        )
+    )
+    case.handle(
+        c.CloseCase(
+            case_ref="CF-1",
+            actor="ESSEX",
+            at=at(3),
+            reason="withdrawn",
+            intelligence=c.SubmitIntelligence(
+                case_ref="CF-1", actor="ESSEX", at=at(3), summary="s", outcome="withdrawn"
+            ),
+        )
+    )
+    assert case.pending_transfer is None
+    assert case.coordination_history[-1].decline_reason == "case closed"
