@@ -149,7 +149,9 @@ def correct_home_force(
     police_force(cmd.home_force)
     require_text(cmd.reason, "reason-required", "a reason for the correction")
     if cmd.home_force == party.home_force:
-        raise rule_violation(f"{party.party_id} already lives in {party.home_force}", "unchanged")
+        raise rule_violation(
+            f"{party.party_id} already lives in {party.home_force}", "home-force-unchanged"
+        )
     if party.is_applicant and cmd.home_force != case.coordinating_force:
         # The co-ordinating force is where the applicant lives [§3.10.3]: hand it over.
         raise rule_violation(
