@@ -126,7 +126,7 @@ class ForceClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._receipt_task
         if self._nc is not None:
-            await self._nc.drain()
+            await self._nc.close()
 
     async def __aenter__(self) -> Self:
         return await self.connect()

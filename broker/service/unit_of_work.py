@@ -87,6 +87,8 @@ class SqlUnitOfWork:
 
     def save_case_row(self, values: dict[str, Any], expected_version: int | None) -> None:
         """Insert a new case, or update it only if nobody else did since we loaded it."""
+        values = dict(values)
+        participants = set(values.pop("participants", ()))
         if expected_version is None:
             self.db.execute(insert(schema.cases).values(**values))
         else:
@@ -106,7 +108,7 @@ class SqlUnitOfWork:
                 )
             )
         }
-        for force in sorted(set(values.pop("participants", ())) - existing):
+        for force in sorted(participants - existing):
             self.db.execute(
                 insert(schema.case_participants).values(case_ref=values["case_ref"], force=force)
             )
