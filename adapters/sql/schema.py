@@ -133,6 +133,8 @@ deadlines = Table(
     Column("next_fire_at", DateTime(timezone=True), index=True),
     Column("fired_levels", JSON, nullable=False),
     Column("status", String(16), nullable=False, index=True),
+    # A rung that marks the part red has fired; cases.red is "any open deadline is red".
+    Column("red", Boolean, nullable=False, default=False),
     Column("closed_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, default=1),
 )
