@@ -396,8 +396,14 @@ class _Translator:
             ]
         if isinstance(m, m_disc.DisclosureDelivered):
             part = self.part_of_kind(PartKind.DISCLOSURE_DELIVERY, self.envelope.senderforce)
+            # Delivering is the clearest acknowledgement of a handoff not yet acknowledged.
+            accept: list[c.Command] = (
+                [c.AcknowledgeDisclosureHandoff(**b, part_id=part)]
+                if self.case.part(part).status.value == "requested"
+                else []
+            )
             if m.undertaking.value == "refused":
-                out: list[c.Command] = [c.RecordUndertakingRefused(**b, part_id=part)]
+                out: list[c.Command] = [*accept, c.RecordUndertakingRefused(**b, part_id=part)]
                 if m.refused_decision is not None and m.refused_decision.value != "refer-to-dmf":
                     out.append(
                         c.RecordUndertakingDecision(
@@ -414,9 +420,10 @@ class _Translator:
                             )
                         )
                 return out
-            return [
-                c.RecordDisclosureDelivered(**b, part_id=part, method=DeliveryMethod(m.mode.value))
-            ]
+            delivered = c.RecordDisclosureDelivered(
+                **b, part_id=part, method=DeliveryMethod(m.mode.value)
+            )
+            return [*accept, delivered]
         if isinstance(m, m_disc.NonDisclosureNotified):
             part = self.part_of_kind(PartKind.NON_DISCLOSURE_NOTIFICATION)
             method = DeliveryMethod.LETTER if m.letter_sent else DeliveryMethod(m.mode.value)
