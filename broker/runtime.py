@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import nats
 from faststream import FastStream
@@ -38,8 +38,7 @@ class BrokerSettings:
     data_dir: Path = Path(".crossforce")
     nats_url: str | None = None  # None: start the embedded nats-server
     db_url: str | None = None  # None: SQLite in data_dir
-    nats_user: str | None = None
-    nats_password: str | None = None
+    nats_credentials: Path | None = None  # the hub's nkey seed file (deploy nats-config)
     partitions: int = subjects.DEFAULT_PARTITIONS
     replicas: int = 1
     nats_port: int = 0
@@ -48,6 +47,13 @@ class BrokerSettings:
     @property
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.data_dir / 'crossforce.db'}"
+
+
+def hub_connect_options(settings: BrokerSettings) -> dict[str, Any]:
+    options: dict[str, Any] = {"inbox_prefix": subjects.inbox_prefix(HUB_FORCE_CODE)}
+    if settings.nats_credentials is not None:
+        options["nkeys_seed"] = str(settings.nats_credentials)
+    return options
 
 
 class RunningBroker:
@@ -104,9 +110,7 @@ class RunningBroker:
         return self
 
     async def provision(self) -> list[str]:
-        connection = await nats.connect(
-            self.nats_url, user=self.settings.nats_user, password=self.settings.nats_password
-        )
+        connection = await nats.connect(self.nats_url, **hub_connect_options(self.settings))
         try:
             topology = Topology(
                 forces=self.forces(),
@@ -120,12 +124,7 @@ class RunningBroker:
     async def start_replica(self) -> FastStream:
         assert self.pipeline is not None
         self.app, self.broker = build_hub(
-            HubConnection(
-                self.nats_url,
-                self.settings.nats_user,
-                self.settings.nats_password,
-                self.settings.partitions,
-            ),
+            HubConnection(self.nats_url, self.settings.nats_credentials, self.settings.partitions),
             self.pipeline,
             on_result=self.on_result,
         )

@@ -17,6 +17,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -80,8 +81,7 @@ class ForceClient:
         key: SigningKey,
         trust: TrustStore,
         nats_url: str,
-        user: str | None = None,
-        password: str | None = None,
+        credentials: Path | None = None,
         tls: Any = None,
     ) -> None:
         if key.force != force:
@@ -90,7 +90,8 @@ class ForceClient:
         self.key = key
         self.trust = trust
         self.nats_url = nats_url
-        self._auth = {"user": user, "password": password} if user else {}
+        # The force's nkey seed file from `crossforce deploy nats-config`.
+        self._auth = {"nkeys_seed": str(credentials)} if credentials else {}
         self._tls = tls
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from faststream import AckPolicy, FastStream
@@ -32,8 +33,7 @@ TRANSIENT = (OperationalError, ConcurrentUpdate, ConnectionError, TimeoutError)
 @dataclass(frozen=True, slots=True)
 class HubConnection:
     nats_url: str
-    user: str | None = None
-    password: str | None = None
+    credentials: Path | None = None  # nkey seed file; None on an open embedded server
     partitions: int = subjects.DEFAULT_PARTITIONS
 
 
@@ -47,8 +47,8 @@ def build_hub(
     on_result: ResultListener | None = None,
 ) -> tuple[FastStream, NatsBroker]:
     auth: dict[str, Any] = {}
-    if connection.user:
-        auth = {"user": connection.user, "password": connection.password}
+    if connection.credentials is not None:
+        auth = {"nkeys_seed": str(connection.credentials)}
     broker = NatsBroker(
         connection.nats_url,
         inbox_prefix=subjects.inbox_prefix("HUB").encode(),
