@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from broker.cli.common import passphrase
+from contracts.envelope import HUB_FORCE_CODE
 from contracts.forces import get_force
 from contracts.keys import ANCHOR
 from contracts.keystore import KeyDirectory, load_key_set
@@ -31,10 +32,15 @@ def new(
     """Generate a key: CODE.key (encrypted, 0600) and CODE.jwk (public key set)."""
     if anchor == (force is not None):
         raise typer.BadParameter("give exactly one of --force CODE or --anchor")
-    owner = ANCHOR if anchor else get_force(str(force)).code
+    owner = ANCHOR if anchor else _participant(str(force))
     keys = KeyDirectory(out_dir)
     key = keys.create(owner, passphrase(confirm=True), lifetime=timedelta(days=valid_days))
     out.print(f"{keys.private_path(owner)} (encrypted), {keys.public_path(owner)}  kid={key.kid}")
+
+
+def _participant(code: str) -> str:
+    """A force from the directory, or the hub itself (which signs receipts)."""
+    return HUB_FORCE_CODE if code == HUB_FORCE_CODE else get_force(code).code
 
 
 @app.command("rotate")

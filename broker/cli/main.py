@@ -20,11 +20,26 @@ err = Console(stderr=True)
 
 def _register() -> None:
     # Each sub-command lives in its own module; this is the only place they meet.
-    from broker.cli import contracts_cmd, keys_cmd, message_cmd
+    from broker.cli import (
+        cases_cmd,
+        contracts_cmd,
+        demo_cmd,
+        deploy_cmd,
+        keys_cmd,
+        ledger_cmd,
+        message_cmd,
+        up_cmd,
+    )
 
+    app.command("demo")(demo_cmd.demo)
+    app.command("up")(up_cmd.up)
+    app.command("cases")(cases_cmd.cases)
+    app.command("case")(cases_cmd.case)
     app.add_typer(keys_cmd.app, name="keys")
     app.add_typer(message_cmd.app, name="message")
     app.add_typer(contracts_cmd.app, name="contracts")
+    app.add_typer(ledger_cmd.app, name="ledger")
+    app.add_typer(deploy_cmd.app, name="deploy")
 
 
 def run() -> None:

@@ -53,6 +53,10 @@ def build_hub(
         connection.nats_url,
         inbox_prefix=subjects.inbox_prefix("HUB").encode(),
         graceful_timeout=30.0,  # shutdown drains in-flight messages for up to this long
+        # Per-message access logs go to DEBUG: they name case references, and the hub's own
+        # log lines already say what matters.
+        logger=logging.getLogger("crossforce.hub.faststream"),
+        log_level=logging.DEBUG,
         max_reconnect_attempts=-1,
         **auth,
     )

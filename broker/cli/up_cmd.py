@@ -1,0 +1,93 @@
+"""`crossforce up`: run the broker until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from broker.cli.common import passphrase
+from broker.runtime import BrokerSettings, RunningBroker
+from contracts.envelope import HUB_FORCE_CODE
+from contracts.errors import ContractError, ReasonCode
+from contracts.keys import SigningKey
+from contracts.trust import TrustStore
+
+console = Console(stderr=True)
+
+
+def up(
+    data_dir: Annotated[Path, typer.Option(help="Where the embedded NATS and SQLite live")] = Path(
+        ".crossforce"
+    ),
+    nats_url: Annotated[
+        str | None, typer.Option(envvar="CROSSFORCE_NATS_URL", help="Existing NATS cluster URL")
+    ] = None,
+    db_url: Annotated[
+        str | None, typer.Option(envvar="CROSSFORCE_DB_URL", help="postgresql+psycopg://…")
+    ] = None,
+    trust: Annotated[Path, typer.Option(help="Signed trust store")] = Path("trust.json"),
+    hub_key: Annotated[Path, typer.Option(help="The hub's signing key")] = Path("keys/HUB.key"),
+    anchor_kid: Annotated[
+        str | None, typer.Option(envvar="CROSSFORCE_ANCHOR_KID", help="Pin the trust anchor")
+    ] = None,
+    nats_creds: Annotated[
+        Path | None, typer.Option(envvar="CROSSFORCE_NATS_CREDS", help="Hub nkey seed file")
+    ] = None,
+    replicas: Annotated[
+        int, typer.Option(envvar="CROSSFORCE_STREAM_REPLICAS", help="Stream replicas (R3)")
+    ] = 1,
+    partitions: Annotated[int, typer.Option(help="Inbound case partitions")] = 16,
+    port: Annotated[int, typer.Option(help="Embedded NATS port (0: any free port)")] = 4222,
+) -> None:
+    """Start NATS (embedded unless --nats-url), provision streams, and run the hub."""
+    if not trust.exists() or not hub_key.exists():
+        raise ContractError(
+            ReasonCode.KEY_FILE_INVALID,
+            f"need {hub_key} and {trust}: run `crossforce keys new --force HUB --out keys/` and "
+            "include keys/HUB.jwk in `crossforce keys trust`",
+        )
+    store = TrustStore.load(trust, pinned_anchor_kid=anchor_kid)
+    key = SigningKey.from_encrypted_file(hub_key, passphrase())
+    if key.force != HUB_FORCE_CODE:
+        raise ContractError(ReasonCode.KEY_FILE_INVALID, f"{hub_key} is not the hub's key")
+    settings = BrokerSettings(
+        data_dir=data_dir,
+        nats_url=nats_url,
+        db_url=db_url,
+        nats_credentials=nats_creds,
+        replicas=replicas,
+        partitions=partitions,
+        nats_port=port,
+    )
+    asyncio.run(_serve(settings, store, key))
+
+
+async def _serve(settings: BrokerSettings, trust: TrustStore, key: SigningKey) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with RunningBroker(settings, trust=trust, hub_key=key) as running:
+        where = "embedded nats-server" if settings.nats_url is None else "NATS cluster"
+        console.print(
+            f"[green]Crossforce is up[/]: {where} at {running.nats_url}; database "
+            f"{_redact(settings.database_url)}; {len(running.forces())} forces; "
+            f"{settings.partitions} partitions. Ctrl-C stops (in-flight work drains).",
+            highlight=False,
+        )
+        await stop.wait()
+        console.print("stopping: draining in-flight messages…")
+    console.print("stopped")
+
+
+def _redact(url: str) -> str:
+    # Never print a database password.
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    return f"{scheme}{sep}***@{rest.split('@', 1)[1]}"

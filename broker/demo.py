@@ -1,0 +1,179 @@
+"""The narrated demo behind `crossforce demo` (the CLI command only wires this up)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import nats
+from rich.console import Console
+from rich.table import Table
+
+from adapters.client.force_client import ForceClient
+from adapters.nats import subjects
+from adapters.nats.server import find_nats_server
+from broker.cli.cases_cmd import print_case_view
+from broker.runtime import BrokerSettings, RunningBroker
+from broker.scenario import FORCES, case_steps
+from broker.service.pipeline import PipelineResult
+from broker.service.queries import case_view
+from contracts.envelope import Envelope
+from contracts.pki import EphemeralPki
+
+CASE_REF = "CF-2026-000123"
+
+
+class _Results:
+    """Collects the hub's outcome per envelope id, so the demo can say who got what."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, PipelineResult] = {}
+        self.duplicates: list[PipelineResult] = []
+
+    def __call__(self, result: PipelineResult) -> None:
+        if result.duplicate:
+            self.duplicates.append(result)
+        elif result.envelope_id:
+            self.by_id[result.envelope_id] = result
+
+    async def wait_for(self, envelope_id: str, timeout: float = 10.0) -> PipelineResult:
+        async with asyncio.timeout(timeout):
+            while envelope_id not in self.by_id:
+                await asyncio.sleep(0.02)
+        return self.by_id[envelope_id]
+
+
+def _delivered_to(result: PipelineResult) -> list[str]:
+    return sorted({m.subject.split(".")[2] for m in result.outbound if m.subject.endswith(".msg")})
+
+
+async def run_demo(data_dir: Path, console: Console) -> None:
+    pki = EphemeralPki(FORCES)
+    trust = pki.trust_store()
+    results = _Results()
+    settings = BrokerSettings(data_dir=data_dir, partitions=4, nats_port=0)
+    console.rule("[bold]Crossforce demo[/]")
+    console.print(
+        f"Starting the embedded broker: {find_nats_server()} with JetStream in {data_dir}, "
+        "SQLite, and one hub. Every force gets a fresh Ed25519 key; the trust store is "
+        "signed by a fresh trust anchor.",
+        highlight=False,
+    )
+    async with RunningBroker(
+        settings, trust=trust, hub_key=pki.key("HUB"), on_result=results
+    ) as running:
+        clients = {
+            force: await ForceClient(
+                force=force, key=pki.key(force), trust=trust, nats_url=running.nats_url
+            ).connect()
+            for force in FORCES[1:]
+        }
+        try:
+            sent = await _run_case(console, clients, results)
+            await _tamper_and_duplicate(console, clients, results, sent, running.nats_url)
+            await _show_deliveries(console, clients)
+            assert running.engine is not None
+            console.rule("Who owns what")
+            print_case_view(case_view(running.engine, CASE_REF, None), console)
+            console.print("Police Scotland's view (need-to-know: its own parts only):")
+            print_case_view(case_view(running.engine, CASE_REF, "PSOS"), console)
+        finally:
+            for client in clients.values():
+                await client.close()
+    console.rule("[green]demo complete[/]")
+
+
+async def _run_case(
+    console: Console, clients: dict[str, ForceClient], results: _Results
+) -> list[Envelope]:
+    console.rule(f"Case {CASE_REF}: signed messages through the hub")
+    table = Table("#", "from", "message", "receipt", "delivered to", "what happened")
+    sent: list[Envelope] = []
+    for number, step in enumerate(case_steps(CASE_REF), start=1):
+        client = clients[step.sender]
+        envelope = client.envelope(step.message, case_ref=CASE_REF, recipients=step.recipients)
+        await client.publish(envelope)
+        receipt = await client.receipt(envelope.id)
+        result = await results.wait_for(envelope.id)
+        hub_made = [
+            m.headers.get("Crossforce-Type", "").split(".")[-2]
+            for m in result.outbound
+            if "/hub" in m.msg_id and m.subject.endswith(".msg")
+        ]
+        status = "[green]accepted[/]" if receipt.accepted else f"[red]{receipt.reason_code}[/]"
+        note = step.note + (f" (hub sends {', '.join(sorted(set(hub_made)))})" if hub_made else "")
+        table.add_row(
+            str(number),
+            step.sender,
+            step.message.NAME,
+            status,
+            ", ".join(_delivered_to(result)) or "-",
+            note,
+        )
+        sent.append(envelope)
+    console.print(table)
+    return sent
+
+
+async def _tamper_and_duplicate(
+    console: Console,
+    clients: dict[str, ForceClient],
+    results: _Results,
+    sent: list[Envelope],
+    nats_url: str,
+) -> None:
+    console.rule("Forged and repeated messages")
+    original = sent[5]
+    sender = clients[original.senderforce]
+    forged = original.model_copy(
+        update={"id": original.id[:-4] + "beef", "data": {**original.data, "checks": []}}
+    )
+    await sender.publish_raw(forged.to_bytes(), case_ref=forged.caseref, msg_id=forged.id)
+    receipt = await sender.receipt(forged.id)
+    console.print(
+        f"Tampered copy of {original.name} (signature kept, checks removed): "
+        f"[red]{receipt.receipt.status.value} {receipt.reason_code}[/] — "
+        f"{receipt.receipt.message}",
+        highlight=False,
+    )
+    connection = await nats.connect(nats_url)
+    try:
+        info = await connection.jetstream().stream_info(subjects.DEADLETTER_STREAM)
+        console.print(
+            f"Dead-letter stream {subjects.DEADLETTER_STREAM} holds {info.state.messages} "
+            "record(s) with the original bytes and the reason code.",
+            highlight=False,
+        )
+        ack = await connection.jetstream().publish(
+            subjects.inbound_subject(original.senderforce, original.caseref),
+            original.to_bytes(),
+            headers={"Nats-Msg-Id": original.id},
+        )
+        console.print(
+            f"Same envelope re-sent with the same Nats-Msg-Id: JetStream duplicate={ack.duplicate}.",
+            highlight=False,
+        )
+    finally:
+        await connection.close()
+    before = len(results.duplicates)
+    await sender.publish_raw(original.to_bytes(), case_ref=original.caseref, msg_id="resend-1")
+    async with asyncio.timeout(10):
+        while len(results.duplicates) == before:
+            await asyncio.sleep(0.02)
+    console.print(
+        "Same envelope re-sent under a new transport id: the hub found its id among processed "
+        "envelopes and applied nothing twice (no new deliveries, no new history).",
+        highlight=False,
+    )
+
+
+async def _show_deliveries(console: Console, clients: dict[str, ForceClient]) -> None:
+    console.rule("What each force received (verified against the trust store)")
+    table = Table("force", "deliveries", "types")
+    for force, client in clients.items():
+        names: list[str] = []
+        async for delivery in client.deliveries(idle_timeout=0.5):
+            names.append(delivery.envelope.name + (" [PRIORITY]" if delivery.priority else ""))
+            await delivery.ack()
+        table.add_row(force, str(len(names)), ", ".join(names))
+    console.print(table)
