@@ -190,6 +190,9 @@ class HubPipeline:
         headers = {"Crossforce-Type": envelope.type, "Crossforce-Case": envelope.caseref}
         if delivery.priority:
             headers["Crossforce-Priority"] = "immediate-risk"
+        if not delivery.applicant_channel:
+            # The applicant may never learn the outcome when someone else receives it.
+            headers["Crossforce-Applicant-Channel"] = "false"
         uow.publish_later(
             OutboundMessage(
                 f"{prefix}deliver/{delivery.force}",
