@@ -461,3 +461,50 @@ def test_two_hubs_on_postgresql_fire_each_level_once(fresh_postgres_url: str) ->
         all_results += _fire_concurrently((fresh_postgres_url, fresh_postgres_url), now)
     _assert_each_level_once(engine, all_results)
     engine.dispose()
+
+
+# ------------------------------------------------------------------ crossforce overdue
+
+
+def test_overdue_lists_late_and_soon_due_parts_in_the_owners_working_days(
+    engine: Engine,
+) -> None:
+    from broker.cli.overdue_cmd import overdue_parts
+
+    for ref, responding in (("CF-SCOT", "PSOS"), ("CF-ENG", "ESSEX")):
+        _save(engine, _case_with_enquiry(ref, responding), REQUESTED_AT)
+    now = local(2026, 12, 1, 12)
+    _service(engine, Clock(now)).fire_due()
+
+    parts = overdue_parts(engine, now)
+    summary = [
+        (p.owner_force, p.case_ref, p.working_days_late, p.late, p.level_fired) for p in parts
+    ]
+    # Essex is a working day late; Police Scotland is due today, thanks to St Andrew's Day.
+    assert summary == [("ESSEX", "CF-ENG", 1, True, 2), ("PSOS", "CF-SCOT", 0, False, 1)]
+    assert [p.owner_force for p in overdue_parts(engine, now, force="PSOS")] == ["PSOS"]
+    # A week earlier both are more than two working days away.
+    assert overdue_parts(engine, local(2026, 11, 24, 12)) == []
+    assert len(overdue_parts(engine, local(2026, 11, 24, 12), within_days=5)) == 2
+
+
+def test_overdue_command_prints_a_table_by_owner(engine: Engine) -> None:
+    from typer.testing import CliRunner
+
+    from broker.cli.overdue_cmd import app
+
+    _save(engine, _case_with_enquiry("CF-ENG", "ESSEX"), REQUESTED_AT)
+    _service(engine, Clock(local(2026, 12, 3, 9))).fire_due()
+    url = str(engine.url)
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        ["--db-url", url, "--at", "2026-12-03T09:00:00", "--force", "essex"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "CF-ENG" in result.output and "ESSEX" in result.output
+    assert "escalation-raised" in result.output and "RED" in result.output
+    assert "1 late, 0 due soon." in result.output
+    nothing = runner.invoke(app, ["--db-url", url, "--at", "2026-11-23T12:00:00"])
+    assert nothing.exit_code == 0 and "Nothing late" in nothing.output

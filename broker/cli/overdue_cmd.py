@@ -1,0 +1,174 @@
+"""`crossforce overdue`: late and soon-due parts by owning force, in that owner's working days."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine, inspect, select
+
+from adapters.sql import schema
+from adapters.sql.engine import DEFAULT_DB_URL, make_engine
+from broker.domain.calendar import LONDON, calendar_for_force
+from broker.escalation.ladder import escalation_steps
+from broker.escalation.service import DEFAULT_POLICY, OPEN, deadline_from_row
+from contracts.errors import ContractError, ReasonCode
+from contracts.forces import FORCES
+
+DB_URL_ENV = "CROSSFORCE_DB_URL"
+DEFAULT_WITHIN_DAYS = 2
+
+app = typer.Typer(help="Late and soon-due parts, by owning force.")
+
+
+@dataclass(frozen=True, slots=True)
+class OverduePart:
+    owner_force: str
+    case_ref: str
+    part_id: str
+    step: str
+    due_at: datetime
+    # In the owner's working days: positive = late by, zero = due today, negative = left.
+    working_days_late: int
+    late: bool
+    level_fired: int
+    level_name: str
+    red: bool
+
+
+def overdue_parts(
+    engine: Engine, now: datetime, *, force: str | None = None, within_days: int = 2
+) -> list[OverduePart]:
+    """Open deadlines that are late or due within `within_days` of the owner's working days,
+    by owner, most late first."""
+    deadlines = schema.deadlines
+    # Working days are never fewer than calendar days, so this bound loses nothing; the
+    # exact test, in the owner's own calendar, is done below.
+    horizon = now + timedelta(days=2 * within_days + 14)
+    query = select(deadlines).where(deadlines.c.status == OPEN, deadlines.c.due_at <= horizon)
+    if force is not None:
+        query = query.where(deadlines.c.owner_force == force)
+    found: list[OverduePart] = []
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    for row in rows:
+        deadline = deadline_from_row(row)
+        late = now > deadline.due_at
+        days = calendar_for_force(deadline.owner_force).working_days_between(deadline.due_at, now)
+        if not late and -days > within_days:
+            continue
+        fired = sorted(int(level) for level in row["fired_levels"] or ())
+        level = fired[-1] if fired else 0
+        steps = escalation_steps(deadline, DEFAULT_POLICY.escalation)
+        name = steps[level - 1].message.value if 0 < level <= len(steps) else ""
+        found.append(
+            OverduePart(
+                owner_force=deadline.owner_force,
+                case_ref=row["case_ref"],
+                part_id=deadline.part_id,
+                step=row["step"],
+                due_at=deadline.due_at,
+                working_days_late=days,
+                late=late,
+                level_fired=level,
+                level_name=name,
+                red=bool(row["red"]),
+            )
+        )
+    found.sort(key=lambda p: (p.owner_force, not p.late, -p.working_days_late, p.due_at))
+    return found
+
+
+def _table(parts: list[OverduePart], now: datetime) -> Table:
+    table = Table(title=f"Late and soon-due parts at {now.astimezone(LONDON):%Y-%m-%d %H:%M} UK")
+    table.add_column("Owner")
+    table.add_column("Case")
+    table.add_column("Part")
+    table.add_column("Step")
+    table.add_column("Due (UK time)")
+    table.add_column("Working days late", justify="right")
+    table.add_column("Level fired")
+    table.add_column("Red", justify="center")
+    previous_owner = None
+    for part in parts:
+        if previous_owner is not None and part.owner_force != previous_owner:
+            table.add_section()
+        late = str(part.working_days_late)
+        if part.late:
+            late = f"[bold red]{late}[/]"
+        elif part.working_days_late == 0:
+            late = "0 (due today)"
+        table.add_row(
+            part.owner_force if part.owner_force != previous_owner else "",
+            part.case_ref,
+            part.part_id,
+            part.step,
+            f"{part.due_at.astimezone(LONDON):%a %d %b %Y %H:%M}",
+            late,
+            f"{part.level_fired} {part.level_name}" if part.level_fired else "-",
+            "[bold red]RED[/]" if part.red else "",
+        )
+        previous_owner = part.owner_force
+    return table
+
+
+def _as_at(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO 8601 date-time: {value}", param_hint="--at") from None
+    # A wall-clock time without an offset is read as UK time, as the table shows it.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
+
+
+@app.command()
+def overdue(
+    force: Annotated[
+        str | None, typer.Option("--force", help="Only parts owned by this force code")
+    ] = None,
+    db_url: Annotated[
+        str | None,
+        typer.Option(
+            "--db-url", help=f"SQLAlchemy URL (default: ${DB_URL_ENV} or {DEFAULT_DB_URL})"
+        ),
+    ] = None,
+    within_days: Annotated[
+        int,
+        typer.Option(
+            "--within-days", min=0, help="Also list parts due within N of the owner's working days"
+        ),
+    ] = DEFAULT_WITHIN_DAYS,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Report as at this ISO 8601 time (default: now)")
+    ] = None,
+) -> None:
+    """List late and soon-due parts by owning force, counted in that owner's working days
+    (negative: working days left)."""
+    # Consoles are made per run so they read the terminal width the command is run in.
+    out, err = Console(), Console(stderr=True)
+    code = force.upper() if force else None
+    if code is not None and code not in FORCES:
+        raise ContractError(ReasonCode.UNKNOWN_FORCE, f"no force {code} in the force directory")
+    now = _as_at(at)
+    engine = make_engine(db_url or os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL)
+    try:
+        if not inspect(engine).has_table(schema.deadlines.name):
+            err.print("[bold red]error[/] no deadlines in this database (has a hub run on it?)")
+            raise typer.Exit(1)
+        parts = overdue_parts(engine, now, force=code, within_days=within_days)
+    finally:
+        engine.dispose()
+    if not parts:
+        who = f" for {code}" if code else ""
+        out.print(f"Nothing late or due within {within_days} working days{who}.")
+        return
+    out.print(_table(parts, now))
+    late = sum(1 for p in parts if p.late)
+    out.print(f"{late} late, {len(parts) - late} due soon.")
