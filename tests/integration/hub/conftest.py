@@ -2,16 +2,110 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
+import nats
 import pytest
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy import Engine, Table, select
 
 from adapters.client.force_client import ForceClient
+from adapters.nats import subjects
 from broker.runtime import BrokerSettings, RunningBroker
+from contracts.envelope import Envelope
 from contracts.pki import EphemeralPki
 
 FORCES = ["HUB", "KENT", "ESSEX", "SURREY", "PSOS", "PSOS_E", "METROPOLITAN"]
+
+T = TypeVar("T")
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T] | T], *, timeout: float = 20.0, interval: float = 0.05
+) -> T:
+    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value  # type: ignore[return-value]
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
+        await asyncio.sleep(interval)
+
+
+async def drain(client: ForceClient, idle_timeout: float = 1.0) -> list[Envelope]:
+    """Every delivery waiting for the force, verified by the client and acked."""
+    received = []
+    async for delivery in client.deliveries(idle_timeout=idle_timeout):
+        received.append(delivery.envelope)
+        await delivery.ack()
+    return received
+
+
+async def drain_all(clients: Mapping[str, ForceClient]) -> dict[str, list[Envelope]]:
+    forces = list(clients)
+    results = await asyncio.gather(*(drain(clients[force]) for force in forces))
+    return dict(zip(forces, results, strict=True))
+
+
+class Admin:
+    """An unauthenticated nats-py connection (the embedded server has no auth) plus the DB."""
+
+    def __init__(self, nc: Client, engine: Engine) -> None:
+        self.nc = nc
+        self.engine = engine
+
+    @property
+    def js(self) -> JetStreamContext:
+        return self.nc.jetstream()
+
+    async def read(self, stream: str, subject: str = ">") -> list[Msg]:
+        """Every message stored in `stream` on `subject`, oldest first (ephemeral consumer)."""
+        sub = await self.js.pull_subscribe(
+            subject,
+            stream=stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.NONE,
+                deliver_policy=DeliverPolicy.ALL,
+                inactive_threshold=30.0,
+            ),
+        )
+        try:
+            pending = (await sub.consumer_info()).num_pending
+            messages: list[Msg] = []
+            while len(messages) < pending:
+                messages += await sub.fetch(min(256, pending - len(messages)), timeout=5.0)
+        finally:
+            await sub.unsubscribe()
+        return messages
+
+    async def inbound_drained(self) -> bool:
+        """Every inbound message has been acked by a hub (CF_INBOUND is a work queue)."""
+        info = await self.js.stream_info(subjects.INBOUND_STREAM)
+        return int(info.state.messages) == 0
+
+    def rows(self, table: Table, **equal: Any) -> list[dict[str, Any]]:
+        query = select(table)
+        for column, value in equal.items():
+            query = query.where(table.c[column] == value)
+        with self.engine.connect() as db:
+            return [dict(row) for row in db.execute(query.order_by(*table.primary_key)).mappings()]
+
+    # Helpers for the test modules (conftest is not importable under importlib mode).
+    eventually = staticmethod(eventually)
+    drain = staticmethod(drain)
+    drain_all = staticmethod(drain_all)
 
 
 @pytest.fixture()
@@ -40,3 +134,11 @@ async def clients(
     yield connected
     for client in connected.values():
         await client.close()
+
+
+@pytest.fixture()
+async def admin(running: RunningBroker) -> AsyncIterator[Admin]:
+    assert running.engine is not None
+    nc = await nats.connect(running.nats_url)
+    yield Admin(nc, running.engine)
+    await nc.close()
