@@ -55,7 +55,7 @@ def overdue_parts(
         query = query.where(deadlines.c.owner_force == force)
     found: list[OverduePart] = []
     with engine.connect() as connection:
-        rows = connection.execute(query).mappings().all()
+        rows = [dict(row) for row in connection.execute(query).mappings()]
     for row in rows:
         deadline = deadline_from_row(row)
         late = now > deadline.due_at
@@ -89,7 +89,7 @@ def _table(parts: list[OverduePart], now: datetime) -> Table:
     table.add_column("Owner")
     table.add_column("Case")
     table.add_column("Part")
-    table.add_column("Step")
+    table.add_column("Step", overflow="fold")
     table.add_column("Due (UK time)")
     table.add_column("Working days late", justify="right")
     table.add_column("Level fired")

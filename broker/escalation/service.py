@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Engine, RowMapping, and_, exists, insert, select, update
+from sqlalchemy import Engine, and_, exists, insert, select, update
 
 from adapters.nats import subjects
 from adapters.sql import schema
@@ -39,7 +39,6 @@ from broker.escalation.ladder import (
     EscalationStep,
     LadderMessage,
     LadderTask,
-    escalation_steps,
     next_fire_at,
     recipients,
 )
@@ -357,10 +356,11 @@ class EscalationService:
     def _fire_one(self, deadline_id: str, now: datetime) -> list[OutboundMessage]:
         try:
             with SqlUnitOfWork(self.engine) as uow:
-                row = uow.db.execute(select(_d).where(_d.c.deadline_id == deadline_id))
-                found = row.mappings().first()
-                if found is None or found["status"] != OPEN:
+                query = select(_d).where(_d.c.deadline_id == deadline_id)
+                loaded = uow.db.execute(query).mappings().first()
+                if loaded is None or loaded["status"] != OPEN:
                     return []
+                found = dict(loaded)
                 stored = open_deadline_from_row(found)
                 due = list(sweep([stored], now, self.policy.escalation))
                 after = record_fired(stored, (d.step for d in due), now, self.policy.escalation)
@@ -524,11 +524,6 @@ def _summary(row: Mapping[str, Any], step: EscalationStep, late: int, sent: list
         f"Level {step.level} {step.message} for {row['part_id']} ({row['step']}, owned by "
         f"{row['owner_force']}, due {_utc(row['due_at']):%Y-%m-%d %H:%M}Z, {timing}) sent to {to}"
     )
-
-
-def ladder_levels(row: RowMapping | Mapping[str, Any], policy: SlaPolicy = DEFAULT_POLICY) -> int:
-    """How many rungs the deadline's ladder has (for reports)."""
-    return len(escalation_steps(deadline_from_row(row), policy.escalation))
 
 
 __all__ = [
