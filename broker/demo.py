@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import nats
@@ -13,6 +14,11 @@ from adapters.client.force_client import ForceClient
 from adapters.nats import subjects
 from adapters.nats.server import find_nats_server
 from broker.cli.cases_cmd import print_case_view
+from broker.cli.overdue_cmd import overdue_parts
+from broker.domain.calendar import LONDON
+from broker.escalation.service import EscalationService
+from broker.hub.publisher import OutboxPublisher
+from broker.service.outbox import OutboundMessage
 from broker.runtime import BrokerSettings, RunningBroker
 from broker.scenario import FORCES, case_steps
 from broker.service.pipeline import PipelineResult
@@ -21,6 +27,7 @@ from contracts.envelope import Envelope
 from contracts.pki import EphemeralPki
 
 CASE_REF = "CF-2026-000123"
+LATE_CASE_REF = "CF-2026-000124"
 
 
 class _Results:
@@ -77,6 +84,7 @@ async def run_demo(data_dir: Path, console: Console) -> None:
             print_case_view(case_view(running.engine, CASE_REF, None), console)
             console.print("Police Scotland's view (need-to-know: its own parts only):")
             print_case_view(case_view(running.engine, CASE_REF, "PSOS"), console)
+            await _late_response(console, clients, running, pki)
         finally:
             for client in clients.values():
                 await client.close()
@@ -165,6 +173,63 @@ async def _tamper_and_duplicate(
         "envelopes and applied nothing twice (no new deliveries, no new history).",
         highlight=False,
     )
+
+
+async def _late_response(
+    console: Console, clients: dict[str, ForceClient], running: RunningBroker, pki: EphemeralPki
+) -> None:
+    """A second case where Police Scotland never answers, replayed on a simulated clock."""
+    console.rule(f"Case {LATE_CASE_REF}: a late response, escalated on a simulated clock")
+    for step in case_steps(LATE_CASE_REF)[:3]:
+        receipt = await clients[step.sender].send(
+            step.message, case_ref=LATE_CASE_REF, recipients=step.recipients
+        )
+        assert receipt.accepted, receipt.reason_code
+    assert running.engine is not None
+    view = case_view(running.engine, LATE_CASE_REF, None)
+    part = next(p for p in view.parts if p.owner == "PSOS")
+    assert part.due_at is not None
+    console.print(
+        f"Essex asked Police Scotland about B; {part.part_id} is due "
+        f"{part.due_at.astimezone(LONDON):%a %d %b %Y %H:%M} — five Scottish working days, "
+        "so St Andrew's Day does not count. "
+        "Surrey answers; Police Scotland does not.",
+        highlight=False,
+    )
+    surrey = case_steps(LATE_CASE_REF)
+    for step in (surrey[3], surrey[5]):
+        await clients[step.sender].send(step.message, case_ref=LATE_CASE_REF)
+    service = EscalationService(running.engine, pki.key("HUB"), running.clock)
+    connection = await nats.connect(running.nats_url)
+    publisher = OutboxPublisher(connection.jetstream(), running.engine, running.clock)
+    table = Table("simulated time", "sent", "to")
+    try:
+        start = part.due_at.astimezone(LONDON).replace(hour=9, minute=0, second=0)
+        for offset in range(-1, 5):
+            now = start + timedelta(days=offset)
+            sent = await asyncio.to_thread(service.fire_due, now)
+            await publisher.publish(sent)
+            escalations = [m for m in sent if m.subject.endswith(".msg")]
+            for name, forces in _group(escalations).items():
+                table.add_row(f"{now:%a %d %b %H:%M}", name, ", ".join(forces))
+    finally:
+        await connection.close()
+    console.print(table)
+    late = overdue_parts(running.engine, start + timedelta(days=4), force="PSOS")
+    for item in late:
+        console.print(
+            f"crossforce overdue --force PSOS: {item.case_ref} {item.part_id} is "
+            f"{item.working_days_late} Scottish working day(s) late; case red: {item.red}",
+            highlight=False,
+        )
+
+
+def _group(messages: list[OutboundMessage]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for message in messages:
+        name = message.headers.get("Crossforce-Type", "").split(".")[-2]
+        grouped.setdefault(name, []).append(message.subject.split(".")[2])
+    return grouped
 
 
 async def _show_deliveries(console: Console, clients: dict[str, ForceClient]) -> None:

@@ -99,6 +99,7 @@ def case_steps(case_ref: str) -> list[Step]:
                 responding_force=A_HOME,
                 party_ids=[A],
                 parties=[PARTIES[A]],
+                due_at=None,  # the hub times it by the SLA policy
             ),
             (A_HOME,),
             "Essex asks Surrey about A",
@@ -113,6 +114,7 @@ def case_steps(case_ref: str) -> list[Step]:
                 responding_force=B_HOME,
                 party_ids=[B],
                 parties=[PARTIES[B]],
+                due_at=None,
             ),
             (B_HOME,),
             "Essex asks Police Scotland about B",

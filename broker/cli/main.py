@@ -28,6 +28,7 @@ def _register() -> None:
         keys_cmd,
         ledger_cmd,
         message_cmd,
+        overdue_cmd,
         up_cmd,
     )
 
@@ -35,6 +36,7 @@ def _register() -> None:
     app.command("up")(up_cmd.up)
     app.command("cases")(cases_cmd.cases)
     app.command("case")(cases_cmd.case)
+    app.command("overdue")(overdue_cmd.overdue)
     app.add_typer(keys_cmd.app, name="keys")
     app.add_typer(message_cmd.app, name="message")
     app.add_typer(contracts_cmd.app, name="contracts")

@@ -21,6 +21,8 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from adapters.nats import subjects
 from adapters.nats.provisioning import MAX_DELIVER, hub_partition_consumer
+from broker.escalation.service import EscalationService
+from broker.escalation.timers import register_timer_subscriber, sweep_forever
 from broker.hub.publisher import OutboxPublisher
 from broker.service.pipeline import HubPipeline, Inbound, PipelineResult
 from broker.service.unit_of_work import ConcurrentUpdate
@@ -45,6 +47,7 @@ def build_hub(
     pipeline: HubPipeline,
     *,
     on_result: ResultListener | None = None,
+    sweep_interval: float = 30.0,
 ) -> tuple[FastStream, NatsBroker]:
     auth: dict[str, Any] = {}
     if connection.credentials is not None:
@@ -87,17 +90,24 @@ def build_hub(
             description="Signed envelopes from forces, one case partition",
         )(_make_handler(pipeline, publisher, on_result))
 
+    escalation = EscalationService(pipeline.engine, pipeline.hub_key, pipeline.clock)
+    register_timer_subscriber(broker, escalation, publisher)
     app = FastStream(broker)
 
     @app.after_startup
-    async def _start_relay() -> None:
+    async def _start_background() -> None:
         state["relay"] = asyncio.create_task(publisher().relay_forever())
+        # The sweep is the timers' backstop; its first pass catches up after downtime.
+        state["sweep"] = asyncio.create_task(
+            sweep_forever(escalation, publisher(), interval=sweep_interval)
+        )
 
     @app.on_shutdown
-    async def _stop_relay() -> None:
-        task = state.get("relay")
-        if task is not None:
-            task.cancel()
+    async def _stop_background() -> None:
+        for name in ("relay", "sweep"):
+            task = state.get(name)
+            if task is not None:
+                task.cancel()
 
     return app, broker
 

@@ -34,6 +34,8 @@ from broker.domain.forums import (
 )
 from broker.domain.markers import MaliciousMarker, SubjectMarkers, markers_from_events
 from broker.domain.opening import handle as open_or_handle
+from broker.domain.sla import SlaPolicy, SlaStep, due_at, load_policy
+from broker.escalation.service import sync_deadlines
 from broker.domain.parties import Party, PartyRole
 from broker.domain.parts import PartKind
 from broker.domain.routes import DeliveryMethod, RequestType, Route
@@ -92,8 +94,10 @@ class CaseHandlers:
         context: DomainContext | None = None,
         subject_key_secret: bytes | None = None,
         hooks: tuple[CaseHook, ...] = (),
+        policy: SlaPolicy | None = None,
     ) -> None:
         self.engine = engine
+        self.policy = policy or load_policy(None)
         self.context = context or DomainContext(resolve_home_force=_resolve_by_postcode)
         secret = subject_key_secret or os.environ.get(SUBJECT_KEY_SECRET_ENV, "").encode()
         # Without a configured secret the key is still keyed, but only stable per process.
@@ -124,6 +128,8 @@ class CaseHandlers:
             raise ContractError(refusal.code, f"{refusal.rule}: {refusal.message}") from None
         assert case is not None
         self._save(uow, row, case, aliases, persons, events, now)
+        # Deadlines follow the parts: new parts are timed, answered parts stop their timers.
+        sync_deadlines(uow, case, now, self.policy)
         for hook in self.hooks:
             hook(uow, case, envelope, message, now)
         return self._outcome(case, envelope, events, translate, now)
@@ -168,7 +174,6 @@ class CaseHandlers:
                 "receiving_force": case.receiving_force,
                 "coordinating_force": case.coordinating_force,
                 "status": columns["status"],
-                "red": bool(row["red"]) if row else False,
                 "state": {"case": case.to_dict(), "aliases": aliases, "persons": persons},
                 "updated_at": now,
                 "participants": sorted(case.participants()),
@@ -286,7 +291,15 @@ class _Translator:
             raise ContractError(ReasonCode.UNKNOWN_CASE, f"no open case {self.envelope.caseref}")
         if isinstance(m, m_enq.EnquiryRequested):
             self.pending_alias = m.enquiry_id
-            return [c.RequestEnquiry(**b, party_id=pid, due_at=m.due_at) for pid in m.party_ids]
+            # Without a due time from the sender, the local-policy answer deadline applies,
+            # counted in the responding force's own working days.
+            due = m.due_at or due_at(
+                SlaStep.RESPONDING_FORCE_ANSWER,
+                self.envelope.time,
+                m.responding_force,
+                self.handlers.policy,
+            )
+            return [c.RequestEnquiry(**b, party_id=pid, due_at=due) for pid in m.party_ids]
         if isinstance(m, m_enq.EnquiryAcknowledged):
             return [c.AcknowledgeEnquiry(**b, part_id=p) for p in self.parts_for(m.enquiry_id)]
         if isinstance(m, m_enq.EnquiryDeclined):
@@ -366,7 +379,16 @@ class _Translator:
                     _ref_text(m.referral_pack), "referral pack", m.includes_spent_convictions
                 ),
             )
-            return [c.ReferToDmf(**b, party_id=pid, dmf=m.dmf, items=items) for pid in m.party_ids]
+            due = due_at(
+                SlaStep.SCOTLAND_STAGE_4_DMF_REFERRAL,
+                self.envelope.time,
+                m.dmf,
+                self.handlers.policy,
+            )
+            return [
+                c.ReferToDmf(**b, party_id=pid, dmf=m.dmf, items=items, due_at=due)
+                for pid in m.party_ids
+            ]
         if isinstance(m, m_dmf.DmfDecision):
             if m.includes_spent_convictions:
                 raise ContractError(

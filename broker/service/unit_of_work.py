@@ -90,7 +90,7 @@ class SqlUnitOfWork:
         values = dict(values)
         participants = set(values.pop("participants", ()))
         if expected_version is None:
-            self.db.execute(insert(schema.cases).values(**values))
+            self.db.execute(insert(schema.cases).values(red=False, **values))
         else:
             result = self.db.execute(
                 update(schema.cases)
