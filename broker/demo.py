@@ -18,9 +18,9 @@ from broker.cli.overdue_cmd import overdue_parts
 from broker.domain.calendar import LONDON
 from broker.escalation.service import EscalationService
 from broker.hub.publisher import OutboxPublisher
-from broker.service.outbox import OutboundMessage
 from broker.runtime import BrokerSettings, RunningBroker
 from broker.scenario import FORCES, case_steps
+from broker.service.outbox import OutboundMessage
 from broker.service.pipeline import PipelineResult
 from broker.service.queries import case_view
 from contracts.envelope import Envelope
@@ -85,6 +85,7 @@ async def run_demo(data_dir: Path, console: Console) -> None:
             console.print("Police Scotland's view (need-to-know: its own parts only):")
             print_case_view(case_view(running.engine, CASE_REF, "PSOS"), console)
             await _late_response(console, clients, running, pki)
+            _ledger(console, running)
         finally:
             for client in clients.values():
                 await client.close()
@@ -222,6 +223,39 @@ async def _late_response(
             f"{item.working_days_late} Scottish working day(s) late; case red: {item.red}",
             highlight=False,
         )
+
+
+def _ledger(console: Console, running: RunningBroker) -> None:
+    """The closed case's final intelligence report, as the ledger holds and proves it."""
+    assert running.ledger is not None
+    ledger = running.ledger
+    console.rule("The ledger: the closed case's final intelligence report")
+    why = "demo: show the final intelligence report of a closed case"
+    index = ledger.size - 1
+    entry = ledger.entry(index, by="DEMO", justification=why)
+    checkpoint = ledger.checkpoint()
+    proof = ledger.inclusion_proof(index, by="DEMO", justification=why)
+    console.print(
+        f"entry {entry.index}: case {entry.case_ref}, submitted by {entry.submitted_by}, "
+        f"subject key {str(entry.subject_key)[:16]}…, review date {entry.review_date}, "
+        f"personal fields sealed (readable here: {entry.personal is not None})",
+        highlight=False,
+    )
+    console.print_json(data=entry.submission)
+    console.print(
+        f"inclusion proof: leaf {proof.leaf_hash.hex()[:16]}… in a tree of {proof.tree_size}, "
+        f"audit path of {len(proof.audit_path)}, root {proof.root_hash.hex()[:16]}…; "
+        f"proof verifies: {proof.verify()}",
+        highlight=False,
+    )
+    console.print("signed checkpoint (C2SP signed note):")
+    console.print(checkpoint, highlight=False, markup=False)
+    report = ledger.verify()
+    console.print(
+        f"verify: {'[green]OK[/]' if report.ok else '[red]FAILED[/]'} "
+        f"({report.entries_checked} entries, {report.checkpoints_checked} checkpoints)",
+        highlight=False,
+    )
 
 
 def _group(messages: list[OutboundMessage]) -> dict[str, list[str]]:

@@ -24,11 +24,14 @@ from adapters.nats.server import EmbeddedNats
 from adapters.sql.engine import make_engine
 from adapters.sql.schema import metadata
 from broker.hub.app import HubConnection, ResultListener, build_hub
+from broker.secrets import load_or_create
 from broker.service.case_handlers import CaseHandlers
+from broker.service.intelligence import IntelligenceLedger
 from broker.service.pipeline import HubPipeline
 from contracts.envelope import HUB_FORCE_CODE
 from contracts.keys import SigningKey, utcnow
 from contracts.trust import TrustStore
+from ledger import Ledger
 
 log = logging.getLogger("crossforce")
 
@@ -38,6 +41,7 @@ class BrokerSettings:
     data_dir: Path = Path(".crossforce")
     nats_url: str | None = None  # None: start the embedded nats-server
     db_url: str | None = None  # None: SQLite in data_dir
+    ledger_db_url: str | None = None  # None: its own SQLite file (PostgreSQL: may share db_url)
     nats_credentials: Path | None = None  # the hub's nkey seed file (deploy nats-config)
     partitions: int = subjects.DEFAULT_PARTITIONS
     replicas: int = 1
@@ -47,6 +51,16 @@ class BrokerSettings:
     @property
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.data_dir / 'crossforce.db'}"
+
+    @property
+    def ledger_url(self) -> str:
+        # SQLite allows one writer per file, and ledger appends happen inside the hub's
+        # transaction, so the embedded ledger gets a file of its own.
+        if self.ledger_db_url:
+            return self.ledger_db_url
+        if self.db_url and not self.db_url.startswith("sqlite"):
+            return self.db_url
+        return f"sqlite:///{self.data_dir / 'ledger.db'}"
 
 
 def hub_connect_options(settings: BrokerSettings) -> dict[str, Any]:
@@ -82,6 +96,7 @@ class RunningBroker:
         self.app: FastStream | None = None
         self.broker: NatsBroker | None = None
         self.pipeline: HubPipeline | None = None
+        self.ledger: Ledger | None = None
 
     @property
     def nats_url(self) -> str:
@@ -102,8 +117,20 @@ class RunningBroker:
         await self.provision()
         self.engine = make_engine(self.settings.database_url)
         metadata.create_all(self.engine)
+        secrets = load_or_create(self.settings.data_dir / "secrets")
+        self.ledger = Ledger(
+            self.settings.ledger_url,
+            signing_key=self.hub_key,
+            hmac_key=secrets.subject_key_secret,
+            master_key=secrets.ledger_master_key,
+        )
+        handlers = CaseHandlers(
+            self.engine,
+            subject_key_secret=secrets.subject_key_secret,
+            hooks=(IntelligenceLedger(self.ledger),),
+        )
         self.pipeline = HubPipeline(
-            self.engine, self.trust, self.hub_key, CaseHandlers(self.engine), clock=self.clock
+            self.engine, self.trust, self.hub_key, handlers, clock=self.clock
         )
         if self.start_hub:
             await self.start_replica()
@@ -138,6 +165,8 @@ class RunningBroker:
 
     async def stop(self) -> None:
         await self.stop_replica()
+        if self.ledger is not None:
+            self.ledger.close()
         if self.engine is not None:
             self.engine.dispose()
         if self.nats is not None:

@@ -179,7 +179,8 @@ class Ledger:
         master = self._require_master_key()
         public = as_json_object(item.submission)
         personal = as_json_object(item.personal)
-        subject = self.subject_key(item.subject_identity)
+        # A subject whose identity is not known (an anonymous route) has no subject key.
+        subject = self.subject_key(item.subject_identity) if item.subject_identity else None
         when = item.submitted_at or utcnow()
         key = item.idempotency_key or self._content_key(item, public, personal, subject)
         if len(key) > 128:

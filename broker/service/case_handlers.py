@@ -7,9 +7,6 @@ and who needs to know; this module translates and persists.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,11 +31,11 @@ from broker.domain.forums import (
 )
 from broker.domain.markers import MaliciousMarker, SubjectMarkers, markers_from_events
 from broker.domain.opening import handle as open_or_handle
-from broker.domain.sla import SlaPolicy, SlaStep, due_at, load_policy
-from broker.escalation.service import sync_deadlines
 from broker.domain.parties import Party, PartyRole
 from broker.domain.parts import PartKind
 from broker.domain.routes import DeliveryMethod, RequestType, Route
+from broker.domain.sla import SlaPolicy, SlaStep, due_at, load_policy
+from broker.escalation.service import sync_deadlines
 from broker.service.unit_of_work import SqlUnitOfWork
 from contracts.compose import compose
 from contracts.envelope import HUB_FORCE_CODE, Envelope
@@ -54,8 +51,8 @@ from contracts.messages import risk as m_risk
 from contracts.messages.base import Message
 from contracts.messages.common import Party as WireParty
 from contracts.postcodes import force_for_postcode
+from ledger.subject_key import subject_key
 
-SUBJECT_KEY_SECRET_ENV = "CROSSFORCE_SUBJECT_KEY_SECRET"
 # Message types only the hub may originate.
 HUB_ONLY = {
     "receipt",
@@ -91,17 +88,15 @@ class CaseHandlers:
         self,
         engine: Engine,
         *,
+        subject_key_secret: bytes,
         context: DomainContext | None = None,
-        subject_key_secret: bytes | None = None,
         hooks: tuple[CaseHook, ...] = (),
         policy: SlaPolicy | None = None,
     ) -> None:
         self.engine = engine
         self.policy = policy or load_policy(None)
         self.context = context or DomainContext(resolve_home_force=_resolve_by_postcode)
-        secret = subject_key_secret or os.environ.get(SUBJECT_KEY_SECRET_ENV, "").encode()
-        # Without a configured secret the key is still keyed, but only stable per process.
-        self.subject_key_secret = secret or os.urandom(32)
+        self.subject_key_secret = subject_key_secret
         self.hooks = hooks
 
     def apply(
@@ -220,16 +215,15 @@ class CaseHandlers:
         return outcome
 
     def subject_key(self, person: Any) -> str | None:
+        """The keyed, privacy-preserving subject key the ledger uses too (HMAC of identity)."""
         if person is None or person.date_of_birth is None:
             return None
-        identity = "|".join(
-            [
-                " ".join(person.family_name.casefold().split()),
-                " ".join(person.given_names.casefold().split()),
-                person.date_of_birth.isoformat(),
-            ]
-        )
-        return hmac.new(self.subject_key_secret, identity.encode(), hashlib.sha256).hexdigest()
+        identity = {
+            "surname": person.family_name,
+            "forenames": person.given_names,
+            "date_of_birth": person.date_of_birth,
+        }
+        return subject_key(self.subject_key_secret, identity)
 
 
 class _Translator:
