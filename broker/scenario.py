@@ -247,11 +247,20 @@ def intelligence_submission(case_ref: str) -> Message:
     for party in parties:
         party.pop("postcode_district", None)
         party.pop("identity_verified", None)
+    request = {
+        "route": "right-to-ask",
+        "jurisdiction": "england-wales",
+        "received_at": "2026-11-23T09:30:00Z",
+        "receiving_force": RECEIVING,
+        "application_category": "genuine",
+        "record": {"force": RECEIVING, "reference": f"{RECEIVING}-{case_ref}"},
+    }
     return _build(
         "intelligence-submission",
         NEW_COORDINATOR,
         RECEIVING,
         parties=parties,
+        request=request,
         requester_is_third_party=True,
         forces_involved=[RECEIVING, COORDINATING, NEW_COORDINATOR, A_HOME, B_HOME],
         summary=f"Right to Ask by C about B; disclosure made to A ({case_ref})",
