@@ -45,7 +45,6 @@ from sqlalchemy import (
     insert,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -409,14 +408,19 @@ class SqlNodeReader:
                 )
             )
             found.update({(0, int(idx)): bytes(value) for idx, value in rows})
-        for start in range(0, len(inner), 500):
-            chunk = inner[start : start + 500]
-            node_rows = self.conn.execute(
-                select(nodes_table.c.level, nodes_table.c.idx, nodes_table.c.hash).where(
-                    tuple_(nodes_table.c.level, nodes_table.c.idx).in_(chunk)
+        by_level: dict[int, list[int]] = {}
+        for level, index in inner:
+            by_level.setdefault(level, []).append(index)
+        # One `level = ? AND idx IN (...)` per level: it walks the primary key, where a
+        # row-value IN over (level, idx) makes SQLite scan the whole table.
+        for level, indexes in by_level.items():
+            for start in range(0, len(indexes), 500):
+                node_rows = self.conn.execute(
+                    select(nodes_table.c.idx, nodes_table.c.hash)
+                    .where(nodes_table.c.level == level)
+                    .where(nodes_table.c.idx.in_(indexes[start : start + 500]))
                 )
-            )
-            found.update({(int(lvl), int(idx)): bytes(value) for lvl, idx, value in node_rows})
+                found.update({(level, int(idx)): bytes(value) for idx, value in node_rows})
         return found
 
 
