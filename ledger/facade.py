@@ -213,7 +213,11 @@ class Ledger:
         return key, build
 
     def _content_key(
-        self, item: Submission, public: dict[str, Any], personal: dict[str, Any], subject: str
+        self,
+        item: Submission,
+        public: dict[str, Any],
+        personal: dict[str, Any],
+        subject: str | None,
     ) -> str:
         # Keyed, because a plain hash of personal data stored in the clear could be guessed.
         assert self._hmac_key is not None
