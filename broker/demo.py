@@ -14,7 +14,7 @@ from adapters.client.force_client import ForceClient
 from adapters.nats import subjects
 from adapters.nats.server import find_nats_server
 from broker.cli.cases_cmd import print_case_view
-from broker.cli.overdue_cmd import overdue_parts
+from broker.escalation.overdue import overdue_parts
 from broker.domain.calendar import LONDON
 from broker.escalation.service import EscalationService
 from broker.hub.publisher import OutboxPublisher

@@ -23,8 +23,11 @@ from broker.cli.common import passphrase
 from contracts.keys import SigningKey
 from ledger import Ledger, LedgerError, NoteVerifier, parse_checkpoint
 
-DB_URL_ENV = "CROSSFORCE_DB_URL"
-DEFAULT_DB_URL = "sqlite:///.crossforce/crossforce.db"
+# The embedded broker keeps the ledger in a file of its own (see broker.runtime); with
+# PostgreSQL it shares the hub's database, so CROSSFORCE_DB_URL is the fallback.
+DB_URL_ENV = "CROSSFORCE_LEDGER_DB_URL"
+SHARED_DB_URL_ENV = "CROSSFORCE_DB_URL"
+DEFAULT_DB_URL = "sqlite:///.crossforce/ledger.db"
 CHECKPOINT_KEY_ENV = "CROSSFORCE_LEDGER_CHECKPOINT_KEY"
 
 app = typer.Typer(help="The end-of-case intelligence-submission ledger.", no_args_is_help=True)
@@ -55,7 +58,9 @@ Why = Annotated[
 
 
 def _db_url(value: str | None) -> str:
-    return value or os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL
+    return (
+        value or os.environ.get(DB_URL_ENV) or os.environ.get(SHARED_DB_URL_ENV) or DEFAULT_DB_URL
+    )
 
 
 def _signing_key(path: Path | None) -> SigningKey | None:

@@ -23,6 +23,7 @@ def _register() -> None:
     from broker.cli import (
         cases_cmd,
         contracts_cmd,
+        dashboard_cmd,
         demo_cmd,
         deploy_cmd,
         keys_cmd,
@@ -37,6 +38,7 @@ def _register() -> None:
     app.command("cases")(cases_cmd.cases)
     app.command("case")(cases_cmd.case)
     app.command("overdue")(overdue_cmd.overdue)
+    app.command("dashboard")(dashboard_cmd.dashboard)
     app.add_typer(keys_cmd.app, name="keys")
     app.add_typer(message_cmd.app, name="message")
     app.add_typer(contracts_cmd.app, name="contracts")

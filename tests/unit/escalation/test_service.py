@@ -469,7 +469,7 @@ def test_two_hubs_on_postgresql_fire_each_level_once(fresh_postgres_url: str) ->
 def test_overdue_lists_late_and_soon_due_parts_in_the_owners_working_days(
     engine: Engine,
 ) -> None:
-    from broker.cli.overdue_cmd import overdue_parts
+    from broker.escalation.overdue import overdue_parts
 
     for ref, responding in (("CF-SCOT", "PSOS"), ("CF-ENG", "ESSEX")):
         _save(engine, _case_with_enquiry(ref, responding), REQUESTED_AT)

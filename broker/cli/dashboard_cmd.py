@@ -1,0 +1,32 @@
+"""`crossforce dashboard`: a supervisor's read-only view in the browser."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from adapters.sql.engine import DEFAULT_DB_URL, make_engine
+from adapters.web.dashboard import Dashboard
+from contracts.forces import get_force
+
+console = Console(stderr=True)
+
+
+def dashboard(
+    force: Annotated[str, typer.Option(help="The supervisor's force code")],
+    db_url: Annotated[str, typer.Option(envvar="CROSSFORCE_DB_URL")] = DEFAULT_DB_URL,
+    host: Annotated[str, typer.Option(help="Bind address (keep it local)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8400,
+) -> None:
+    """Serve late and soon-due parts and the force's cases, refreshing every 30 seconds."""
+    code = get_force(force).code
+    server = Dashboard(make_engine(db_url), code).serve(host, port)
+    console.print(f"dashboard for {code} on http://{host}:{server.server_port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

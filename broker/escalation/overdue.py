@@ -1,0 +1,71 @@
+"""Late and soon-due parts by owning force, counted in that owner's working days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from adapters.sql import schema
+from broker.domain.calendar import calendar_for_force
+from broker.escalation.ladder import escalation_steps
+from broker.escalation.service import DEFAULT_POLICY, OPEN, deadline_from_row
+
+
+@dataclass(frozen=True, slots=True)
+class OverduePart:
+    owner_force: str
+    case_ref: str
+    part_id: str
+    step: str
+    due_at: datetime
+    # In the owner's working days: positive = late by, zero = due today, negative = left.
+    working_days_late: int
+    late: bool
+    level_fired: int
+    level_name: str
+    red: bool
+
+
+def overdue_parts(
+    engine: Engine, now: datetime, *, force: str | None = None, within_days: int = 2
+) -> list[OverduePart]:
+    """Open deadlines that are late or due within `within_days` of the owner's working days,
+    by owner, most late first."""
+    deadlines = schema.deadlines
+    # Working days are never fewer than calendar days, so this bound loses nothing; the
+    # exact test, in the owner's own calendar, is done below.
+    horizon = now + timedelta(days=2 * within_days + 14)
+    query = select(deadlines).where(deadlines.c.status == OPEN, deadlines.c.due_at <= horizon)
+    if force is not None:
+        query = query.where(deadlines.c.owner_force == force)
+    found: list[OverduePart] = []
+    with engine.connect() as connection:
+        rows = [dict(row) for row in connection.execute(query).mappings()]
+    for row in rows:
+        deadline = deadline_from_row(row)
+        late = now > deadline.due_at
+        days = calendar_for_force(deadline.owner_force).working_days_between(deadline.due_at, now)
+        if not late and -days > within_days:
+            continue
+        fired = sorted(int(level) for level in row["fired_levels"] or ())
+        level = fired[-1] if fired else 0
+        steps = escalation_steps(deadline, DEFAULT_POLICY.escalation)
+        name = steps[level - 1].message.value if 0 < level <= len(steps) else ""
+        found.append(
+            OverduePart(
+                owner_force=deadline.owner_force,
+                case_ref=row["case_ref"],
+                part_id=deadline.part_id,
+                step=row["step"],
+                due_at=deadline.due_at,
+                working_days_late=days,
+                late=late,
+                level_fired=level,
+                level_name=name,
+                red=bool(row["red"]),
+            )
+        )
+    found.sort(key=lambda p: (p.owner_force, not p.late, -p.working_days_late, p.due_at))
+    return found
