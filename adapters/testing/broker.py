@@ -1,0 +1,133 @@
+"""Helpers behind the Crossforce pytest plugin: a throwaway hub on a test NATS server, and
+assertions a force's integration tests make about receipts and deliveries.
+
+    receipt = await expect_receipt(kent.send(message, case_ref=ref, recipients=["ESSEX"]))
+    delivery = await expect_delivery(essex, "case-opened", timeout=10)
+
+Everything here imports lazily from the plugin, so sessions that never use a Crossforce
+fixture pay nothing for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import aclosing, asynccontextmanager
+from pathlib import Path
+
+import nats
+
+from adapters.client.force_client import Delivery, ForceClient, SignedReceipt
+from broker.runtime import BrokerSettings, RunningBroker
+from contracts.envelope import HUB_FORCE_CODE
+from contracts.pki import EphemeralPki
+
+__all__ = [
+    "DEFAULT_FORCES",
+    "FORCES_MARKER",
+    "ForceClientFactory",
+    "expect_delivery",
+    "expect_receipt",
+    "forget_streams",
+    "make_pki",
+    "running_hub",
+]
+
+# The forces of the scripted demo case: enough for most cross-force flows.
+DEFAULT_FORCES: tuple[str, ...] = ("KENT", "ESSEX", "SURREY", "METROPOLITAN", "PSOS", "PSOS_E")
+FORCES_MARKER = "crossforce_forces"
+
+ForceClientFactory = Callable[[str], Awaitable[ForceClient]]
+
+
+def make_pki(forces: Iterable[str]) -> EphemeralPki:
+    """Fresh keys for the given forces and for the hub."""
+    chosen = [force.upper() for force in forces if force.upper() != HUB_FORCE_CODE]
+    return EphemeralPki([HUB_FORCE_CODE, *dict.fromkeys(chosen)])
+
+
+async def forget_streams(nats_url: str) -> None:
+    """Delete every JetStream stream on the server, so the next test starts clean."""
+    connection = await nats.connect(nats_url)
+    try:
+        js = connection.jetstream()
+        for info in await js.streams_info():
+            await js.delete_stream(info.config.name)
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def running_hub(
+    nats_url: str, pki: EphemeralPki, data_dir: Path, *, partitions: int = 4
+) -> AsyncIterator[RunningBroker]:
+    """A hub (SQLite in `data_dir`) on an existing NATS server; its streams are deleted on
+    the way out, because the server is shared by the whole test session."""
+    settings = BrokerSettings(data_dir=data_dir, nats_url=nats_url, partitions=partitions)
+    try:
+        async with RunningBroker(
+            settings, trust=pki.trust_store(), hub_key=pki.key(HUB_FORCE_CODE)
+        ) as running:
+            yield running
+    finally:
+        await forget_streams(nats_url)
+
+
+async def expect_receipt(
+    receipt: SignedReceipt | Awaitable[SignedReceipt],
+    *,
+    accepted: bool = True,
+    reason_code: str | None = None,
+) -> SignedReceipt:
+    """Await a send (or take its receipt) and assert the hub's verdict.
+
+    With `reason_code`, the receipt must be a rejection with that stable code."""
+    if inspect.isawaitable(receipt):
+        receipt = await receipt
+    if reason_code is not None:
+        accepted = False
+    got = receipt.reason_code.value if receipt.reason_code is not None else None
+    if receipt.accepted != accepted:
+        verdict = "accepted" if receipt.accepted else f"rejected ({got})"
+        wanted = "accepted" if accepted else "rejected"
+        raise AssertionError(f"expected the message to be {wanted}, but it was {verdict}")
+    if reason_code is not None and got != reason_code:
+        raise AssertionError(f"expected reason code {reason_code!r}, got {got!r}")
+    return receipt
+
+
+def _matches(delivery: Delivery, type_name: str) -> bool:
+    envelope_type = delivery.envelope.type
+    return type_name in (envelope_type, delivery.envelope.name) or envelope_type.endswith(
+        f".{type_name}"
+    )
+
+
+async def expect_delivery(
+    client: ForceClient, type_name: str, timeout: float = 10.0, *, ack: bool = True
+) -> Delivery:
+    """The next delivery to `client` of the given type (`case-opened`, `case-opened.v1` or
+    the full CloudEvents type), within `timeout` seconds.
+
+    Deliveries of other types read on the way are acknowledged and skipped; the matching
+    one is acknowledged too unless `ack=False`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    seen: list[str] = []
+    while (remaining := deadline - loop.time()) > 0:
+        # One message per fetch, and no cancellation: nothing is left pending unacked.
+        async with aclosing(client.deliveries(idle_timeout=remaining, batch=1)) as stream:
+            async for delivery in stream:
+                if _matches(delivery, type_name):
+                    if ack:
+                        await delivery.ack()
+                    return delivery
+                seen.append(delivery.envelope.type)
+                await delivery.ack()
+                if loop.time() >= deadline:
+                    break
+    others = f"; saw only {seen}" if seen else "; nothing was delivered"
+    raise AssertionError(
+        f"{client.force} had no {type_name!r} delivery within {timeout:g}s{others}"
+    )
