@@ -71,10 +71,19 @@ class Delivery:
     applicant_channel: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class HubMessage:
+    """A message the hub itself originates, and per recipient whether it may reach the
+    applicant's channel."""
+
+    envelope: Envelope
+    applicant_channel: dict[str, bool]
+
+
 @dataclass(slots=True)
 class HandlerOutcome:
     deliveries: list[Delivery] = field(default_factory=list)
-    hub_messages: list[Envelope] = field(default_factory=list)
+    hub_messages: list[HubMessage] = field(default_factory=list)
     priority: bool = False
     events: list[e.DomainEvent] = field(default_factory=list)
 
@@ -201,7 +210,10 @@ class CaseHandlers:
         recipients: dict[str, bool] = {}
         for event in events:
             if isinstance(event, e.DisclosureHandedOff):
-                outcome.hub_messages.append(translate.handoff(case, event, now))
+                channels = {d.force: d.applicant_channel for d in need_to_know(case, event)}
+                outcome.hub_messages.append(
+                    HubMessage(translate.handoff(case, event, now), channels)
+                )
                 continue
             for delivery in need_to_know(case, event):
                 allowed = recipients.get(delivery.force, True) and delivery.applicant_channel

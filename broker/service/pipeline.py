@@ -167,8 +167,8 @@ class HubPipeline:
             ),
             now,
         )
-        for index, hub_envelope in enumerate(outcome.hub_messages):
-            signed = sign_envelope(hub_envelope, self.hub_key)
+        for index, hub_message in enumerate(outcome.hub_messages):
+            signed = sign_envelope(hub_message.envelope, self.hub_key)
             uow.publish_later(
                 OutboundMessage(
                     f"{prefix}hub{index}/log",
@@ -179,9 +179,9 @@ class HubPipeline:
                 now,
             )
             for force in signed.recipient_codes:
-                self._deliver(
-                    uow, Delivery(force, signed, outcome.priority), f"{prefix}hub{index}/", now
-                )
+                channel = hub_message.applicant_channel.get(force, True)
+                delivery = Delivery(force, signed, outcome.priority, channel)
+                self._deliver(uow, delivery, f"{prefix}hub{index}/", now)
         for delivery in outcome.deliveries:
             self._deliver(uow, delivery, prefix, now)
 
