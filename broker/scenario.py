@@ -36,7 +36,7 @@ def _person(given: str, family: str, dob: str) -> dict[str, Any]:
     return {"given_names": given, "family_name": family, "date_of_birth": dob}
 
 
-PARTIES = {
+PARTIES: dict[str, dict[str, Any]] = {
     A: {
         "party_id": A,
         "role": "A",

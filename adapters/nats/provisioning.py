@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -42,9 +43,11 @@ class Topology:
 
 
 def stream_configs(topology: Topology) -> list[StreamConfig]:
-    common = {"storage": StorageType.FILE, "num_replicas": topology.replicas}
+    def stream(**fields: Any) -> StreamConfig:
+        return StreamConfig(storage=StorageType.FILE, num_replicas=topology.replicas, **fields)
+
     return [
-        StreamConfig(
+        stream(
             name=subjects.INBOUND_STREAM,
             description="Signed envelopes as forces sent them, partitioned by case",
             subjects=["cf.in.*.*"],
@@ -55,39 +58,34 @@ def stream_configs(topology: Topology) -> list[StreamConfig]:
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
             # Accept oversize bytes up to a margin so the hub can dead-letter them visibly.
             max_msg_size=topology.max_message_bytes,
-            **common,
         ),
-        StreamConfig(
+        stream(
             name=subjects.DELIVERY_STREAM,
             description="Per-force deliveries and receipts",
             subjects=["cf.out.>"],
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
-            **common,
         ),
-        StreamConfig(
+        stream(
             name=subjects.CASELOG_STREAM,
             description="Accepted envelopes, per case, in order",
             subjects=["cf.log.>"],
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
             deny_delete=True,
-            **common,
         ),
-        StreamConfig(
+        stream(
             name=subjects.DEADLETTER_STREAM,
             description="Rejected bytes with their reason codes",
             subjects=["cf.dlq.>"],
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
             deny_delete=True,
-            **common,
         ),
-        StreamConfig(
+        stream(
             name=subjects.TIMER_STREAM,
             description="Deadline timers armed as scheduled messages",
             subjects=["cf.timer.>"],
             allow_msg_schedules=True,
             allow_rollup_hdrs=True,  # the server requires it alongside schedules
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
-            **common,
         ),
     ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Engine, insert, select
 
@@ -50,6 +50,8 @@ from contracts.messages import enquiry as m_enq
 from contracts.messages import risk as m_risk
 from contracts.messages.base import Message
 from contracts.messages.common import Party as WireParty
+from contracts.messages.common import PartyRole as WirePartyRole
+from contracts.messages.common import RecordRef
 from contracts.postcodes import force_for_postcode
 from ledger.subject_key import subject_key
 
@@ -238,6 +240,12 @@ class CaseHandlers:
         return subject_key(self.subject_key_secret, identity)
 
 
+class _CommandBase(TypedDict):
+    case_ref: str
+    actor: str
+    at: datetime
+
+
 class _Translator:
     """Turns one wire message into domain commands, and remembers enquiry id -> part ids."""
 
@@ -256,7 +264,7 @@ class _Translator:
         self.case = case
         self.aliases = aliases
         self.persons = persons
-        self.base = {
+        self.base: _CommandBase = {
             "case_ref": envelope.caseref,
             "actor": envelope.senderforce,
             "at": envelope.time,
@@ -459,7 +467,7 @@ class _Translator:
         if isinstance(m, m_disc.DelayNotified):
             return [c.NotifyDelay(**b, reason=m.reason, expected_by=m.expected_by)]
         if isinstance(m, m_disc.MaliciousApplicationMarked):
-            return [c.MarkMaliciousApplication(**b, evidence=m.evidence)]
+            return [c.MarkMaliciousApplication(**b, evidence=_ref_text(m.evidence))]
         if isinstance(m, m_closure.IntelligenceSubmission):
             return [
                 c.SubmitIntelligence(
@@ -509,15 +517,17 @@ class _Translator:
             recipient_party_id=recipient.party_id,
             recipient=WireParty(
                 party_id=recipient.party_id,
-                role=recipient.role.value,
+                role=WirePartyRole(recipient.role.value),
                 is_applicant=recipient.is_applicant,
                 home_force=recipient.home_force,
                 person=person,
             ),
             subject_party_id=subject.party_id if subject else recipient.party_id,
             # References only: the wording stays in the holding force's record (001 ¶87).
-            decision={"force": self.envelope.senderforce, "reference": self.envelope.id},
-            wording={"force": case.coordinating_force, "reference": f"wording/{self.envelope.id}"},
+            decision=RecordRef(force=self.envelope.senderforce, reference=self.envelope.id),
+            wording=RecordRef(
+                force=case.coordinating_force, reference=f"wording/{self.envelope.id}"
+            ),
             deliver_by=event.due_at,
         )
         audience = sorted({event.to_force, case.coordinating_force} - {HUB_FORCE_CODE})

@@ -21,7 +21,14 @@ from broker.service.case_handlers import CaseHandlers, Delivery, HandlerOutcome
 from broker.service.outbox import OutboundMessage
 from broker.service.unit_of_work import SqlUnitOfWork
 from contracts.compose import compose
-from contracts.envelope import HUB_FORCE_CODE, MAX_ENVELOPE_BYTES, Envelope, parse_envelope
+from contracts.envelope import (
+    HUB_FORCE_CODE,
+    MAX_ENVELOPE_BYTES,
+    Envelope,
+    Jurisdiction,
+    parse_envelope,
+)
+from contracts.messages.base import Message
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES
 from contracts.keys import SigningKey
@@ -123,7 +130,7 @@ class HubPipeline:
                 raise ContractError(ReasonCode.UNKNOWN_FORCE, f"recipient {code} is unknown")
 
     # -- accepted ------------------------------------------------------------------------
-    def _accept(self, envelope: Envelope, message: object, inbound: Inbound) -> PipelineResult:
+    def _accept(self, envelope: Envelope, message: Message, inbound: Inbound) -> PipelineResult:
         now = self.clock()
         prefix = f"{envelope.id}/"
         with SqlUnitOfWork(self.engine) as uow:
@@ -300,7 +307,9 @@ class HubPipeline:
             sender=HUB_FORCE_CODE,
             case_ref=case_ref if _safe_case_ref(case_ref) else "UNKNOWN",
             recipients=[to_force],
-            jurisdiction=FORCES[to_force].jurisdiction if to_force in FORCES else "england-wales",
+            jurisdiction=(
+                FORCES[to_force].jurisdiction if to_force in FORCES else Jurisdiction.ENGLAND_WALES
+            ),
             causation_id=answered,
             time=now,
         )
