@@ -137,7 +137,9 @@ class RunningBroker:
         return self
 
     async def provision(self) -> list[str]:
-        connection = await nats.connect(self.nats_url, **hub_connect_options(self.settings))
+        connection = await nats.connect(
+            self.nats_url.split(","), **hub_connect_options(self.settings)
+        )
         try:
             topology = Topology(
                 forces=self.forces(),

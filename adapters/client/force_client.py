@@ -109,7 +109,7 @@ class ForceClient:
         ):
             with attempt:
                 self._nc = await nats.connect(
-                    self.nats_url,
+                    self.nats_url.split(","),  # a cluster is given as comma-separated URLs
                     inbox_prefix=subjects.inbox_prefix(self.force).encode(),
                     max_reconnect_attempts=-1,  # keep trying: nothing is lost while away
                     reconnect_time_wait=1,

@@ -49,7 +49,7 @@ def make_pki(forces: Iterable[str]) -> EphemeralPki:
 
 async def forget_streams(nats_url: str) -> None:
     """Delete every JetStream stream on the server, so the next test starts clean."""
-    connection = await nats.connect(nats_url)
+    connection = await nats.connect(nats_url.split(","))
     try:
         js = connection.jetstream()
         for info in await js.streams_info():

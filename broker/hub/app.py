@@ -53,7 +53,7 @@ def build_hub(
     if connection.credentials is not None:
         auth = {"nkeys_seed": str(connection.credentials)}
     broker = NatsBroker(
-        connection.nats_url,
+        connection.nats_url.split(","),  # a cluster is given as comma-separated URLs
         inbox_prefix=subjects.inbox_prefix("HUB").encode(),
         graceful_timeout=30.0,  # shutdown drains in-flight messages for up to this long
         # Per-message access logs go to DEBUG: they name case references, and the hub's own
