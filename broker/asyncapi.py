@@ -147,5 +147,5 @@ def asyncapi_document(
 
 def render(document: dict[str, Any], fmt: Format = "json") -> str:
     if fmt == "yaml":
-        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+        return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -14,8 +14,8 @@ from adapters.client.force_client import ForceClient
 from adapters.nats import subjects
 from adapters.nats.server import find_nats_server
 from broker.cli.cases_cmd import print_case_view
-from broker.escalation.overdue import overdue_parts
 from broker.domain.calendar import LONDON
+from broker.escalation.overdue import overdue_parts
 from broker.escalation.service import EscalationService
 from broker.hub.publisher import OutboxPublisher
 from broker.runtime import BrokerSettings, RunningBroker
@@ -159,7 +159,8 @@ async def _tamper_and_duplicate(
             headers={"Nats-Msg-Id": original.id},
         )
         console.print(
-            f"Same envelope re-sent with the same Nats-Msg-Id: JetStream duplicate={ack.duplicate}.",
+            f"Same envelope re-sent with the same Nats-Msg-Id: JetStream "
+            f"duplicate={ack.duplicate}.",
             highlight=False,
         )
     finally:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -227,7 +227,7 @@ class ForceClient:
     # -- receiving -------------------------------------------------------------------------
     async def deliveries(
         self, *, idle_timeout: float | None = None, batch: int = 32
-    ) -> AsyncIterator[Delivery]:
+    ) -> AsyncGenerator[Delivery, None]:
         """Verified deliveries, oldest first. Stops after `idle_timeout` seconds of silence."""
         subscription = await self.js.pull_subscribe_bind(
             durable=subjects.delivery_consumer(self.force), stream=subjects.DELIVERY_STREAM

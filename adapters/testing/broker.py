@@ -53,7 +53,8 @@ async def forget_streams(nats_url: str) -> None:
     try:
         js = connection.jetstream()
         for info in await js.streams_info():
-            await js.delete_stream(info.config.name)
+            if info.config.name:
+                await js.delete_stream(info.config.name)
     finally:
         await connection.close()
 

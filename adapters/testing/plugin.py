@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 try:  # the fixtures work in pytest-asyncio's strict mode too
     from pytest_asyncio import fixture as async_fixture
 except ImportError:  # pragma: no cover - pytest-asyncio is part of crossforce[test]
-    async_fixture = pytest.fixture
+    async_fixture = pytest.fixture  # type: ignore[assignment]
 
 FORCES_MARKER = "crossforce_forces"
 

@@ -26,6 +26,7 @@ def _register() -> None:
         dashboard_cmd,
         demo_cmd,
         deploy_cmd,
+        docs_cmd,
         keys_cmd,
         ledger_cmd,
         message_cmd,
@@ -44,6 +45,7 @@ def _register() -> None:
     app.add_typer(contracts_cmd.app, name="contracts")
     app.add_typer(ledger_cmd.app, name="ledger")
     app.add_typer(deploy_cmd.app, name="deploy")
+    app.add_typer(docs_cmd.app, name="docs")
 
 
 def run() -> None:

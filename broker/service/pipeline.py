@@ -28,10 +28,10 @@ from contracts.envelope import (
     Jurisdiction,
     parse_envelope,
 )
-from contracts.messages.base import Message
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES
 from contracts.keys import SigningKey
+from contracts.messages.base import Message
 from contracts.messages.receipt import Receipt, ReceiptStatus
 from contracts.registry import REGISTRY
 from contracts.signing import sign_envelope, verify_envelope

@@ -47,8 +47,13 @@ def late_case(tmp_path: Path) -> tuple[object, datetime]:
     pipeline = HubPipeline(engine, pki.trust_store(), pki.key("HUB"), handlers, clock=lambda: now)
     for sequence, step in enumerate(case_steps(CASE_REF)[:3], start=1):
         envelope = sign_envelope(
-            compose(step.message, sender=step.sender, case_ref=CASE_REF,
-                    jurisdiction=DIRECTORY[step.sender].jurisdiction, time=now),
+            compose(
+                step.message,
+                sender=step.sender,
+                case_ref=CASE_REF,
+                jurisdiction=DIRECTORY[step.sender].jurisdiction,
+                time=now,
+            ),
             pki.key(step.sender),
         )
         result = pipeline.process(
@@ -78,8 +83,14 @@ def test_supervisor_sees_late_parts_and_drills_into_the_case(
         browser = playwright.chromium.launch(
             executable_path=chromium_path,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         try:
             page = browser.new_page()
