@@ -22,6 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from adapters.net import free_ports
+
 LOG_FILE_NAME = "nats-server.log"
 _STORE_DIR_SETTING = re.compile(r"^\s*store_dir\s*[:=]", re.MULTILINE)
 
@@ -47,13 +49,6 @@ def find_nats_server() -> Path:
     )
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """Ask the OS for an unused TCP port (there is a small race until the server binds it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
 class EmbeddedNats:
     """One `nats-server` process with JetStream on `store_dir`.
 
@@ -77,8 +72,9 @@ class EmbeddedNats:
     ) -> None:
         self.store_dir = Path(store_dir)
         self.host = host
-        self.port = port or free_port(host)
-        self.monitor_port = monitor_port or free_port(host)
+        chosen = iter(free_ports(2, host))
+        self.port = port or next(chosen)
+        self.monitor_port = monitor_port or next(chosen)
         self.config_file = Path(config_file) if config_file is not None else None
         self.server_name = server_name
         self.scheme = scheme

@@ -23,7 +23,8 @@ from adapters.nats.config import (
     server_document,
 )
 from adapters.nats.security import Identity
-from adapters.nats.server import EmbeddedNats, free_port
+from adapters.nats.server import EmbeddedNats
+from adapters.net import free_ports
 
 LOOPBACK = "127.0.0.1"
 
@@ -50,7 +51,7 @@ class LoopbackCluster:
         self.name = name
         self.timeout = timeout
         self._identities = list(identities) if identities is not None else None
-        route_ports = [free_port() for _ in range(size)]
+        route_ports = free_ports(size)
         routes = tuple(f"nats-route://{LOOPBACK}:{port}" for port in route_ports)
         self.nodes: list[EmbeddedNats] = []
         for index, route_port in enumerate(route_ports):

@@ -16,7 +16,6 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -24,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from adapters.net import free_port
 
 REQUIRE_SERVICES_ENV = "CROSSFORCE_REQUIRE_SERVICES"
 DATABASE = "crossforce"
@@ -40,12 +41,6 @@ def find_bin_dir() -> Path | None:
         if (Path(path) / "initdb").exists() and (Path(path) / "pg_ctl").exists():
             return Path(path)
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _as_server_user() -> list[str]:
