@@ -23,6 +23,7 @@ from adapters.nats.provisioning import Topology, provision
 from adapters.nats.server import EmbeddedNats
 from adapters.sql.engine import make_engine
 from adapters.sql.schema import metadata
+from broker.domain.sla import load_policy
 from broker.hub.app import HubConnection, ResultListener, build_hub
 from broker.secrets import load_or_create
 from broker.service.case_handlers import CaseHandlers
@@ -47,6 +48,7 @@ class BrokerSettings:
     replicas: int = 1
     nats_port: int = 0
     extra_forces: tuple[str, ...] = field(default_factory=tuple)
+    sla_policy: Path | None = None  # None: the packaged broker/data/sla-policy.yaml
 
     @property
     def database_url(self) -> str:
@@ -110,6 +112,8 @@ class RunningBroker:
         return tuple(sorted(known - {HUB_FORCE_CODE}))
 
     async def start(self) -> Self:
+        # A bad policy file stops start-up before anything runs (PolicyFileError, one line).
+        policy = load_policy(self.settings.sla_policy)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         if self.settings.nats_url is None:
             self.nats = EmbeddedNats(self.settings.data_dir / "nats", port=self.settings.nats_port)
@@ -128,6 +132,7 @@ class RunningBroker:
             self.engine,
             subject_key_secret=secrets.subject_key_secret,
             hooks=(IntelligenceLedger(self.ledger),),
+            policy=policy,
         )
         self.pipeline = HubPipeline(
             self.engine, self.trust, self.hub_key, handlers, clock=self.clock

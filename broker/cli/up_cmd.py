@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from broker.cli.common import passphrase
+from broker.domain.sla import load_policy
 from broker.runtime import BrokerSettings, RunningBroker
 from contracts.envelope import HUB_FORCE_CODE
 from contracts.errors import ContractError, ReasonCode
@@ -43,6 +44,10 @@ def up(
     ] = 1,
     partitions: Annotated[int, typer.Option(help="Inbound case partitions")] = 16,
     port: Annotated[int, typer.Option(help="Embedded NATS port (0: any free port)")] = 4222,
+    sla_policy: Annotated[
+        Path | None,
+        typer.Option(envvar="CROSSFORCE_SLA_POLICY", help="SLA policy file (default: packaged)"),
+    ] = None,
 ) -> None:
     """Start NATS (embedded unless --nats-url), provision streams, and run the hub."""
     if not trust.exists() or not hub_key.exists():
@@ -51,6 +56,7 @@ def up(
             f"need {hub_key} and {trust}: run `crossforce keys new --force HUB --out keys/` and "
             "include keys/HUB.jwk in `crossforce keys trust`",
         )
+    load_policy(sla_policy)  # refuse a bad policy file before asking for a passphrase
     store = TrustStore.load(trust, pinned_anchor_kid=anchor_kid)
     key = SigningKey.from_encrypted_file(hub_key, passphrase())
     if key.force != HUB_FORCE_CODE:
@@ -63,6 +69,7 @@ def up(
         replicas=replicas,
         partitions=partitions,
         nats_port=port,
+        sla_policy=sla_policy,
     )
     asyncio.run(_serve(settings, store, key))
 

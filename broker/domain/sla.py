@@ -246,7 +246,7 @@ class PolicyFileError(ContractError):
 
     def __init__(self, path: str, field: str | None, problem: str) -> None:
         where = f"{path}: {field}" if field else path
-        super().__init__(ReasonCode.RULE_VIOLATION, f"SLA policy {where}: {problem}")
+        super().__init__(ReasonCode.POLICY_INVALID, f"SLA policy {where}: {problem}")
         self.path = path
         self.field = field
         self.problem = problem

@@ -90,7 +90,9 @@ def build_hub(
             description="Signed envelopes from forces, one case partition",
         )(_make_handler(pipeline, publisher, on_result))
 
-    escalation = EscalationService(pipeline.engine, pipeline.hub_key, pipeline.clock)
+    escalation = EscalationService(
+        pipeline.engine, pipeline.hub_key, pipeline.clock, pipeline.handlers.policy
+    )
     register_timer_subscriber(broker, escalation, publisher)
     app = FastStream(broker)
 
