@@ -18,8 +18,15 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
+_registered = False
+
+
 def _register() -> None:
     # Each sub-command lives in its own module; this is the only place they meet.
+    global _registered
+    if _registered:
+        return
+    _registered = True
     from broker.cli import (
         cases_cmd,
         contracts_cmd,

@@ -1,0 +1,81 @@
+"""`crossforce cases`, `crossforce case REF` and `crossforce overdue` over a real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from adapters.sql.engine import make_engine
+from adapters.sql.schema import metadata
+from broker.cli import main
+from broker.scenario import FORCES, case_steps
+from broker.service.case_handlers import CaseHandlers
+from broker.service.pipeline import HubPipeline, Inbound
+from contracts.compose import compose
+from contracts.forces import FORCES as DIRECTORY
+from contracts.pki import EphemeralPki
+from contracts.signing import sign_envelope
+
+CASE_REF = "CF-2026-000555"
+runner = CliRunner()
+
+
+def _database(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    pki = EphemeralPki(FORCES)
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    pipeline = HubPipeline(
+        engine,
+        pki.trust_store(),
+        pki.key("HUB"),
+        CaseHandlers(engine, subject_key_secret=b"k" * 32),
+        clock=lambda: now,
+    )
+    for sequence, step in enumerate(case_steps(CASE_REF)[:5], start=1):
+        envelope = sign_envelope(
+            compose(
+                step.message,
+                sender=step.sender,
+                case_ref=CASE_REF,
+                jurisdiction=DIRECTORY[step.sender].jurisdiction,
+                time=now,
+            ),
+            pki.key(step.sender),
+        )
+        inbound = Inbound(envelope.to_bytes(), f"cf.in.0.{step.sender}.{CASE_REF}", sequence, now)
+        assert pipeline.process(inbound).accepted
+    engine.dispose()
+    return url
+
+
+def test_case_views_follow_need_to_know(tmp_path: Path) -> None:
+    main._register()
+    url = _database(tmp_path)
+    listed = runner.invoke(main.app, ["cases", "--force", "PSOS", "--db-url", url])
+    assert listed.exit_code == 0 and CASE_REF in listed.output
+    assert (
+        CASE_REF not in runner.invoke(main.app, ["cases", "--force", "BTP", "--db-url", url]).output
+    )
+
+    whole = runner.invoke(main.app, ["case", CASE_REF, "--db-url", url])
+    assert whole.exit_code == 0, whole.output
+    assert "SURREY" in whole.output and "PSOS" in whole.output and "History" in whole.output
+
+    psos = runner.invoke(main.app, ["case", CASE_REF, "--force", "PSOS", "--db-url", url])
+    assert psos.exit_code == 0
+    assert "PSOS" in psos.output and "SURREY" not in psos.output and "History" not in psos.output
+
+
+def test_overdue_counts_each_owners_working_days(tmp_path: Path) -> None:
+    main._register()
+    url = _database(tmp_path)
+    late = runner.invoke(main.app, ["overdue", "--db-url", url, "--at", "2026-12-02T12:00"])
+    assert late.exit_code == 0, late.output
+    # Surrey's part fell due on Mon 30 Nov; Police Scotland's a day later (St Andrew's Day).
+    assert "SURREY" in late.output and "PSOS" in late.output
+    unknown = runner.invoke(main.app, ["case", "CF-NOPE", "--db-url", url])
+    assert unknown.exit_code != 0
