@@ -39,9 +39,7 @@ __all__ = [
     "build_local_image",
     "docker_available",
     "docker_client",
-    "nats_container",
     "nats_service",
-    "nats_service_session",
     "require_docker",
 ]
 
@@ -242,34 +240,3 @@ def nats_service(workdir: Path, backend: Backend | None = None) -> Iterator[Nats
         return
     with EmbeddedNats(workdir / "nats") as server:
         yield NatsService(server.url, "embedded", str(server.store_dir))
-
-
-# -- pytest fixtures (re-exported by the Crossforce pytest plugin) ------------------------
-
-
-@pytest.fixture(scope="session")
-def nats_service_session(
-    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
-) -> Iterator[NatsService]:
-    """One NATS server for the session: a container when Docker answers, else embedded."""
-    with nats_service(tmp_path_factory.mktemp("nats-service")) as service:
-        if service.backend == "embedded" and chosen_backend() == "auto":
-            reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None:
-                reporter.write_line(
-                    "crossforce: no Docker engine, NATS tests use the embedded nats-server",
-                    yellow=True,
-                )
-        yield service
-
-
-@pytest.fixture
-def nats_container() -> Iterator[NatsContainer]:
-    """A fresh NATS container; skips (or fails under CROSSFORCE_REQUIRE_SERVICES=1) without
-    an engine."""
-    require_docker()
-    container = NatsContainer().start()
-    try:
-        yield container
-    finally:
-        container.stop()

@@ -1,5 +1,0 @@
-"""Make the container fixtures available to these tests."""
-
-from adapters.testing.containers import nats_container
-
-__all__ = ["nats_container"]
