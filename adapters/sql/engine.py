@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +41,9 @@ def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def stored_utc(value: datetime) -> datetime:
+    """A datetime read back from the database, as aware UTC. SQLite returns naive values;
+    everything Crossforce stores is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

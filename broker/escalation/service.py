@@ -30,6 +30,7 @@ from sqlalchemy import Engine, and_, exists, insert, select, update
 
 from adapters.nats import subjects
 from adapters.sql import schema
+from adapters.sql.engine import stored_utc
 from broker.domain.calendar import calendar_for_force
 from broker.domain.case import Case
 from broker.domain.parts import PartKind, PartOfJob
@@ -143,13 +144,6 @@ def deadline_id_from_subject(subject: str) -> str:
 # ------------------------------------------------------------------------ deadline rows
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    # SQLite hands back naive datetimes; everything Crossforce stores is UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def step_for(part: PartOfJob) -> str:
     step = _STEP_FOR_KIND.get(part.kind)
     return step.value if step is not None else part.kind.value
@@ -164,7 +158,7 @@ def _in_clock_hours(step: str, policy: SlaPolicy) -> bool:
 
 
 def deadline_from_row(row: Mapping[str, Any]) -> Deadline:
-    due = _utc(row["due_at"])
+    due = stored_utc(row["due_at"])
     assert due is not None
     return Deadline(
         part_id=row["part_id"],
@@ -179,7 +173,7 @@ def deadline_from_row(row: Mapping[str, Any]) -> Deadline:
 def open_deadline_from_row(row: Mapping[str, Any]) -> OpenDeadline:
     return OpenDeadline(
         deadline=deadline_from_row(row),
-        next_fire_at=_utc(row["next_fire_at"]),
+        next_fire_at=stored_utc(row["next_fire_at"]) if row["next_fire_at"] else None,
         fired_levels=frozenset(int(level) for level in row["fired_levels"] or ()),
     )
 
@@ -250,7 +244,7 @@ def _upsert(
         "due_at": deadline.due_at,
         "immediate_risk": deadline.immediate_risk,
         "in_clock_hours": deadline.in_clock_hours,
-        "next_fire_at": _utc(upcoming),
+        "next_fire_at": stored_utc(upcoming) if upcoming else None,
         "fired_levels": sorted(fired),
         "status": OPEN,
         "red": red,
@@ -335,7 +329,7 @@ class EscalationService:
         """Fire what is due at `now`: for one deadline (its timer fired), or for every open
         deadline whose `next_fire_at` has passed (the sweep). One transaction per deadline.
         Returns the committed outbound messages for the caller to publish."""
-        at = _utc(now or self.clock())
+        at = stored_utc(now or self.clock())
         assert at is not None
         ids = [deadline_id] if deadline_id is not None else self.due_ids(at)
         outbound: list[OutboundMessage] = []
@@ -522,7 +516,8 @@ def _summary(row: Mapping[str, Any], step: EscalationStep, late: int, sent: list
     timing = f"{_days(late)} late" if late >= 0 else f"due in {_days(-late)}"
     return (
         f"Level {step.level} {step.message} for {row['part_id']} ({row['step']}, owned by "
-        f"{row['owner_force']}, due {_utc(row['due_at']):%Y-%m-%d %H:%M}Z, {timing}) sent to {to}"
+        f"{row['owner_force']}, due {stored_utc(row['due_at']):%Y-%m-%d %H:%M}Z, {timing}) "
+        f"sent to {to}"
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any, TypedDict
 from sqlalchemy import Engine, insert, select
 
 from adapters.sql import schema
+from adapters.sql.engine import stored_utc
 from broker.domain import commands as c
 from broker.domain import events as e
 from broker.domain.audience import deliveries as need_to_know
@@ -156,7 +157,11 @@ class CaseHandlers:
         ).mappings()
         markers = SubjectMarkers.of(
             MaliciousMarker(
-                r["subject_key"], r["case_ref"], r["marked_by"], _aware(r["marked_at"]), "recorded"
+                r["subject_key"],
+                r["case_ref"],
+                r["marked_by"],
+                stored_utc(r["marked_at"]),
+                "recorded",
             )
             for r in rows
         )
@@ -565,12 +570,6 @@ def _summary(event: e.DomainEvent) -> str:
         if k not in {"name", "case_ref", "at", "actor", "priority"} and v not in (None, "")
     }
     return ", ".join(f"{k}={v}" for k, v in details.items())[:500]
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 _REQUEST_TYPES = {

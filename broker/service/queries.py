@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, select
 
 from adapters.sql import schema
+from adapters.sql.engine import stored_utc
 from broker.domain.case import Case
 from broker.domain.views import CaseView, view_for
 from contracts.errors import ContractError, ReasonCode
@@ -47,7 +48,7 @@ def list_cases(engine: Engine, force: str | None = None) -> list[CaseSummary]:
             r["receiving_force"],
             r["coordinating_force"],
             bool(r["red"]),
-            _aware(r["updated_at"]),
+            stored_utc(r["updated_at"]),
         )
         for r in rows
     ]
@@ -76,8 +77,6 @@ def case_history(engine: Engine, case_ref: str) -> list[HistoryLine]:
             .where(schema.case_history.c.case_ref == case_ref)
             .order_by(schema.case_history.c.id)
         ).mappings()
-        return [HistoryLine(_aware(r["at"]), r["actor"], r["event"], r["summary"]) for r in rows]
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return [
+            HistoryLine(stored_utc(r["at"]), r["actor"], r["event"], r["summary"]) for r in rows
+        ]

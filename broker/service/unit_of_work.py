@@ -6,12 +6,13 @@ together, or not at all (architecture decisions 4 and 7).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from adapters.sql import schema
+from adapters.sql.engine import stored_utc
 from broker.service.outbox import OutboundMessage
 
 
@@ -162,7 +163,7 @@ class SqlUnitOfWork:
                 r["payload"],
                 dict(r["headers"]),
                 r["id"],
-                _aware(r["created_at"]),
+                stored_utc(r["created_at"]),
             )
             for r in rows
         ]
@@ -172,8 +173,3 @@ class SqlUnitOfWork:
             self.db.execute(
                 update(schema.outbox).where(schema.outbox.c.id.in_(row_ids)).values(sent_at=at)
             )
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything Crossforce stores is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
