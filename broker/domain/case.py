@@ -88,6 +88,10 @@ class Case:
     def open_parts(self) -> list[PartOfJob]:
         return [p for p in self.parts if p.is_open]
 
+    def has_open_part(self, kind: PartKind, party_id: str) -> bool:
+        """Whether a part of this kind is already open for the party (one at a time)."""
+        return any(p.kind is kind and p.party_id == party_id for p in self.open_parts())
+
     def parts_owned_by(self, force: str) -> list[PartOfJob]:
         return [p for p in self.parts if p.owner == force]
 

@@ -57,10 +57,7 @@ def refer_to_dmf(case: Case, cmd: c.ReferToDmf, ctx: DomainContext) -> list[e.Do
     if any(item.spent_conviction for item in cmd.items):
         # 003 §9.4: spent convictions must not reach the DMF.
         raise rule_violation("spent convictions must not reach the DMF", "spent-conviction-to-dmf")
-    if any(
-        p.kind is PartKind.DMF_REFERRAL and p.party_id == party.party_id and p.is_open
-        for p in case.parts
-    ):
+    if case.has_open_part(PartKind.DMF_REFERRAL, party.party_id):
         raise rule_violation(
             f"a DMF referral for {party.party_id} is already open", "dmf-referral-already-open"
         )

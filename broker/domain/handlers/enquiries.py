@@ -25,10 +25,7 @@ def request_enquiry(case: Case, cmd: c.RequestEnquiry, ctx: DomainContext) -> li
             f"{party.party_id} lives in the co-ordinating force; no cross-force enquiry",
             "enquiry-not-cross-force",
         )
-    if any(
-        p.kind is PartKind.ENQUIRY and p.party_id == party.party_id and p.is_open
-        for p in case.parts
-    ):
+    if case.has_open_part(PartKind.ENQUIRY, party.party_id):
         raise rule_violation(
             f"an enquiry for {party.party_id} is already open", "enquiry-already-open"
         )
