@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,26 +12,87 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 DEFAULT_DB_URL = "sqlite:///.crossforce/crossforce.db"
+WRITE_LOCK_WAIT_SECONDS = 60.0
+
+_write_locks: dict[str, threading.Lock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def _write_lock_for(database: str) -> threading.Lock:
+    key = str(Path(database).resolve())
+    with _write_locks_guard:
+        return _write_locks.setdefault(key, threading.Lock())
+
+
+class _QueuedWriterConnection(sqlite3.Connection):
+    """Threads of one process queue on a lock for the write transaction.
+
+    SQLite's own busy handler polls with sleeps of up to 100 ms, so hub threads contending
+    for `BEGIN IMMEDIATE` spent most of their time asleep. The lock hands the write
+    transaction straight to the next thread; SQLite's lock still guards other processes.
+    """
+
+    write_lock: threading.Lock
+    holding: bool = False
+
+    def begin_immediate(self) -> None:
+        # A bounded wait: past it, fall back to SQLite's own busy handling, never deadlock.
+        self.holding = self.write_lock.acquire(timeout=WRITE_LOCK_WAIT_SECONDS)
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release()
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self.holding:
+            self.holding = False
+            self.write_lock.release()
 
 
 def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
     """An engine whose write transactions serialise safely across processes.
 
     SQLite: WAL, a generous busy timeout and `BEGIN IMMEDIATE`, so two hub processes queue
-    for the write lock instead of failing half-way. PostgreSQL: READ COMMITTED plus row
+    for the write lock instead of failing half-way; threads of one process queue on an
+    in-process lock first. PostgreSQL: READ COMMITTED plus row
     versions (optimistic concurrency) in the repositories.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, future=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+    database = parsed.database or ":memory:"
+    if database == ":memory:":
+        write_lock = threading.Lock()
+    else:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        write_lock = _write_lock_for(database)
+    engine = create_engine(
+        url,
+        connect_args={
+            "timeout": 60,
+            "check_same_thread": False,
+            "factory": _QueuedWriterConnection,
+        },
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_connection.isolation_level = None
+        dbapi_connection.write_lock = write_lock
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=60000")
@@ -38,7 +101,7 @@ def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.connection.dbapi_connection.begin_immediate()
 
     return engine
 
