@@ -10,6 +10,7 @@ intelligence submission. All names are fictitious.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from contracts.examples import example
@@ -71,8 +72,10 @@ def _build(name: str, sender: str, recipient: str, **changes: Any) -> Message:
     return model.model_validate(base)
 
 
-def case_steps(case_ref: str) -> list[Step]:
-    """Every step of the scripted case, in order."""
+def case_steps(case_ref: str, at: datetime | None = None) -> list[Step]:
+    """Every step of the scripted case, in order; `at` (default now) dates its receipt and
+    closure, so the final report agrees with the case's own history."""
+    at = (at or datetime.now(UTC)).replace(microsecond=0)
     return [
         Step(
             RECEIVING,
@@ -226,20 +229,20 @@ def case_steps(case_ref: str) -> list[Step]:
         ),
         Step(
             NEW_COORDINATOR,
-            intelligence_submission(case_ref),
+            intelligence_submission(case_ref, at),
             (),
             "The Met files the final intelligence report",
         ),
         Step(
             NEW_COORDINATOR,
-            _build("case-closed", NEW_COORDINATOR, RECEIVING),
+            _build("case-closed", NEW_COORDINATOR, RECEIVING, closed_at=at.isoformat()),
             (RECEIVING,),
             "The Met closes the case",
         ),
     ]
 
 
-def intelligence_submission(case_ref: str) -> Message:
+def intelligence_submission(case_ref: str, at: datetime) -> Message:
     parties = [
         {**PARTIES[p], "sex": sex, "ethnicity": "W1", "disability": "no"}
         for p, sex in ((A, "female"), (B, "male"), (C, "female"))
@@ -250,7 +253,7 @@ def intelligence_submission(case_ref: str) -> Message:
     request = {
         "route": "right-to-ask",
         "jurisdiction": "england-wales",
-        "received_at": "2026-11-23T09:30:00Z",
+        "received_at": at.isoformat(),
         "receiving_force": RECEIVING,
         "application_category": "genuine",
         "record": {"force": RECEIVING, "reference": f"{RECEIVING}-{case_ref}"},
@@ -262,6 +265,7 @@ def intelligence_submission(case_ref: str) -> Message:
         parties=parties,
         request=request,
         requester_is_third_party=True,
+        closed_at=at.isoformat(),
         forces_involved=[RECEIVING, COORDINATING, NEW_COORDINATOR, A_HOME, B_HOME],
         summary=f"Right to Ask by C about B; disclosure made to A ({case_ref})",
     )
