@@ -278,3 +278,16 @@ async def test_a_timer_due_while_the_hub_is_stopped_fires_once_after_restart(
     )
     info = await h.js.consumer_info(subjects.TIMER_STREAM, "hub_timers")
     assert info.num_pending == 0 and info.num_ack_pending == 0
+
+
+async def test_two_hub_replicas_send_one_escalation(harness: Harness) -> None:
+    h = harness
+    # Both replicas share the `hub_timers` consumer and both sweep every 0.2 s, so the
+    # scheduled fire and two sweeps race for the same level; one of them may send it.
+    deadline_id, armed = arm(h, immediate_risk_case("CF-T5", real_clock() + timedelta(seconds=2)))
+    await h.publisher().publish(armed)
+    async with running_hub(h, sweep_interval=0.2), running_hub(h, sweep_interval=0.2):
+        await wait_for(lambda: fired_levels(h, deadline_id) == [1])
+        await asyncio.sleep(1.5)  # time for any second sending to show itself
+    assert await deliveries(h, "ESSEX") == Counter({("CF-T5", "deadline-reminder"): 1})
+    assert disclosures(h) == Counter({("CF-T5", "ESSEX", REMINDER): 1})
