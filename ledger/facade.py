@@ -35,7 +35,7 @@ from ledger.store import (
     entries_table,
     utcnow,
 )
-from ledger.subject_key import subject_key
+from ledger.subject_key import is_complete, subject_key
 from ledger.verify import Progress, VerificationReport, verify_store
 
 DEFAULT_ORIGIN = "crossforce.police.uk/ledger"
@@ -179,8 +179,10 @@ class Ledger:
         master = self._require_master_key()
         public = as_json_object(item.submission)
         personal = as_json_object(item.personal)
-        # A subject whose identity is not known (an anonymous route) has no subject key.
-        subject = self.subject_key(item.subject_identity) if item.subject_identity else None
+        # A subject whose identity is not known (an anonymous route), or known only in part
+        # (a name without a date of birth), has no subject key; the entry is still appended.
+        identity = item.subject_identity
+        subject = self.subject_key(identity) if identity and is_complete(identity) else None
         when = item.submitted_at or utcnow()
         key = item.idempotency_key or self._content_key(item, public, personal, subject)
         if len(key) > 128:

@@ -102,6 +102,7 @@ def _personal(party: Any) -> dict[str, Any]:
 
 
 def _subject_identity(message: IntelligenceSubmission) -> dict[str, Any]:
+    """B's identity fields as given; the ledger makes no subject key if one is missing."""
     subject = next((p for p in message.parties if p.role.value == "B" and p.person), None)
     if subject is None or subject.person is None:
         return {}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
+from ledger import Ledger
 from ledger.errors import LedgerError
-from ledger.subject_key import normalise_name, subject_key
+from ledger.subject_key import is_complete, normalise_dob, normalise_name, subject_key
 
 SECRET = bytes(range(32))
 
@@ -45,3 +47,58 @@ def test_incomplete_identity_is_refused() -> None:
         subject_key(SECRET, {"surname": "Smith", "forenames": "John"})
     with pytest.raises(LedgerError):
         subject_key(SECRET, {"surname": "Smith", "forenames": "J", "date_of_birth": "2/1/80"})
+
+
+@pytest.mark.parametrize("dob", [None, 19800102, 1980.0, ["1980-01-02"], datetime(1980, 1, 2)])
+def test_bad_date_of_birth_is_a_ledger_error(dob: object) -> None:
+    with pytest.raises(LedgerError):
+        normalise_dob(dob)
+    with pytest.raises(LedgerError):
+        subject_key(SECRET, {"surname": "Smith", "forenames": "John", "date_of_birth": dob})
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        {"surname": "Smith", "forenames": "John", "date_of_birth": None},
+        {"surname": "Smith", "forenames": "John"},
+        {"surname": " ", "forenames": "John", "date_of_birth": "1980-01-02"},
+        {"surname": "Smith", "forenames": [], "date_of_birth": "1980-01-02"},
+        {"surname": None, "forenames": "John", "date_of_birth": "1980-01-02"},
+    ],
+)
+def test_incomplete_identity_is_recognised(identity: dict[str, object]) -> None:
+    assert not is_complete(identity)
+    with pytest.raises(LedgerError):
+        subject_key(SECRET, identity)
+
+
+def test_complete_identity_is_recognised() -> None:
+    assert is_complete({"surname": "Smith", "forenames": ["J"], "date_of_birth": date(1980, 1, 2)})
+
+
+def test_name_without_date_of_birth_is_appended_without_a_subject_key(tmp_path: Path) -> None:
+    """The contract allows a party with a name and no date of birth; its case must close."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with Ledger(url, None, SECRET, "crossforce.test/ledger", master_key=bytes(32)) as ledger:
+        appended = ledger.append_submission(
+            {"route": "right-to-ask"},
+            personal={"parties": [{"role": "B", "names": ["John Smith"]}]},
+            subject_identity={"surname": "Smith", "forenames": "John", "date_of_birth": None},
+            case_ref="KENT-2025-00001",
+            submitted_by="KENT",
+            review_date=date(2031, 3, 1),
+        )
+        stored = ledger.entry(appended.index, by="DS Smith", justification="test")
+        assert stored.subject_key is None
+        assert stored.personal == {"parties": [{"role": "B", "names": ["John Smith"]}]}
+        assert ledger.verify().ok
+        with pytest.raises(LedgerError):  # a malformed date of birth is still refused
+            ledger.append_submission(
+                {"route": "right-to-ask"},
+                personal={},
+                subject_identity={"surname": "Smith", "forenames": "J", "date_of_birth": "2/1/80"},
+                case_ref="KENT-2025-00002",
+                submitted_by="KENT",
+                review_date=date(2031, 3, 1),
+            )

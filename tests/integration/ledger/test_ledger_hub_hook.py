@@ -1,0 +1,55 @@
+"""The hub's case hook (broker.service.intelligence) appends every accepted submission."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from ledger_helpers import MASTER_KEY, ORIGIN, SUBJECT_SECRET
+
+from broker.service.intelligence import IntelligenceLedger
+from contracts.examples import example_data
+from contracts.keys import SigningKey
+from contracts.messages.closure import IntelligenceSubmission
+from ledger import Ledger
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def _submission(*, b_date_of_birth: bool) -> IntelligenceSubmission:
+    data = example_data("intelligence-submission", "KENT", "ESSEX")
+    if not b_date_of_birth:
+        for party in data["parties"]:
+            if party["role"] == "B":
+                party["person"].pop("date_of_birth", None)
+    return IntelligenceSubmission.model_validate(data)
+
+
+def _close(hook: IntelligenceLedger, message: IntelligenceSubmission, envelope_id: str) -> Any:
+    history: list[tuple[Any, ...]] = []
+    uow = SimpleNamespace(add_history=lambda *args: history.append(args))
+    envelope = SimpleNamespace(
+        id=envelope_id, caseref="KENT-2026-00417", senderforce="KENT", time=NOW
+    )
+    case = SimpleNamespace(case_ref="KENT-2026-00417")
+    hook(uow, case, envelope, message, NOW)  # type: ignore[arg-type]  # stand-ins
+    return history
+
+
+def test_subject_without_date_of_birth_still_reaches_the_ledger(db_url: str) -> None:
+    """A B known by name only: the case closes, the entry lands, with no subject key."""
+    key = SigningKey.generate("HUB")
+    with Ledger(db_url, key, SUBJECT_SECRET, ORIGIN, master_key=MASTER_KEY) as ledger:
+        hook = IntelligenceLedger(ledger)
+        history = _close(hook, _submission(b_date_of_birth=False), "env-1")
+        assert [h[3] for h in history] == ["ledger-entry"]
+        stored = ledger.entry(0, by="DS Smith", justification="test")
+        assert stored.subject_key is None
+        assert stored.personal is not None
+        b = [p for p in stored.personal["parties"] if p["role"] == "B"]
+        assert b == [{**b[0], "names": ["Barry Sample"], "date_of_birth": None}]
+
+        _close(hook, _submission(b_date_of_birth=True), "env-2")
+        assert ledger.entry(1, by="DS Smith", justification="test").subject_key is not None
+        assert ledger.verify().ok
