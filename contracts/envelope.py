@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
 
 from contracts.errors import ContractError, ReasonCode
 
@@ -20,6 +27,10 @@ TYPE_PREFIX = "uk.police.dvds."
 SCHEMA_PREFIX = "urn:crossforce:schema:"
 FORCE_URN_PREFIX = "urn:uk:police:force:"
 HUB_FORCE_CODE = "HUB"
+ENVELOPE_ID_PATTERN = (
+    r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
+    r"|[0-7][0-9A-HJKMNP-TV-Z]{25})$"
+)
 
 
 class Jurisdiction(StrEnum):
@@ -60,7 +71,9 @@ class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     specversion: Literal["1.0"] = "1.0"
-    id: str = Field(min_length=1, max_length=64)
+    # RFC 9562 UUIDv7 or a ULID: time-ordered and unguessable, so one force cannot take, by
+    # accident or design, the id another force's next message will carry.
+    id: str = Field(pattern=ENVELOPE_ID_PATTERN)
     source: str = Field(pattern=r"^urn:uk:police:force:[A-Z0-9_]+$")
     type: str = Field(pattern=r"^uk\.police\.dvds\.[a-z0-9-]+\.v[0-9]+$")
     time: datetime
@@ -79,6 +92,10 @@ class Envelope(BaseModel):
     lawfulbasis: str = Field(min_length=1, max_length=200)
     data: dict[str, Any]
     signature: str | None = None
+    # The JSON object this envelope was parsed from. The signature covers exactly what the
+    # sender wrote: a field left to its default, or a time written with another offset, is
+    # signed as written, and re-sent as written so every recipient can verify it too.
+    _received: dict[str, Any] | None = PrivateAttr(default=None)
 
     @field_validator("time")
     @classmethod
@@ -99,8 +116,16 @@ class Envelope(BaseModel):
     def version(self) -> int:
         return parse_type_uri(self.type)[1]
 
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Envelope:
+        copy = super().model_copy(update=update, deep=deep)
+        copy._received = None  # a changed copy was never received as such
+        return copy
+
     def to_json_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; `time` uses RFC 3339 with a Z suffix and microseconds."""
+        """JSON-ready dict: as received, or for an envelope made here, RFC 3339 `time` with a
+        Z suffix and microseconds."""
+        if self._received is not None:
+            return json.loads(json.dumps(self._received))
         body = self.model_dump(mode="json", exclude_none=True)
         body["time"] = format_time(self.time)
         return body
@@ -138,4 +163,5 @@ def parse_envelope(raw: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> Envelo
         where = ".".join(str(p) for p in first["loc"]) or "envelope"
         raise ContractError(ReasonCode.INVALID_ENVELOPE, f"{where}: {first['msg']}") from None
     parse_type_uri(envelope.type)
+    envelope._received = body
     return envelope

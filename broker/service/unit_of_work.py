@@ -49,11 +49,14 @@ class SqlUnitOfWork:
         return self._connection
 
     # processed ids ---------------------------------------------------------------------
-    def already_processed(self, envelope_id: str) -> bool:
-        query = select(schema.processed_envelopes.c.envelope_id).where(
-            schema.processed_envelopes.c.envelope_id == envelope_id
+    def processed_as(self, envelope_id: str) -> tuple[str, str, str] | None:
+        """(sender, type, case reference) of the envelope already processed under this id."""
+        table = schema.processed_envelopes
+        query = select(table.c.sender, table.c.type, table.c.case_ref).where(
+            table.c.envelope_id == envelope_id
         )
-        return self.db.execute(query).first() is not None
+        row = self.db.execute(query).first()
+        return None if row is None else (row.sender, row.type, row.case_ref)
 
     def mark_processed(
         self, envelope_id: str, case_ref: str, type_: str, sender: str, at: datetime

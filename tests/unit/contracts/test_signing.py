@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
@@ -129,6 +129,57 @@ def test_any_change_to_any_field_fails_verification(
         ReasonCode.UNKNOWN_KEY,
         ReasonCode.UNKNOWN_TYPE,
     }
+
+
+TOP_LEVEL = [k for k in SIGNED_BODY if k != "signature"]
+
+
+@given(field=st.sampled_from(TOP_LEVEL))
+def test_deleting_any_field_fails_verification(field: str) -> None:
+    # Deleting a field the model would default (specversion, securitymarking, ...) changes
+    # what was signed just as much as editing it.
+    body = {k: v for k, v in SIGNED_BODY.items() if k != field}
+    with pytest.raises(ContractError) as refused:
+        verify_envelope(parse_envelope(json.dumps(body).encode()), TRUST)
+    assert refused.value.code in {ReasonCode.BAD_SIGNATURE, ReasonCode.INVALID_ENVELOPE}
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"causationid": None},
+        {"time": SIGNED_BODY["time"].replace("Z", "+00:00")},
+    ],
+    ids=["explicit-null", "same-instant-other-offset"],
+)
+def test_an_edit_that_means_the_same_still_fails_verification(edit: dict[str, Any]) -> None:
+    body = {**SIGNED_BODY, **edit}
+    with pytest.raises(ContractError) as refused:
+        verify_envelope(parse_envelope(json.dumps(body).encode()), TRUST)
+    assert refused.value.code == ReasonCode.BAD_SIGNATURE
+
+
+def test_an_envelope_signed_by_another_jose_library_verifies_as_written() -> None:
+    """A force's own adapter signs its own JSON: defaults omitted, time with an offset."""
+    from joserfc import jws
+    from joserfc.jwk import OKPKey
+
+    key = PKI.key("ESSEX")
+    body = {k: v for k, v in SIGNED_BODY.items() if k not in {"signature", "specversion"}}
+    body["time"] = PKI.now.astimezone(timezone(timedelta(hours=1))).isoformat()
+    payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # The adapter holds the same private key; export it as a JWK the other library reads.
+    d = b64url_encode(key._private_key.private_bytes_raw())
+    private = OKPKey.import_key({**key.jwk, "d": d})
+    compact = jws.serialize_compact(
+        {"alg": "Ed25519", "kid": key.kid}, payload, private, algorithms=["Ed25519"]
+    )
+    header, _, signature = compact.split(".")
+    body["signature"] = f"{header}..{signature}"
+    received = parse_envelope(json.dumps(body).encode())
+    assert verify_envelope(received, TRUST).kid == key.kid
+    # Forwarded as written, so the recipient can verify it too.
+    assert verify_envelope(parse_envelope(received.to_bytes()), TRUST).kid == key.kid
 
 
 def test_adding_a_field_fails_verification() -> None:
