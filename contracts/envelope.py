@@ -7,6 +7,7 @@ their values are CloudEvents scalars, so recipients travel as a comma-separated 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -116,7 +117,9 @@ class Envelope(BaseModel):
     def version(self) -> int:
         return parse_type_uri(self.type)[1]
 
-    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Envelope:
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> Envelope:
         copy = super().model_copy(update=update, deep=deep)
         copy._received = None  # a changed copy was never received as such
         return copy
@@ -125,7 +128,8 @@ class Envelope(BaseModel):
         """JSON-ready dict: as received, or for an envelope made here, RFC 3339 `time` with a
         Z suffix and microseconds."""
         if self._received is not None:
-            return json.loads(json.dumps(self._received))
+            copied: dict[str, Any] = json.loads(json.dumps(self._received))
+            return copied
         body = self.model_dump(mode="json", exclude_none=True)
         body["time"] = format_time(self.time)
         return body
