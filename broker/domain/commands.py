@@ -159,6 +159,7 @@ class ReassignDisclosureDelivery(Command):
 class RecordUndertakingRefused(Command):
     part_id: str
     note: str = ""
+    refer_to_dmf: bool = False  # Scotland: the DMF is told and reconsiders [003 §10.3]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -444,17 +444,23 @@ class _Translator:
                 else []
             )
             if m.undertaking.value == "refused":
-                out: list[c.Command] = [*accept, c.RecordUndertakingRefused(**b, part_id=part)]
-                if m.refused_decision is not None and m.refused_decision.value != "refer-to-dmf":
+                decision = m.refused_decision.value if m.refused_decision else None
+                refer = decision == "refer-to-dmf"
+                out: list[c.Command] = list(accept)
+                # After a referral to the DMF the refusal is already recorded: this message
+                # carries the decision that follows it.
+                if refer or self.case.part(part).status.value != "undertaking-refused":
+                    out.append(c.RecordUndertakingRefused(**b, part_id=part, refer_to_dmf=refer))
+                if decision is not None and not refer:
                     out.append(
                         c.RecordUndertakingDecision(
                             **b,
                             part_id=part,
-                            proceed=m.refused_decision.value == "proceed",
+                            proceed=decision == "proceed",
                             rationale=m.refused_rationale or "",
                         )
                     )
-                    if m.refused_decision.value == "proceed":
+                    if decision == "proceed":
                         out.append(
                             c.RecordDisclosureDelivered(
                                 **b, part_id=part, method=DeliveryMethod(m.mode.value)

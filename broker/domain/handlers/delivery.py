@@ -32,8 +32,15 @@ def undertaking_refused(
 ) -> list[e.DomainEvent]:
     part = _delivery_part(case, cmd.part_id)
     case.require_owner(part, cmd.actor)
+    dmfs = _informed_dmfs(case, part)
+    if cmd.refer_to_dmf and not dmfs:
+        # England & Wales has no DMF: the force itself records proceed or withhold [001 ¶86].
+        raise rule_violation(
+            "only a Scottish disclosure is referred to a DMF: record proceed or withhold",
+            "dmf-referral-scotland-only",
+        )
     case.move_part(part, cmd, PartAction.REFUSE_UNDERTAKING, note=cmd.note)
-    return [case.emit(e.UndertakingRefused, cmd, part, dmfs_informed=_informed_dmfs(case, part))]
+    return [case.emit(e.UndertakingRefused, cmd, part, dmfs_informed=dmfs)]
 
 
 def undertaking_decision(

@@ -368,6 +368,40 @@ async def test_a_refused_undertaking_needs_a_recorded_decision_and_the_dmf_is_to
     [part] = parts(running, "disclosure-delivery", pending)
     assert part.status.value == "undertaking-refused"
 
+    # The DMF has reconsidered: Police Scotland records its decision, and the DMF hears of it.
+    await accepted(psos, delivered(refused_decision="proceed", **refusal), pending)
+    [part] = parts(running, "disclosure-delivery", pending)
+    assert part.status.value == "completed"
+    assert [h.action for h in part.history][-3:] == [
+        "refuse-undertaking",
+        "proceed-after-refusal",
+        "record-delivered",
+    ]
+    assert "proceed=True" in history_line(running, "undertaking-decision", pending)
+    assert (await received(clients, "PSOS_E"))["PSOS_E"] == ["disclosure-delivered"]
+
+    # England & Wales has no DMF: the force itself must decide.
+    english = "CF-2026-200063"
+    essex = clients["ESSEX"]
+    english_parties = [party("P1", "A", "ESSEX", **A_APPLICANT), party("P2", "B", "ESSEX")]
+    await accepted(clients["KENT"], opened("KENT", "ESSEX", english_parties), english)
+    await accepted(essex, decision("ESSEX"), english)
+    refer = _build(
+        "disclosure-delivered",
+        "ESSEX",
+        "ESSEX",
+        recipient_party_id="P1",
+        refused_decision="refer-to-dmf",
+        **refusal,
+    )
+    refused(
+        await essex.send(refer, case_ref=english),
+        ReasonCode.RULE_VIOLATION,
+        "dmf-referral-scotland-only",
+    )
+    [part] = parts(running, "disclosure-delivery", english)
+    assert part.status.value == "in-progress"
+
 
 async def test_a_malicious_application_marker_is_seen_by_later_requests_from_any_force(
     running: RunningBroker, clients: dict[str, ForceClient], admin: Any
