@@ -3,8 +3,11 @@
 Three layers, each catching what the one before cannot:
 
 1. Each entry row against itself: its bytes hash to its leaf hash, the index written inside
-   the entry is the row's index, the lookup columns match the entry, and its chain link
-   follows from the row before. This locates an UPDATE, a DELETE, a swap or an insert.
+   the entry is the row's index, every column copied out of the entry matches it, and its
+   chain link follows from the row before. This locates an UPDATE, a DELETE, a swap or an
+   insert. The side tables are held to the entries too: every submission not disposed of
+   by a disposal entry in the log still has its data key, every disposed one has none, and
+   `ledger_disposals` says exactly what the disposal entries say.
 2. The stored tree nodes against the nodes recomputed from the entries. This catches an
    entry whose leaf hash and chain link were rewritten along with its content.
 3. Every signed checkpoint against the recomputed tree. A checkpoint is signed, so this
@@ -18,10 +21,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, String, func, select, type_coerce
 
 from ledger.checkpoints import CheckpointError, NoteVerifier, parse_checkpoint, verify_checkpoint
 from ledger.merkle import (
@@ -42,6 +46,7 @@ from ledger.store import (
     LedgerStore,
     chain_link,
     checkpoints_table,
+    data_keys_table,
     disposals_table,
     entries_table,
     nodes_table,
@@ -62,6 +67,8 @@ class ProblemKind(StrEnum):
     NODE = "node"
     HEAD = "head"
     CHECKPOINT = "checkpoint"
+    DATA_KEY = "data-key"
+    DISPOSAL = "disposal"
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,11 @@ def verify_store(
     with store.reading() as conn:
         head = store.head(conn)
         report = VerificationReport(head.tree_size, head.root_hash)
-        leaves, bad, last_chain = _check_entries(conn, head.tree_size, report, report_progress)
+        seen = _Seen(head.tree_size)
+        leaves, bad, last_chain = _check_entries(
+            conn, head.tree_size, report, report_progress, seen
+        )
+        _check_side_tables(conn, seen, report)
         levels = _check_nodes(conn, leaves, bad, report, report_progress)
         if not bad:
             _check_head(store, conn, levels, last_chain, report)
@@ -121,11 +132,49 @@ def verify_store(
     return report
 
 
+@dataclass(frozen=True)
+class _LoggedDisposal:
+    """What a disposal entry in the log says (the log, not `ledger_disposals`, is the truth)."""
+
+    entry: int
+    reason: Any
+    disposed_by: Any
+
+
+class _Seen:
+    """What the pass over the entries learnt, for checking the side tables afterwards."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.checked = bytearray(size)  # 1 where the entry was read cleanly
+        self.sealed = bytearray(size)  # 1 where a submission holds sealed personal fields
+        self.disposals: dict[int, list[_LoggedDisposal]] = {}
+        self.cleared_subject: dict[int, Any] = {}  # subject key column emptied
+
+    def note(self, index: int, entry: dict[str, Any]) -> None:
+        self.checked[index] = 1
+        if entry.get("kind") == "submission" and entry.get("personal") is not None:
+            self.sealed[index] = 1
+        record = entry.get("disposal")
+        if entry.get("kind") == "disposal" and isinstance(record, dict):
+            disposed = record.get("disposed_index")
+            if isinstance(disposed, int):
+                logged = _LoggedDisposal(index, record.get("reason"), record.get("disposed_by"))
+                self.disposals.setdefault(disposed, []).append(logged)
+
+
+# Read as stored: a hand-made UPDATE can leave a value the column type cannot parse.
+_ENTRY_COLUMNS = [
+    *(c for c in entries_table.c if c.name not in ("review_date", "created_at")),
+    type_coerce(entries_table.c.review_date, String).label("review_date"),
+    type_coerce(entries_table.c.created_at, String).label("created_at"),
+]
+
+
 def _check_entries(
-    conn: Connection, size: int, report: VerificationReport, progress: Progress
+    conn: Connection, size: int, report: VerificationReport, progress: Progress, seen: _Seen
 ) -> tuple[list[bytes], set[int], bytes]:
     total = conn.execute(select(func.count()).select_from(entries_table)).scalar_one()
-    disposed = set(conn.execute(select(disposals_table.c.idx)).scalars())
     leaves: list[bytes] = []
     bad: set[int] = set()
     carried: dict[int, Any] = {}
@@ -133,7 +182,7 @@ def _check_entries(
     progress("entries", 0, total)
     while True:
         rows = conn.execute(
-            select(entries_table)
+            select(*_ENTRY_COLUMNS)
             .where(entries_table.c.idx > last)
             .order_by(entries_table.c.idx)
             .limit(_CHUNK)
@@ -160,7 +209,7 @@ def _check_entries(
                 bad.add(missing)
                 previous_clean = False
             leaf = compute_leaf_hash(_raw(row.entry))
-            found = _row_problems(row, index, leaf, disposed, carried)
+            found = _row_problems(row, index, leaf, seen, carried)
             if not found and previous_clean and chain_link(chain, leaf) != _raw(row.chain_hash):
                 found.append(
                     Problem(
@@ -190,7 +239,7 @@ def _raw(value: Any) -> bytes:
 
 
 def _row_problems(
-    row: Any, index: int, leaf: bytes, disposed: set[int], carried: dict[int, Any]
+    row: Any, index: int, leaf: bytes, seen: _Seen, carried: dict[int, Any]
 ) -> list[Problem]:
     try:
         entry = json.loads(_raw(row.entry))
@@ -203,27 +252,152 @@ def _row_problems(
         return [Problem(ProblemKind.REORDERED, index, f"row holds entry {entry.get('index')}")]
     if leaf != _raw(row.leaf_hash):
         return [Problem(ProblemKind.ALTERED, index, "content does not match its leaf hash")]
+    seen.note(index, entry)
     problems = []
-    review = row.review_date.isoformat() if row.review_date is not None else None
     columns = {
         "kind": row.kind,
         "case_ref": row.case_ref,
         "submitted_by": row.submitted_by,
-        "review_date": review,
+        "review_date": _stored_date(row.review_date),
         "subject_key": row.subject_key,
     }
     for name, value in columns.items():
-        if name == "subject_key" and value is None and index in disposed:
-            continue  # disposal takes a shredded entry out of subject look-ups on purpose
+        if name == "subject_key" and value is None and entry.get(name) is not None:
+            # Disposal takes a shredded entry out of subject look-ups on purpose; whether a
+            # disposal entry in the log covers it is known only after the whole pass.
+            seen.cleared_subject[index] = entry.get(name)
+            continue
         if value != entry.get(name):
-            problems.append(
+            problems.append(_column_problem(index, name, value, entry.get(name)))
+    if not _same_time(row.created_at, entry.get("submitted_at")):
+        problems.append(
+            _column_problem(index, "created_at", row.created_at, entry.get("submitted_at"))
+        )
+    return problems
+
+
+def _column_problem(index: int, name: str, value: Any, expected: Any) -> Problem:
+    return Problem(
+        ProblemKind.ALTERED, index, f"column {name} is {value!r} but the entry says {expected!r}"
+    )
+
+
+def _stored_date(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _same_time(stored: Any, written: Any) -> bool:
+    """The created_at column against the entry's submitted_at (the same instant on append)."""
+    try:
+        when = datetime.fromisoformat(written)
+        if isinstance(stored, str):
+            stored = datetime.fromisoformat(stored)
+    except (TypeError, ValueError):
+        return False
+    if not isinstance(stored, datetime):
+        return False
+    if stored.tzinfo is None:
+        # SQLite keeps the wall-clock time the value was written with, without its offset.
+        return stored == when.replace(tzinfo=None)
+    return stored == when
+
+
+def _check_side_tables(conn: Connection, seen: _Seen, report: VerificationReport) -> None:
+    """Data keys and disposal rows agree with what the entries themselves say."""
+    for index, subject in sorted(seen.cleared_subject.items()):
+        if index not in seen.disposals:
+            report.problems.append(_column_problem(index, "subject_key", None, subject))
+    for disposed, logged in sorted(seen.disposals.items()):
+        if not 0 <= disposed < seen.size or not seen.sealed[disposed]:
+            where = ", ".join(str(item.entry) for item in logged)
+            report.problems.append(
                 Problem(
-                    ProblemKind.ALTERED,
-                    index,
-                    f"column {name} is {value!r} but the entry says {entry.get(name)!r}",
+                    ProblemKind.DISPOSAL,
+                    disposed,
+                    f"disposal entry {where} disposes of an entry with no personal fields",
                 )
             )
-    return problems
+        if len(logged) > 1:
+            where = ", ".join(str(item.entry) for item in logged)
+            report.problems.append(
+                Problem(ProblemKind.DISPOSAL, disposed, f"disposed of twice, by entries {where}")
+            )
+    _check_disposal_rows(conn, seen, report)
+    _check_data_keys(conn, seen, report)
+
+
+def _check_disposal_rows(conn: Connection, seen: _Seen, report: VerificationReport) -> None:
+    recorded: set[int] = set()
+    for row in conn.execute(select(disposals_table).order_by(disposals_table.c.idx)):
+        index = int(row.idx)
+        recorded.add(index)
+        logged = seen.disposals.get(index)
+        if not logged:
+            report.problems.append(
+                Problem(
+                    ProblemKind.DISPOSAL,
+                    index,
+                    "a disposal row exists but no disposal entry in the log records it",
+                )
+            )
+            continue
+        expected = logged[0]
+        stored = (int(row.disposal_idx), row.reason, row.disposed_by)
+        if stored != (expected.entry, expected.reason, expected.disposed_by):
+            report.problems.append(
+                Problem(
+                    ProblemKind.DISPOSAL,
+                    index,
+                    f"disposal row {stored!r} differs from disposal entry {expected.entry} "
+                    f"({expected.reason!r}, by {expected.disposed_by!r})",
+                )
+            )
+    for index in sorted(set(seen.disposals) - recorded):
+        entry = seen.disposals[index][0].entry
+        report.problems.append(
+            Problem(
+                ProblemKind.DISPOSAL,
+                index,
+                f"disposal entry {entry} is not in ledger_disposals: the row was deleted",
+            )
+        )
+
+
+def _check_data_keys(conn: Connection, seen: _Seen, report: VerificationReport) -> None:
+    has_key = bytearray(seen.size)
+    rows = conn.execution_options(yield_per=_CHUNK).execute(
+        select(data_keys_table.c.idx).order_by(data_keys_table.c.idx)
+    )
+    for (idx,) in rows:
+        index = int(idx)
+        if 0 <= index < seen.size and seen.sealed[index]:
+            has_key[index] = 1
+        elif not 0 <= index < seen.size or seen.checked[index]:
+            # (An entry that is itself altered or missing is reported already.)
+            report.problems.append(
+                Problem(ProblemKind.DATA_KEY, index, "data key of an entry without personal fields")
+            )
+    for index in range(seen.size):
+        if not seen.sealed[index]:
+            continue
+        disposed = index in seen.disposals
+        if has_key[index] and disposed:
+            report.problems.append(
+                Problem(
+                    ProblemKind.DATA_KEY,
+                    index,
+                    "data key still present after its disposal was logged: not shredded",
+                )
+            )
+        elif not has_key[index] and not disposed:
+            report.problems.append(
+                Problem(
+                    ProblemKind.DATA_KEY,
+                    index,
+                    "data key missing with no disposal logged: personal fields were "
+                    "shredded outside a disposal",
+                )
+            )
 
 
 def _explain_moves(report: VerificationReport, carried: dict[int, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import pytest
 from ledger_helpers import append, open_ledger
@@ -99,6 +99,80 @@ def test_changed_lookup_column_is_located(ledger: Ledger, db_url: str) -> None:
     assert "subject_key" in report.problems[0].detail
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("submitted_by", "'ESSEX'"),
+        ("case_ref", "'ESSEX-2025-00001'"),
+        ("review_date", "'2026-01-01'"),
+        ("created_at", "'2020-01-01 00:00:00'"),
+    ],
+)
+def test_edited_column_copied_from_the_entry_is_located(
+    ledger: Ledger, db_url: str, column: str, value: str
+) -> None:
+    tamper(db_url, f"UPDATE ledger_entries SET {column} = {value} WHERE idx = 6")
+    report = ledger.verify()
+    assert report.entries_with(ProblemKind.ALTERED) == [6], report.problems
+    assert f"column {column}" in report.problems[0].detail
+
+
+def test_garbage_in_a_date_column_is_reported_not_a_crash(ledger: Ledger, db_url: str) -> None:
+    if db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL refuses a malformed date itself")
+    tamper(db_url, "UPDATE ledger_entries SET created_at = 'soon', review_date = 'x' WHERE idx = 2")
+    report = ledger.verify()
+    assert report.entries_with(ProblemKind.ALTERED) == [2]
+    assert len(report.problems) == 2
+
+
+def test_deleted_data_key_without_a_disposal_is_located(ledger: Ledger, db_url: str) -> None:
+    """Shredding personal fields by deleting the key row, with no disposal on record."""
+    tamper(db_url, "DELETE FROM ledger_data_keys WHERE idx = 11")
+    report = ledger.verify()
+    assert not report.ok
+    assert report.entries_with(ProblemKind.DATA_KEY) == [11]
+    assert "no disposal logged" in report.problems[0].detail
+
+
+def test_disposal_row_forged_to_cover_a_shredding_is_located(ledger: Ledger, db_url: str) -> None:
+    """Key deleted, subject key cleared and a disposal row made up, as retention would do."""
+    tamper(
+        db_url,
+        "DELETE FROM ledger_data_keys WHERE idx = 11",
+        "UPDATE ledger_entries SET subject_key = NULL WHERE idx = 11",
+        "INSERT INTO ledger_disposals (idx, disposal_idx, reason, disposed_by, disposed_at) "
+        "VALUES (11, 39, 'MOPI review', 'DI Jones', '2025-06-01 00:00:00')",
+    )
+    report = ledger.verify()
+    assert report.entries_with(ProblemKind.DISPOSAL) == [11]
+    assert report.entries_with(ProblemKind.DATA_KEY) == [11]
+    assert report.entries_with(ProblemKind.ALTERED) == [11]  # the cleared subject key
+
+
+def test_disposal_rows_are_held_to_the_disposal_entries(ledger: Ledger, db_url: str) -> None:
+    ledger.dispose(3, reason="MOPI review: no further risk", by="DI Jones")
+    ledger.dispose(4, reason="MOPI review: no further risk", by="DI Jones")
+    assert ledger.verify().ok
+    tamper(
+        db_url,
+        "UPDATE ledger_disposals SET disposed_by = 'DCI Other' WHERE idx = 3",
+        "DELETE FROM ledger_disposals WHERE idx = 4",
+    )
+    report = ledger.verify()
+    assert report.entries_with(ProblemKind.DISPOSAL) == [3, 4], report.problems
+    assert {p.kind for p in report.problems} == {ProblemKind.DISPOSAL}
+
+
+def test_restored_data_key_after_disposal_is_located(ledger: Ledger, db_url: str) -> None:
+    ledger.dispose(3, reason="MOPI review: no further risk", by="DI Jones")
+    blob = "X'00'" if db_url.startswith("sqlite") else "'\\x00'::bytea"
+    tamper(db_url, f"INSERT INTO ledger_data_keys (idx, wrapped_key) VALUES (3, {blob})")
+    report = ledger.verify()
+    assert report.entries_with(ProblemKind.DATA_KEY) == [3]
+    assert "not shredded" in report.problems[0].detail
+
+
 def test_rewritten_leaf_hash_is_caught_by_the_chain_and_tree(ledger: Ledger, db_url: str) -> None:
     """Content and leaf hash rewritten together: the chain link and tree nodes still catch it."""
     engine = create_engine(db_url)
@@ -124,7 +198,6 @@ def test_consistent_rewrite_is_caught_by_the_signed_checkpoint(ledger: Ledger, d
         rows = conn.execute(text("SELECT idx, entry FROM ledger_entries ORDER BY idx")).all()
         conn.execute(text("DELETE FROM ledger_entries"))
         conn.execute(text("DELETE FROM ledger_nodes"))
-        conn.execute(text("DELETE FROM ledger_data_keys"))
         conn.execute(text("DELETE FROM ledger_head"))
     engine.dispose()
     forger = LedgerStore(db_url)  # recreates an empty head, as an insider could
@@ -151,5 +224,5 @@ def _rebuilt(data: bytes) -> NewEntry:
         case_ref=body.get("case_ref"),
         submitted_by=body["submitted_by"],
         review_date=None if review is None else date.fromisoformat(review),
-        created_at=datetime.now(UTC),
+        created_at=datetime.fromisoformat(body["submitted_at"]),
     )
