@@ -39,6 +39,9 @@ class VerifyApplicantIdentity(Command):
 class RequestEnquiry(Command):
     party_id: str
     due_at: datetime | None = None
+    # The force the request is addressed to; it must be the party's home force, so that the
+    # request (which names the party) goes nowhere else.
+    responding_force: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

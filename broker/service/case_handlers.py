@@ -318,7 +318,10 @@ class _Translator:
                 m.responding_force,
                 self.handlers.policy,
             )
-            return [c.RequestEnquiry(**b, party_id=pid, due_at=due) for pid in m.party_ids]
+            return [
+                c.RequestEnquiry(**b, party_id=pid, due_at=due, responding_force=m.responding_force)
+                for pid in m.party_ids
+            ]
         if isinstance(m, m_enq.EnquiryAcknowledged):
             return [c.AcknowledgeEnquiry(**b, part_id=p) for p in self.parts_for(m.enquiry_id)]
         if isinstance(m, m_enq.EnquiryDeclined):

@@ -25,6 +25,13 @@ def request_enquiry(case: Case, cmd: c.RequestEnquiry, ctx: DomainContext) -> li
             f"{party.party_id} lives in the co-ordinating force; no cross-force enquiry",
             "enquiry-not-cross-force",
         )
+    if cmd.responding_force is not None and cmd.responding_force != party.home_force:
+        # Need to know: a force is asked only about the people who live in its area.
+        raise rule_violation(
+            f"{party.party_id} lives in {party.home_force}, not {cmd.responding_force}: "
+            "send one enquiry per responding force",
+            "enquiry-party-elsewhere",
+        )
     if case.has_open_part(PartKind.ENQUIRY, party.party_id):
         raise rule_violation(
             f"an enquiry for {party.party_id} is already open", "enquiry-already-open"

@@ -629,3 +629,34 @@ async def test_a_declined_enquiry_is_reassigned_and_follows_a_corrected_home_for
         "METROPOLITAN": ["enquiry-reassigned", "party-home-force-corrected"],
         "KENT": ["party-home-force-corrected"],
     }
+
+
+async def test_an_enquiry_naming_someone_who_lives_elsewhere_is_refused_and_goes_nowhere(
+    running: RunningBroker, clients: dict[str, ForceClient]
+) -> None:
+    case_ref = "CF-2026-200091"
+    parties = [
+        party("P1", "A", "ESSEX", **A_APPLICANT),
+        party("P2", "B", "PSOS"),
+        party("P3", "child", "SURREY"),
+    ]
+    await accepted(clients["KENT"], opened("KENT", "ESSEX", parties), case_ref)
+    await received(clients, "ESSEX")
+    # One request to Police Scotland naming both B (in Scotland) and a child (in Surrey).
+    both = _build(
+        "enquiry-requested",
+        "ESSEX",
+        "PSOS",
+        enquiry_id="ENQ-BOTH",
+        responding_force="PSOS",
+        party_ids=["P2", "P3"],
+        parties=[parties[1], parties[2]],
+        due_at=None,
+    )
+    refused(
+        await clients["ESSEX"].send(both, case_ref=case_ref),
+        ReasonCode.RULE_VIOLATION,
+        "enquiry-party-elsewhere",
+    )
+    assert await received(clients, "PSOS", "SURREY") == {"PSOS": [], "SURREY": []}
+    assert parts(running, "enquiry", case_ref) == []

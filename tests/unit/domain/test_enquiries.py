@@ -199,3 +199,20 @@ def test_a_second_open_enquiry_for_the_same_party_is_refused() -> None:
     with pytest.raises(DomainRefusal) as refused:
         case.handle(c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(2), party_id="B"))
     assert refused.value.rule == "enquiry-already-open"
+
+
+def test_an_enquiry_goes_only_to_the_force_the_party_lives_in() -> None:
+    case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
+    ask_psos = c.RequestEnquiry(
+        case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B", responding_force="PSOS"
+    )
+    with pytest.raises(DomainRefusal) as refused:
+        case.handle(ask_psos)
+    assert refused.value.code is ReasonCode.RULE_VIOLATION
+    assert refused.value.rule == "enquiry-party-elsewhere"
+    assert case.parts_owned_by("PSOS") == []
+    ask_surrey = c.RequestEnquiry(
+        case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B", responding_force="SURREY"
+    )
+    [event] = case.handle(ask_surrey)
+    assert isinstance(event, e.EnquiryRequested) and event.to_force == "SURREY"
