@@ -36,6 +36,10 @@ class ReasonCode(StrEnum):
     PROCESSING_FAILED = "PROCESSING_FAILED"
     POLICY_INVALID = "POLICY_INVALID"
     ENVELOPE_ID_REUSED = "ENVELOPE_ID_REUSED"
+    # Command-line failures that are not about a message: a file, the database, NATS.
+    FILE_ERROR = "FILE_ERROR"
+    DATABASE_ERROR = "DATABASE_ERROR"
+    NATS_ERROR = "NATS_ERROR"
 
 
 class ContractError(Exception):

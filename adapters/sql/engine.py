@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+
+from contracts.errors import ContractError, ReasonCode
 
 DEFAULT_DB_URL = "sqlite:///.crossforce/crossforce.db"
 WRITE_LOCK_WAIT_SECONDS = 60.0
@@ -77,7 +81,12 @@ def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
     if database == ":memory:":
         write_lock = threading.Lock()
     else:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Case data is personal data: only the broker's own user may read the file (SQLite
+        # gives its -wal and -shm files the same mode).
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         write_lock = _write_lock_for(database)
     engine = create_engine(
         url,
@@ -103,6 +112,30 @@ def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
     def _begin_immediate(connection: Any) -> None:
         connection.connection.dbapi_connection.begin_immediate()
 
+    return engine
+
+
+def open_existing(url: str, *, expect_table: str = "cases") -> Engine:
+    """An engine on a broker database that already exists, for commands that only read.
+
+    A mistyped path must not quietly create an empty database and report that all is well.
+    """
+    parsed = make_url(url)
+    database = parsed.database or ""
+    on_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if on_file and not Path(database).is_file():
+        raise ContractError(
+            ReasonCode.DATABASE_ERROR,
+            f"no broker database at {database}: start the broker with `crossforce up`, "
+            "or pass --db-url",
+        )
+    engine = make_engine(url)
+    if not inspect(engine).has_table(expect_table):
+        engine.dispose()
+        raise ContractError(
+            ReasonCode.DATABASE_ERROR,
+            f"{parsed.render_as_string(hide_password=True)} is not a Crossforce broker database",
+        )
     return engine
 
 

@@ -8,20 +8,29 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from adapters.sql.engine import DEFAULT_DB_URL, make_engine
+from adapters.sql.engine import DEFAULT_DB_URL, open_existing
 from broker.domain.views import CaseView
 from broker.service.queries import case_history, case_view, list_cases
+from contracts.forces import get_force
 
 console = Console()
 
 DbUrl = Annotated[str, typer.Option(envvar="CROSSFORCE_DB_URL", help="Database URL")]
-ForceOpt = Annotated[str | None, typer.Option("--force", help="View as this force")]
+
+
+def _known_force(code: str | None) -> str | None:
+    return None if code is None else get_force(code.upper()).code
+
+
+ForceOpt = Annotated[
+    str | None, typer.Option("--force", help="View as this force", callback=_known_force)
+]
 
 
 def cases(force: ForceOpt = None, db_url: DbUrl = DEFAULT_DB_URL) -> None:
     """List cases, or only those a force takes part in."""
     table = Table("case", "status", "receiving", "co-ordinating", "red", "updated", title="Cases")
-    for case in list_cases(make_engine(db_url), force):
+    for case in list_cases(open_existing(db_url), force):
         table.add_row(
             case.case_ref,
             case.status,
@@ -39,7 +48,7 @@ def case(
     db_url: DbUrl = DEFAULT_DB_URL,
 ) -> None:
     """Who owns each part of a case, its status and due time, and the history."""
-    engine = make_engine(db_url)
+    engine = open_existing(db_url)
     view = case_view(engine, case_ref, force)
     print_case_view(view)
     if force is None or force == view.coordinating_force:

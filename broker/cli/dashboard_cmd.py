@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from adapters.sql.engine import DEFAULT_DB_URL, make_engine
+from adapters.sql.engine import DEFAULT_DB_URL, open_existing
 from adapters.web.dashboard import Dashboard
 from contracts.forces import get_force
 
@@ -22,7 +22,7 @@ def dashboard(
 ) -> None:
     """Serve late and soon-due parts and the force's cases, refreshing every 30 seconds."""
     code = get_force(force).code
-    server = Dashboard(make_engine(db_url), code).serve(host, port)
+    server = Dashboard(open_existing(db_url), code).serve(host, port)
     console.print(f"dashboard for {code} on http://{host}:{server.server_port}/ (Ctrl-C stops)")
     try:
         server.serve_forever()

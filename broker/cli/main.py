@@ -6,8 +6,10 @@ import sys
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
-from contracts.errors import ContractError
+from adapters.nats.server import NatsServerError
+from contracts.errors import ContractError, ReasonCode
 
 app = typer.Typer(
     name="crossforce",
@@ -61,5 +63,18 @@ def run() -> None:
     try:
         app()
     except ContractError as exc:
-        err.print(f"[bold red]error[/] {exc.code}: {exc.message}", highlight=False)
-        sys.exit(2)
+        _fail(exc.code, exc.message)
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        _fail(ReasonCode.FILE_ERROR, f"{exc.strerror or exc}{where}")
+    except SQLAlchemyError as exc:
+        # The driver's own message only: the statement and URL may carry data or secrets.
+        cause = getattr(exc, "orig", None) or exc
+        _fail(ReasonCode.DATABASE_ERROR, str(cause).splitlines()[0])
+    except NatsServerError as exc:
+        _fail(ReasonCode.NATS_ERROR, str(exc).splitlines()[0])
+
+
+def _fail(code: ReasonCode, message: str) -> None:
+    err.print(f"[bold red]error[/] {code}: {message}", highlight=False, soft_wrap=True)
+    sys.exit(2)

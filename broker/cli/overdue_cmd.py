@@ -12,7 +12,7 @@ from rich.table import Table
 from sqlalchemy import inspect
 
 from adapters.sql import schema
-from adapters.sql.engine import DEFAULT_DB_URL, make_engine
+from adapters.sql.engine import DEFAULT_DB_URL, open_existing
 from broker.domain.calendar import LONDON
 from broker.escalation.overdue import OverduePart, overdue_parts
 from contracts.errors import ContractError, ReasonCode
@@ -97,7 +97,7 @@ def overdue(
     if code is not None and code not in FORCES:
         raise ContractError(ReasonCode.UNKNOWN_FORCE, f"no force {code} in the force directory")
     now = _as_at(at)
-    engine = make_engine(db_url or os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL)
+    engine = open_existing(db_url or os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL)
     try:
         if not inspect(engine).has_table(schema.deadlines.name):
             err.print("[bold red]error[/] no deadlines in this database (has a hub run on it?)")

@@ -82,7 +82,7 @@ async def _serve(settings: BrokerSettings, trust: TrustStore, key: SigningKey) -
     async with RunningBroker(settings, trust=trust, hub_key=key) as running:
         where = "embedded nats-server" if settings.nats_url is None else "NATS cluster"
         console.print(
-            f"[green]Crossforce is up[/]: {where} at {running.nats_url}; database "
+            f"[green]Crossforce is up[/]: {where} at {_redact(running.nats_url)}; database "
             f"{_redact(settings.database_url)}; {len(running.forces())} forces; "
             f"{settings.partitions} partitions. Ctrl-C stops (in-flight work drains).",
             highlight=False,
@@ -92,9 +92,10 @@ async def _serve(settings: BrokerSettings, trust: TrustStore, key: SigningKey) -
     console.print("stopped")
 
 
-def _redact(url: str) -> str:
-    # Never print a database password.
-    scheme, sep, rest = url.partition("://")
-    if "@" not in rest:
-        return url
-    return f"{scheme}{sep}***@{rest.split('@', 1)[1]}"
+def _redact(urls: str) -> str:
+    """Never print a password or token: the user-info part of each (comma-separated) URL."""
+    shown = []
+    for url in urls.split(","):
+        scheme, sep, rest = url.partition("://")
+        shown.append(f"{scheme}{sep}***@{rest.split('@', 1)[1]}" if "@" in rest else url)
+    return ",".join(shown)

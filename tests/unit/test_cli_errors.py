@@ -1,0 +1,58 @@
+"""The command line turns every failure into one line with a stable code, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.sql.engine import make_engine
+from broker.cli.up_cmd import _redact
+
+
+def crossforce(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from broker.cli.main import run; run()", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("cases",), "DATABASE_ERROR"),
+        (("case", "CF-2026-000001"), "DATABASE_ERROR"),
+        (("overdue", "--db-url", "sqlite:///nowhere/crossforce.db"), "DATABASE_ERROR"),
+        (("cases", "--force", "NOPE"), "UNKNOWN_FORCE"),
+        (("contracts", "export", "a-file"), "FILE_ERROR"),
+    ],
+)
+def test_a_failure_is_one_line_with_its_code(
+    tmp_path: Path, args: tuple[str, ...], code: str
+) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    result = crossforce(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error {code}: ")
+    # A command that only reads never leaves an empty database behind.
+    assert not (tmp_path / ".crossforce").exists()
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_urls_are_printed_without_their_credentials() -> None:
+    assert _redact("nats://hub:s3cret@n1:4222,nats://hub:s3cret@n2:4222") == (
+        "nats://***@n1:4222,nats://***@n2:4222"
+    )
+    assert (
+        _redact("postgresql+psycopg://cf:pw@db/crossforce")
+        == "postgresql+psycopg://***@db/crossforce"
+    )
+    assert _redact("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222"
+
+
+def test_the_broker_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'crossforce.db'}")
+    engine.dispose()
+    assert (tmp_path / "data" / "crossforce.db").stat().st_mode & 0o777 == 0o600
