@@ -36,7 +36,7 @@ from ledger.proofs import ConsistencyProof, InclusionProof, TreeHead
 from ledger.retention import Disposal
 from ledger.store import Appended
 from ledger.subject_key import normalise_identity, subject_key
-from ledger.verify import Problem, ProblemKind, VerificationReport
+from ledger.verify import Problem, ProblemKind, PublishedCheckpoint, VerificationReport
 
 __all__ = [
     "DEFAULT_ORIGIN",
@@ -65,6 +65,7 @@ __all__ = [
     "Problem",
     "ProblemKind",
     "PublicSubmission",
+    "PublishedCheckpoint",
     "StoredEntry",
     "Submission",
     "TreeHead",

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, insert, select
 from contracts.keys import SigningKey
 from ledger import merkle, retention, sealing
 from ledger.access import AccessAction, AccessRecord, read_access_log, record_access
-from ledger.checkpoints import Checkpoint, NoteVerifier, sign_checkpoint
+from ledger.checkpoints import Checkpoint, CheckpointError, NoteVerifier, sign_checkpoint
 from ledger.entry import (
     DisposalRecord,
     LedgerEntry,
@@ -36,7 +36,7 @@ from ledger.store import (
     utcnow,
 )
 from ledger.subject_key import is_complete, subject_key
-from ledger.verify import Progress, VerificationReport, verify_store
+from ledger.verify import Progress, PublishedCheckpoint, VerificationReport, verify_store
 
 DEFAULT_ORIGIN = "crossforce.police.uk/ledger"
 
@@ -153,8 +153,13 @@ class Ledger:
         review_date: date,
         idempotency_key: str | None = None,
         submitted_at: datetime | None = None,
+        checkpoint: bool = False,
     ) -> Appended:
-        """Append a submission; the same submission (or idempotency key) again returns the first."""
+        """Append a submission; the same submission (or idempotency key) again returns the first.
+
+        With `checkpoint`, the new head is signed and stored in the same transaction, so no
+        entry is ever left outside a signed checkpoint (what the hub does on every append).
+        """
         item = Submission(
             submission,
             personal,
@@ -165,15 +170,30 @@ class Ledger:
             idempotency_key,
             submitted_at,
         )
+        if checkpoint:
+            self._require_signing_key()
         key, build = self._prepare(item)
         with self.store.writing() as conn:
-            return self.store.append(conn, key, build)
+            appended = self.store.append(conn, key, build)
+            if checkpoint:
+                self._sign_head(conn)
+            return appended
 
-    def append_submissions(self, items: Iterable[Submission]) -> list[Appended]:
-        """Append many submissions in one transaction (bulk loads and replays)."""
+    def append_submissions(
+        self, items: Iterable[Submission], *, checkpoint: bool = False
+    ) -> list[Appended]:
+        """Append many submissions in one transaction (bulk loads and replays).
+
+        With `checkpoint`, the head after the batch is signed in the same transaction.
+        """
+        if checkpoint:
+            self._require_signing_key()
         prepared = [self._prepare(item) for item in items]
         with self.store.writing() as conn:
-            return self.store.append_batch(conn, prepared)
+            appended = self.store.append_batch(conn, prepared)
+            if checkpoint:
+                self._sign_head(conn)
+            return appended
 
     def _prepare(self, item: Submission) -> tuple[str, Any]:
         master = self._require_master_key()
@@ -303,23 +323,32 @@ class Ledger:
 
     def checkpoint(self) -> str:
         """Sign the current tree head, store the note and return it."""
+        self._require_signing_key()
+        with self.store.writing() as conn:
+            return self._sign_head(conn)
+
+    def _require_signing_key(self) -> SigningKey:
         if self.signing_key is None:
             raise LedgerError("no checkpoint signing key was given")
-        with self.store.writing() as conn:
-            head = self.store.head(conn, lock=True)
-            existing = self._checkpoint_note(conn, head.tree_size)
-            if existing is not None:
-                return existing
-            body = Checkpoint(self.origin, head.tree_size, head.root_hash)
-            note = sign_checkpoint(body, self.signing_key, self.key_name)
-            conn.execute(
-                insert(checkpoints_table).values(
-                    tree_size=head.tree_size,
-                    root_hash=head.root_hash,
-                    note=note,
-                    created_at=utcnow(),
-                )
+        return self.signing_key
+
+    def _sign_head(self, conn: Connection) -> str:
+        """Inside a write transaction: the stored note for the head, signing one if none."""
+        key = self._require_signing_key()
+        head = self.store.head(conn, lock=True)
+        existing = self._checkpoint_note(conn, head.tree_size)
+        if existing is not None:
+            return existing
+        body = Checkpoint(self.origin, head.tree_size, head.root_hash)
+        note = sign_checkpoint(body, key, self.key_name)
+        conn.execute(
+            insert(checkpoints_table).values(
+                tree_size=head.tree_size,
+                root_hash=head.root_hash,
+                note=note,
+                created_at=utcnow(),
             )
+        )
         return note
 
     def latest_checkpoint(self, *, covering: int = 0) -> str | None:
@@ -438,22 +467,59 @@ class Ledger:
                 created_at=when,
             )
 
-        return retention.dispose(self.store, index, reason=reason, by=by, build_record=record)
+        # With the checkpoint key, the disposal entry is signed over like any other append.
+        sign = self._sign_head if self.signing_key is not None else None
+        return retention.dispose(
+            self.store, index, reason=reason, by=by, build_record=record, after_append=sign
+        )
 
     # -- verification ---------------------------------------------------------------------
 
-    def verify(self, progress: Progress | None = None) -> VerificationReport:
-        """Recompute everything from the stored entries; see `ledger.verify`."""
+    def checkpoint_verifiers(self) -> tuple[list[NoteVerifier], list[str]]:
+        """The keys checkpoints are checked against, and a note on where they came from.
+
+        The keys given (`trusted_keys`, the signing key), else the key recorded in the
+        database when it was first signed into: trust on first use, which someone able to
+        rewrite the database can also replace; a key given from outside is the real anchor.
+        """
         trusted = list(self.trusted_keys)
         if self.signing_key is not None:
             trusted.append(self.verifier())
-        notes: list[str] = []
-        if not trusted:
-            with self.store.reading() as conn:
-                recorded = self.store.meta(conn, "checkpoint_key")
-            if recorded is not None:
-                trusted.append(NoteVerifier.from_string(recorded))
-                notes.append("checkpoint key taken from the database itself (trust on first use)")
-        report = verify_store(self.store, origin=self.origin, verifiers=trusted, progress=progress)
+        if trusted:
+            return trusted, []
+        with self.store.reading() as conn:
+            recorded = self.store.meta(conn, "checkpoint_key")
+        if recorded is None:
+            return [], []
+        try:
+            verifier = NoteVerifier.from_string(recorded)
+        except CheckpointError as exc:
+            return [], [f"the checkpoint key recorded in the database is unusable: {exc}"]
+        return [verifier], ["checkpoint key taken from the database itself (trust on first use)"]
+
+    def verify(
+        self,
+        progress: Progress | None = None,
+        *,
+        published: Iterable[PublishedCheckpoint] = (),
+        require_signed_head: bool | None = None,
+    ) -> VerificationReport:
+        """Recompute everything from the stored entries; see `ledger.verify`.
+
+        `published`: signed notes kept outside the database; the log must still extend
+        each. `require_signed_head` (default: whenever a checkpoint key is known) makes
+        entries that no signed checkpoint covers a problem.
+        """
+        trusted, notes = self.checkpoint_verifiers()
+        if require_signed_head is None:
+            require_signed_head = bool(trusted)
+        report = verify_store(
+            self.store,
+            origin=self.origin,
+            verifiers=trusted,
+            progress=progress,
+            published=list(published),
+            require_signed_head=require_signed_head,
+        )
         report.notes[:0] = notes
         return report

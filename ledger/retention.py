@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import Connection, delete, insert, select, text, update
 
 from ledger.access import AccessAction, record_access
 from ledger.errors import EntryNotFound, LedgerError
@@ -64,6 +64,7 @@ def dispose(
     reason: str,
     by: str,
     build_record: Callable[[int, datetime], NewEntry],
+    after_append: Callable[[Connection], object] | None = None,
 ) -> Disposal:
     """Shred entry `index`'s personal fields and record the disposal, all in one transaction."""
     if not reason.strip() or not by.strip():
@@ -105,6 +106,8 @@ def dispose(
             entry_index=index,
             detail=f"data key destroyed; disposal recorded as entry {appended.index}",
         )
+        if after_append is not None:
+            after_append(conn)  # e.g. sign the new head in the same transaction
     _reclaim(store)
     return Disposal(index, appended.index, reason, by, now)
 

@@ -13,13 +13,19 @@ Three layers, each catching what the one before cannot:
 3. Every signed checkpoint against the recomputed tree. A checkpoint is signed, so this
    holds even against someone who rewrote entries, nodes and head consistently: the
    change is then located between the last checkpoint that still matches and the first that
-   does not.
+   does not. The hub signs the head on every append, so entries beyond the newest signed
+   checkpoint mean checkpoints were deleted (`require_signed_head`).
+4. Checkpoints published earlier and kept outside the database (`published`). Someone who
+   can write to the database can delete every stored checkpoint and rewrite or truncate the
+   log consistently; only a note kept elsewhere shows that. A note signing more entries
+   than the log holds means entries were deleted; a different root at its size means an
+   entry was rewritten.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -109,13 +115,29 @@ class _Levels:
         return {(lvl, i): self.levels[lvl][i] for lvl, i in nodes}
 
 
+@dataclass(frozen=True)
+class PublishedCheckpoint:
+    """A signed note published earlier (what `crossforce ledger checkpoint` printed)."""
+
+    label: str
+    note: str
+
+
 def verify_store(
     store: LedgerStore,
     *,
     origin: str,
     verifiers: list[NoteVerifier],
     progress: Progress | None = None,
+    published: Sequence[PublishedCheckpoint] = (),
+    require_signed_head: bool = False,
 ) -> VerificationReport:
+    """Recompute the ledger; see the module docstring.
+
+    `published` checkpoints are checked like stored ones (the log must still extend each);
+    with `require_signed_head`, entries beyond the newest checkpoint signed by a trusted key
+    are a problem, as are entries with no trusted key to check them against.
+    """
     report_progress: Progress = progress or (lambda _phase, _done, _total: None)
     with store.reading() as conn:
         head = store.head(conn)
@@ -128,7 +150,18 @@ def verify_store(
         levels = _check_nodes(conn, leaves, bad, report, report_progress)
         if not bad:
             _check_head(store, conn, levels, last_chain, report)
-        _check_checkpoints(store, conn, origin, verifiers, levels, bad, report, report_progress)
+        _check_checkpoints(
+            store,
+            conn,
+            origin,
+            verifiers,
+            levels,
+            bad,
+            report,
+            report_progress,
+            published=published,
+            require_signed_head=require_signed_head,
+        )
     return report
 
 
@@ -495,6 +528,9 @@ def _check_checkpoints(
     bad: set[int],
     report: VerificationReport,
     progress: Progress,
+    *,
+    published: Sequence[PublishedCheckpoint] = (),
+    require_signed_head: bool = False,
 ) -> None:
     rows = conn.execute(
         select(checkpoints_table).order_by(checkpoints_table.c.tree_size, checkpoints_table.c.id)
@@ -502,9 +538,11 @@ def _check_checkpoints(
     size = len(levels.levels[0])
     first_bad = min(bad, default=None)
     good_size = 0
+    signed_size = 0  # the most entries a stored checkpoint under a trusted key covers
+    newest_good: tuple[int, bytes, str] | None = None
     if not verifiers and rows:
         report.notes.append("no trusted checkpoint key given: signatures were not checked")
-    progress("checkpoints", 0, len(rows))
+    progress("checkpoints", 0, len(rows) + len(published))
     for done, row in enumerate(rows, start=1):
         label = f"checkpoint #{row.id} (size {row.tree_size})"
         try:
@@ -516,6 +554,8 @@ def _check_checkpoints(
         except CheckpointError as exc:
             report.problems.append(Problem(ProblemKind.CHECKPOINT, None, f"{label}: {exc}"))
             continue
+        if verifiers:
+            signed_size = max(signed_size, checkpoint.tree_size)
         if (checkpoint.tree_size, checkpoint.root_hash) != (row.tree_size, bytes(row.root_hash)):
             report.problems.append(
                 Problem(ProblemKind.CHECKPOINT, None, f"{label}: columns differ from the note")
@@ -547,9 +587,85 @@ def _check_checkpoints(
                 )
             continue
         good_size = max(good_size, checkpoint.tree_size)
-        _check_served_consistency(store, conn, checkpoint.tree_size, recomputed, label, report)
+        newest_good = (checkpoint.tree_size, recomputed, label)
         report.checkpoints_checked += 1
-        progress("checkpoints", done, len(rows))
+        progress("checkpoints", done, len(rows) + len(published))
+    if newest_good is not None:
+        # Every stored node was compared with the recomputed tree above, so one served proof
+        # (from the newest good checkpoint) is enough to show the proofs handed out hold.
+        _check_served_consistency(store, conn, *newest_good, report)
+    for done, item in enumerate(published, start=len(rows) + 1):
+        if _check_published(item, origin, verifiers, levels, good_size, report):
+            report.checkpoints_checked += 1
+        progress("checkpoints", done, len(rows) + len(published))
+    if require_signed_head:
+        _check_head_is_signed(size, signed_size, verifiers, report)
+
+
+def _check_published(
+    item: PublishedCheckpoint,
+    origin: str,
+    verifiers: list[NoteVerifier],
+    levels: _Levels,
+    good_size: int,
+    report: VerificationReport,
+) -> bool:
+    """A checkpoint published earlier (kept outside the database): the log must extend it."""
+    size = len(levels.levels[0])
+    label = f"published checkpoint {item.label}"
+
+    def fail(index: int | None, detail: str) -> bool:
+        report.problems.append(Problem(ProblemKind.CHECKPOINT, index, f"{label}: {detail}"))
+        return False
+
+    if not verifiers:
+        return fail(None, "no checkpoint key to check its signature with (give --verifier-key)")
+    try:
+        checkpoint = verify_checkpoint(item.note, verifiers)
+    except CheckpointError as exc:
+        return fail(None, f"{exc} (not signed by the trusted checkpoint key)")
+    if checkpoint.origin != origin:
+        return fail(None, f"it is of the log {checkpoint.origin!r}, not {origin!r}")
+    if checkpoint.tree_size > size:
+        return fail(
+            size,
+            f"signed {checkpoint.tree_size} entries but the log now holds {size}: "
+            f"entries {size}..{checkpoint.tree_size - 1} were deleted",
+        )
+    if root_hash(checkpoint.tree_size, levels) != checkpoint.root_hash:
+        start = good_size if good_size < checkpoint.tree_size else 0
+        return fail(
+            start,
+            f"the log's root at size {checkpoint.tree_size} differs from the signed one: "
+            f"an entry in {start}..{checkpoint.tree_size - 1} was rewritten",
+        )
+    return True
+
+
+def _check_head_is_signed(
+    size: int, signed_size: int, verifiers: list[NoteVerifier], report: VerificationReport
+) -> None:
+    """Every append is signed over (the hub signs as it appends), so the head must be too."""
+    if size == 0:
+        return
+    if not verifiers:
+        report.problems.append(
+            Problem(
+                ProblemKind.CHECKPOINT,
+                None,
+                f"no checkpoint key is recorded or given, so nothing signed vouches for "
+                f"entries 0..{size - 1}",
+            )
+        )
+    elif signed_size < size:
+        report.problems.append(
+            Problem(
+                ProblemKind.CHECKPOINT,
+                signed_size,
+                f"entries {signed_size}..{size - 1} are covered by no signed checkpoint: "
+                "checkpoints were deleted, or entries appended without signing one",
+            )
+        )
 
 
 def _check_served_consistency(

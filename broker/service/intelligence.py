@@ -2,7 +2,9 @@
 
 Personal fields are sealed under a per-entry key inside the ledger; the public record keeps
 only roles, home forces, outcomes and references. The envelope id is the idempotency key,
-so a redelivered submission lands once.
+so a redelivered submission lands once. Each append signs a checkpoint of the new head in
+the same ledger transaction, so the stored checkpoints always cover the whole log and
+`crossforce ledger verify` can tell entries removed or rewritten after the fact.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from broker.service.unit_of_work import SqlUnitOfWork
 from contracts.envelope import Envelope
 from contracts.messages.base import Message
 from contracts.messages.closure import IntelligenceSubmission
-from ledger import Ledger
+from ledger import Ledger, LedgerError
 
 # MOPI: the first review of a domestic-abuse intelligence record; a setting, not a rule.
 DEFAULT_REVIEW_AFTER = timedelta(days=6 * 365)
@@ -25,6 +27,8 @@ class IntelligenceLedger:
     """A case hook: appends each accepted intelligence-submission to the ledger."""
 
     def __init__(self, ledger: Ledger, review_after: timedelta = DEFAULT_REVIEW_AFTER) -> None:
+        if ledger.signing_key is None:
+            raise LedgerError("the hub's ledger needs the hub key to sign its checkpoints")
         self.ledger = ledger
         self.review_after = review_after
 
@@ -42,6 +46,7 @@ class IntelligenceLedger:
             review_date=review_date(message.closed_at, self.review_after),
             idempotency_key=envelope.id,
             submitted_at=envelope.time,
+            checkpoint=True,
         )
         uow.add_history(
             case.case_ref,

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
-from datetime import date, datetime
 
 import pytest
-from ledger_helpers import append, open_ledger
+from ledger_helpers import append, forge, open_ledger
 from sqlalchemy import create_engine, text
 
 from contracts.keys import SigningKey
-from ledger import Ledger, ProblemKind
-from ledger.store import LedgerStore, NewEntry
+from ledger import Checkpoint, Ledger, ProblemKind, PublishedCheckpoint, sign_checkpoint
 
 ENTRIES = 40
 
@@ -193,36 +190,99 @@ def test_rewritten_leaf_hash_is_caught_by_the_chain_and_tree(ledger: Ledger, db_
 def test_consistent_rewrite_is_caught_by_the_signed_checkpoint(ledger: Ledger, db_url: str) -> None:
     """Rewrite an entry, its leaf, its chain, every node and the head: only the checkpoint
     signature still holds the truth, and it locates the change to the checkpointed range."""
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
-        rows = conn.execute(text("SELECT idx, entry FROM ledger_entries ORDER BY idx")).all()
-        conn.execute(text("DELETE FROM ledger_entries"))
-        conn.execute(text("DELETE FROM ledger_nodes"))
-        conn.execute(text("DELETE FROM ledger_head"))
-    engine.dispose()
-    forger = LedgerStore(db_url)  # recreates an empty head, as an insider could
-    with forger.writing() as conn:
-        for idx, entry in rows:
-            data = bytes(entry)
-            if idx == 8:
-                data = data.replace(b"disclosed", b"refused!!")
-            forger.append(conn, f"x{idx}", lambda _i, d=data: _rebuilt(d))
-    forger.close()
+    forge(db_url, rewrite=8, drop_over=None)
     report = ledger.verify()
     kinds = {p.kind for p in report.problems}
     assert ProblemKind.CHECKPOINT in kinds, report.problems
     assert any("0..39" in p.detail for p in report.problems)
 
 
-def _rebuilt(data: bytes) -> NewEntry:
-    body = json.loads(data)
-    review = body.get("review_date")
-    return NewEntry(
-        kind=body["kind"],
-        entry=data,
-        subject_key=body.get("subject_key"),
-        case_ref=body.get("case_ref"),
-        submitted_by=body["submitted_by"],
-        review_date=None if review is None else date.fromisoformat(review),
-        created_at=datetime.fromisoformat(body["submitted_at"]),
-    )
+@pytest.mark.parametrize("drop_over", [-1, 20])
+def test_deleted_checkpoints_leave_the_head_unsigned(
+    ledger: Ledger, db_url: str, drop_over: int
+) -> None:
+    """The hub signs every append, so a head no stored checkpoint covers is itself a FAIL."""
+    append(ledger, ENTRIES, checkpoint=True)
+    tamper(db_url, f"DELETE FROM ledger_checkpoints WHERE tree_size > {drop_over}")
+    report = ledger.verify()
+    assert not report.ok
+    assert [str(p) for p in report.problems] == [
+        f"entry 0: checkpoint: entries 0..{ENTRIES} are covered by no signed checkpoint: "
+        "checkpoints were deleted, or entries appended without signing one"
+    ]
+
+
+def test_consistent_rewrite_without_checkpoints_is_caught(ledger: Ledger, db_url: str) -> None:
+    note = ledger.checkpoint()  # published earlier: kept outside the database
+    forge(db_url, rewrite=8)
+    report = ledger.verify()
+    assert not report.ok
+    assert "covered by no signed checkpoint" in str(report.problems)
+    report = ledger.verify(published=[PublishedCheckpoint("witness.txt", note)])
+    assert any(
+        "published checkpoint witness.txt: the log's root at size 40 differs from the signed "
+        "one: an entry in 0..39 was rewritten" in str(p)
+        for p in report.problems
+    ), report.problems
+
+
+def test_truncation_is_caught_only_by_a_published_checkpoint(db_url: str) -> None:
+    """Entries cut off the end, head rewound, newer checkpoints deleted: the stored
+    checkpoints still cover the (shorter) head, so only a note kept elsewhere shows it."""
+    with open_ledger(db_url, SigningKey.generate("LEDGER")) as ledger:
+        for number in range(10):
+            append(ledger, number, checkpoint=True)
+        note = ledger.latest_checkpoint()
+        assert note is not None and ledger.verify().ok
+        forge(db_url, keep=8, drop_over=8)
+        assert ledger.verify().ok  # what the database alone can show
+        report = ledger.verify(published=[PublishedCheckpoint("note", note)])
+        assert [str(p) for p in report.problems] == [
+            "entry 8: checkpoint: published checkpoint note: signed 10 entries but the log "
+            "now holds 8: entries 8..9 were deleted"
+        ]
+
+
+def test_replaced_checkpoint_key_is_caught_by_a_given_key_or_a_published_note(
+    db_url: str,
+) -> None:
+    """A forger who also swaps the key recorded in the database and signs anew passes
+    trust-on-first-use, but not the real key given from outside, nor a published note."""
+    real = SigningKey.generate("LEDGER")
+    with open_ledger(db_url, real) as ledger:
+        for number in range(6):
+            append(ledger, number, checkpoint=True)
+        note = ledger.checkpoint()
+        real_key = ledger.verifier()
+    forge(db_url, rewrite=2)
+    tamper(db_url, "DELETE FROM ledger_meta WHERE key = 'checkpoint_key'")
+    with open_ledger(db_url, SigningKey.generate("LEDGER")) as forger:
+        forger.checkpoint()
+    with open_ledger(db_url) as ledger:
+        assert ledger.verify().ok  # trust on first use trusts the forger's key
+        report = ledger.verify(published=[PublishedCheckpoint("note", note)])
+        assert "not signed by the trusted checkpoint key" in str(report.problems)
+    with open_ledger(db_url) as ledger:
+        ledger.trusted_keys = [real_key]
+        report = ledger.verify(published=[PublishedCheckpoint("note", note)])
+        details = [str(p) for p in report.problems]
+        assert any("no signature by a trusted key" in d for d in details), details
+        assert any("an entry in 0..5 was rewritten" in d for d in details), details
+
+
+def test_published_checkpoint_of_an_intact_log_passes(ledger: Ledger) -> None:
+    note = ledger.checkpoint()
+    append(ledger, ENTRIES, checkpoint=True)
+    report = ledger.verify(published=[PublishedCheckpoint("earlier", note)])
+    assert report.ok, report.problems
+    assert report.checkpoints_checked == 3
+
+
+def test_published_checkpoint_needs_the_trusted_key(ledger: Ledger) -> None:
+    body = Checkpoint(ledger.origin, ledger.size, ledger.root())
+    forged = sign_checkpoint(body, SigningKey.generate("LEDGER"), ledger.key_name)
+    report = ledger.verify(published=[PublishedCheckpoint("forged.txt", forged)])
+    assert [str(p) for p in report.problems] == [
+        "ledger: checkpoint: published checkpoint forged.txt: no signature by a trusted key "
+        "(not signed by the trusted checkpoint key)"
+    ]
