@@ -14,7 +14,7 @@ from adapters.client.force_client import ForceClient
 from adapters.nats import subjects
 from adapters.nats.server import find_nats_server
 from broker.cli.cases_cmd import print_case_view
-from broker.domain.calendar import LONDON
+from broker.domain.calendar import LONDON, calendar_for_force
 from broker.escalation.overdue import overdue_parts
 from broker.escalation.service import EscalationService
 from broker.hub.publisher import OutboxPublisher
@@ -191,11 +191,20 @@ async def _late_response(
     view = case_view(running.engine, LATE_CASE_REF, None)
     part = next(p for p in view.parts if p.owner == "PSOS")
     assert part.due_at is not None
+    asked = part.created_at.astimezone(LONDON)
+    due = part.due_at.astimezone(LONDON)
+    scottish = calendar_for_force("PSOS")
+    days = (asked.date() + timedelta(days=n) for n in range(1, (due.date() - asked.date()).days))
+    skipped = [
+        f"{d:%a %d %b} ({scottish.bank_holiday_name(d)})"
+        for d in days
+        if scottish.is_bank_holiday(d)
+    ]
     console.print(
-        f"Essex asked Police Scotland about B; {part.part_id} is due "
-        f"{part.due_at.astimezone(LONDON):%a %d %b %Y %H:%M} — five Scottish working days, "
-        "so St Andrew's Day does not count. "
-        "Surrey answers; Police Scotland does not.",
+        f"Essex asked Police Scotland about B on {asked:%a %d %b}; {part.part_id} is due "
+        f"{due:%a %d %b %Y %H:%M}, five Scottish working days later"
+        + (f", not counting {', '.join(skipped)}" if skipped else "")
+        + ". Surrey answers; Police Scotland does not.",
         highlight=False,
     )
     surrey = case_steps(LATE_CASE_REF)
@@ -206,9 +215,10 @@ async def _late_response(
     publisher = OutboxPublisher(connection.jetstream(), running.engine, running.clock)
     table = Table("simulated time", "sent", "to")
     try:
-        start = part.due_at.astimezone(LONDON).replace(hour=9, minute=0, second=0)
-        for offset in range(-1, 5):
-            now = start + timedelta(days=offset)
+        # Every morning from the day after the request until four days past due.
+        first = asked.replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        for offset in range((due.date() - first.date()).days + 5):
+            now = first + timedelta(days=offset)
             sent = await asyncio.to_thread(service.fire_due, now)
             await publisher.publish(sent)
             escalations = [m for m in sent if m.subject.endswith(".msg")]
@@ -217,7 +227,7 @@ async def _late_response(
     finally:
         await connection.close()
     console.print(table)
-    late = overdue_parts(running.engine, start + timedelta(days=4), force="PSOS")
+    late = overdue_parts(running.engine, now, force="PSOS")
     for item in late:
         console.print(
             f"crossforce overdue --force PSOS: {item.case_ref} {item.part_id} is "
