@@ -1,5 +1,6 @@
 # The Crossforce hub. Build from the repository root:
 #   docker build -f deploy/hub.Dockerfile -t crossforce/hub:0.1.0 .
+# The same image runs `crossforce dashboard` (see deploy/docker-compose.yml).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,10 +16,20 @@ COPY ledger ./ledger
 # The postgres extra brings the psycopg driver for the production database path.
 RUN pip install ".[postgres]"
 
-# No root at run time: the hub needs no privileges.
-RUN useradd --system --uid 10001 --home-dir /var/lib/crossforce --create-home crossforce
-USER crossforce
+# Turns CROSSFORCE_KEY_PASSPHRASE_FILE / CROSSFORCE_DB_URL_FILE (container secrets) into the
+# variables crossforce reads.
+COPY deploy/hub-entrypoint.sh /usr/local/bin/crossforce-entrypoint
+
+# No root at run time: the hub needs no privileges. /var/lib/crossforce/data is the data
+# directory (`--data-dir`); it exists owned by the hub user so that a volume mounted there
+# starts out writable by it. Secret files mounted into the container must be readable by
+# uid 10001 (see deploy/README.md).
+RUN chmod 0755 /usr/local/bin/crossforce-entrypoint \
+ && groupadd --system --gid 10001 crossforce \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/crossforce --create-home crossforce \
+ && install -d -o crossforce -g crossforce -m 0700 /var/lib/crossforce/data
+USER 10001:10001
 WORKDIR /var/lib/crossforce
 
-ENTRYPOINT ["crossforce"]
+ENTRYPOINT ["crossforce-entrypoint", "crossforce"]
 CMD ["--help"]

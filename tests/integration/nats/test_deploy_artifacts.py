@@ -1,19 +1,187 @@
-"""The committed deployment files are consistent and accepted by the real nats-server."""
+"""The committed deployment files can run: consistent, accepted by the real nats-server, and
+giving every hub replica what `crossforce up` needs, under names the product actually reads.
+
+Docker images cannot be built here, so the compose file and the Kubernetes manifests are
+checked by parsing them; the settings they name are checked against the CLI itself.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import subprocess
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 import yaml
+from typer.main import get_command
+from typer.testing import CliRunner
 
+from adapters.nats.security import HUB, read_credentials
 from adapters.nats.server import find_nats_server
+from broker import runtime
+from broker import secrets as hub_secrets
+from broker.cli import common as cli_common
+from broker.cli import main as cli_main
+from contracts.b64 import b64url_decode
+from contracts.keys import PASSPHRASE_ENV
+from ledger import key_material
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 CONFIGS = sorted((DEPLOY / "nats").glob("nats-*.conf"))
 NKEY = re.compile(r"\bU[A-Z2-7]{55}\b")
+SEED = re.compile(r"\bS[A-Z][A-Z2-7]{50,}")
+ENTRYPOINT = DEPLOY / "hub-entrypoint.sh"
+DOCKERFILE = DEPLOY / "hub.Dockerfile"
+COMPOSE_SECRETS = PurePosixPath("/run/secrets")
+
+
+# --- What the product reads ------------------------------------------------------------
+
+
+# Typer vendors click, so commands are told apart by shape: a group has `commands`.
+Command = Any
+
+
+def _is_group(command: Command) -> bool:
+    return hasattr(command, "commands")
+
+
+def _cli() -> Command:
+    cli_main._register()
+    return get_command(cli_main.app)
+
+
+def _command(*path: str) -> Command:
+    command = _cli()
+    for name in path:
+        assert _is_group(command), f"`crossforce {' '.join(path)}`: no such group"
+        assert name in command.commands, f"`crossforce {' '.join(path)}`: no such command"
+        command = command.commands[name]
+    return command
+
+
+def _flags(command: Command) -> set[str]:
+    return {opt for param in command.params for opt in param.opts if opt.startswith("-")}
+
+
+def _envvars(command: Command) -> set[str]:
+    names: set[str] = set()
+    for param in command.params:
+        envvar = getattr(param, "envvar", None)
+        if isinstance(envvar, str):
+            names.add(envvar)
+        elif envvar:
+            names.update(envvar)
+    return names
+
+
+# `crossforce up` builds broker.runtime.BrokerSettings from its options; the runtime reads
+# the ledger secrets through broker.secrets -> ledger.key_material, and the CLI reads the
+# key passphrase itself.
+LEDGER_FILE_ENVS = (key_material.MASTER_KEY_FILE_ENV, key_material.SUBJECT_KEY_FILE_ENV)
+
+
+def _entrypoint_names() -> list[str]:
+    """Variables the image's entrypoint fills from NAME_FILE."""
+    match = re.search(r"^for name in ([A-Z_ ]+); do$", ENTRYPOINT.read_text(), re.M)
+    assert match, "hub-entrypoint.sh lists the variables it reads from files"
+    return match.group(1).split()
+
+
+def _product_envs(command: Command) -> set[str]:
+    return (
+        _envvars(command)
+        | {PASSPHRASE_ENV}
+        | {
+            key_material.MASTER_KEY_ENV,
+            key_material.SUBJECT_KEY_ENV,
+            *LEDGER_FILE_ENVS,
+        }
+    )
+
+
+def _allowed_envs(command: Command) -> set[str]:
+    return _product_envs(command) | {f"{name}_FILE" for name in _entrypoint_names()}
+
+
+def test_entrypoint_only_maps_variables_crossforce_reads() -> None:
+    names = _entrypoint_names()
+    assert names == ["CROSSFORCE_KEY_PASSPHRASE", "CROSSFORCE_DB_URL"]
+    assert PASSPHRASE_ENV in names
+    assert "CROSSFORCE_DB_URL" in _envvars(_command("up"))
+    assert "CROSSFORCE_DB_URL" in _envvars(_command("dashboard"))
+    assert os.access(ENTRYPOINT, os.X_OK)
+
+
+def _run_entrypoint(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
+    return subprocess.run(
+        ["sh", str(ENTRYPOINT), *command], env={**base, **env}, capture_output=True, text=True
+    )
+
+
+def test_entrypoint_turns_file_variables_into_the_variables_crossforce_reads(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pass").write_text("a passphrase with spaces\n")
+    (tmp_path / "url").write_text("postgresql+psycopg://u:p@postgres:5432/crossforce\n")
+    show = (
+        "import os; print(repr(os.environ.get('CROSSFORCE_KEY_PASSPHRASE')), "
+        "repr(os.environ.get('CROSSFORCE_DB_URL')), 'CROSSFORCE_DB_URL_FILE' in os.environ)"
+    )
+    result = _run_entrypoint(
+        {
+            "CROSSFORCE_KEY_PASSPHRASE_FILE": str(tmp_path / "pass"),
+            "CROSSFORCE_DB_URL_FILE": str(tmp_path / "url"),
+        },
+        "python",
+        "-c",
+        show,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "'a",
+        "passphrase",
+        "with",
+        "spaces'",
+        "'postgresql+psycopg://u:p@postgres:5432/crossforce'",
+        "False",
+    ]
+    # Ambiguity and a missing file stop the container with one line, not a traceback.
+    both = _run_entrypoint(
+        {"CROSSFORCE_KEY_PASSPHRASE": "x", "CROSSFORCE_KEY_PASSPHRASE_FILE": str(tmp_path)},
+        "true",
+    )
+    assert both.returncode == 64 and "not both" in both.stderr
+    missing = _run_entrypoint({"CROSSFORCE_DB_URL_FILE": str(tmp_path / "nope")}, "true")
+    assert missing.returncode == 66 and "not a readable file" in missing.stderr
+    assert _run_entrypoint({}, "sh", "-c", "exit 3").returncode == 3
+
+
+def test_hub_image_runs_the_entrypoint_as_uid_10001_with_a_data_directory() -> None:
+    text = DOCKERFILE.read_text()
+    assert text.startswith("# The Crossforce hub")
+    assert "FROM python:3.11-slim" in text
+    assert "COPY deploy/hub-entrypoint.sh /usr/local/bin/crossforce-entrypoint" in text
+    assert 'ENTRYPOINT ["crossforce-entrypoint", "crossforce"]' in text
+    assert "USER 10001:10001" in text
+    assert "--uid 10001 --gid 10001" in text
+    assert "install -d -o crossforce -g crossforce -m 0700 /var/lib/crossforce/data" in text
+
+
+# --- NATS server configs -----------------------------------------------------------------
+
+
+def _validate(config: Path) -> None:
+    result = subprocess.run(
+        [str(find_nats_server()), "-t", "-c", str(config)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_three_node_sample_configs_exist() -> None:
@@ -22,15 +190,12 @@ def test_three_node_sample_configs_exist() -> None:
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.name)
 def test_sample_config_is_valid_for_nats_server(config: Path) -> None:
-    result = subprocess.run(
-        [str(find_nats_server()), "-t", "-c", str(config)], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
+    _validate(config)
     text = config.read_text()
     for node in ("nats-1", "nats-2", "nats-3"):
         assert f"nats-route://{node}:6222" in text
     # No seed (secret) ever appears in a server config.
-    assert not re.search(r"\bSU[A-Z2-7]{50,}", text)
+    assert not SEED.search(text)
 
 
 def test_helm_overlay_and_compose_configs_name_the_same_users() -> None:
@@ -44,30 +209,373 @@ def test_helm_overlay_and_compose_configs_name_the_same_users() -> None:
     assert kent["permissions"]["subscribe"]["allow"] == ["_INBOX_KENT.>"]
 
 
-def test_compose_runs_three_nats_nodes_two_hubs_and_postgres() -> None:
-    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+def test_the_readme_nats_config_command_writes_valid_configs_and_the_hub_seed(
+    tmp_path: Path,
+) -> None:
+    command = next(c for c in _readme_commands() if c[:2] == ["deploy", "nats-config"])
+    args = [str(tmp_path / "nats") if a == "deploy/nats" else a for a in command[2:]]
+    args = [str(tmp_path / "accounts.yaml") if a.startswith("deploy/k8s/") else a for a in args]
+    _cli()
+    result = CliRunner().invoke(cli_main.app, ["deploy", "nats-config", *args])
+    assert result.exit_code == 0, result.output
+    configs = sorted((tmp_path / "nats").glob("nats-*.conf"))
+    assert [c.name for c in configs] == ["nats-1.conf", "nats-2.conf", "nats-3.conf"]
+    hub = read_credentials(HUB, tmp_path / "nats" / "creds" / f"{HUB}.nk")
+    for config in configs:
+        _validate(config)
+        assert hub.public_key in config.read_text()
+        assert not SEED.search(config.read_text())
+
+
+# --- The README's commands exist ----------------------------------------------------------
+
+
+def _readme_blocks() -> Iterator[str]:
+    yield from re.findall(r"```sh\n(.*?)```", (DEPLOY / "README.md").read_text(), re.S)
+
+
+def _readme_lines() -> Iterator[str]:
+    for block in _readme_blocks():
+        text = re.sub(r"\\\n\s*", " ", block)
+        for line in text.splitlines():
+            # Drop comments: whole-line ones, and trailing ones after a space.
+            line = re.sub(r"(^|\s)#.*$", "", line).strip()
+            if line:
+                yield line
+
+
+def _readme_commands() -> list[list[str]]:
+    """Every `crossforce ...` invocation in the README's shell blocks, without the program,
+    any VAR=value prefix and any redirection."""
+    commands = []
+    for line in _readme_lines():
+        match = re.match(r'(?:[A-Z_]+=(?:"[^"]*"|\S+)\s+)*crossforce\s+(.*)$', line)
+        if match is None:
+            continue
+        words = shlex.split(match.group(1).split(">", 1)[0])
+        commands.append(words)
+    return commands
+
+
+def test_every_crossforce_command_and_flag_in_the_readme_exists() -> None:
+    commands = _readme_commands()
+    assert len(commands) >= 6
+    documented = set()
+    for words in commands:
+        path = [w for w in words if not w.startswith("-")]
+        command = _cli()
+        used = []
+        while _is_group(command) and path and path[0] in command.commands:
+            used.append(path.pop(0))
+            command = command.commands[used[-1]]
+        assert not _is_group(command), f"incomplete command: {words}"
+        flags = {w.split("=", 1)[0] for w in words if w.startswith("--")}
+        assert flags <= _flags(command), f"`crossforce {' '.join(used)}`: {flags}"
+        documented.add(" ".join(used))
+    assert {"deploy nats-config", "keys new", "keys trust", "deploy nats-image"} <= documented
+
+
+def _readme_secret_files() -> set[str]:
+    """Files the README's steps write or copy into deploy/secrets/."""
+    return set(re.findall(r"(?:>|cp \S+) deploy/secrets/(\w+)", "\n".join(_readme_lines())))
+
+
+def _readme_k8s_secret_keys() -> set[str]:
+    return set(re.findall(r"--from-file=deploy/secrets/(\w+)", "\n".join(_readme_lines())))
+
+
+def test_readme_makes_every_secret_file_and_no_secret_is_committed() -> None:
+    compose = _compose()
+    files = {Path(s["file"]).name for s in compose["secrets"].values()}
+    assert {Path(s["file"]).parent for s in compose["secrets"].values()} == {Path("secrets")}
+    assert _readme_secret_files() == files
+    # git ignores everything the steps write into deploy/secrets/ ...
+    ignore = (DEPLOY / "secrets" / ".gitignore").read_text().split("\n")
+    assert "*" in ignore and "!.gitignore" in ignore
+    # ... and no committed file holds a seed.
+    for path in DEPLOY.rglob("*"):
+        if path.is_file() and not {"creds", "secrets"} & set(path.relative_to(DEPLOY).parts):
+            assert not SEED.search(path.read_text()), path
+
+
+# --- One normalised view of a hub (or dashboard) container -----------------------------
+
+
+@dataclass
+class Container:
+    where: str
+    args: list[str]
+    env: dict[str, str]
+    # Mounted secret files: path in the container -> secret (file or key) name.
+    secret_files: dict[PurePosixPath, str] = field(default_factory=dict)
+    # Directories under which any key of a whole mounted secret appears.
+    secret_dirs: set[PurePosixPath] = field(default_factory=set)
+    writable: set[PurePosixPath] = field(default_factory=set)
+    read_only_root: bool = False
+
+    def option(self, flag: str) -> str | None:
+        return self.args[self.args.index(flag) + 1] if flag in self.args else None
+
+    def secret(self, path: str | None) -> str | None:
+        """The secret mounted at `path`, or None if nothing secret is mounted there."""
+        if path is None:
+            return None
+        file = PurePosixPath(path)
+        if file in self.secret_files:
+            return self.secret_files[file]
+        return file.name if file.parent in self.secret_dirs else None
+
+    def is_writable(self, path: str | None) -> bool:
+        return path is not None and PurePosixPath(path) in self.writable
+
+
+def _compose() -> dict[str, Any]:
+    compose: dict[str, Any] = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    return compose
+
+
+def _compose_container(name: str) -> Container:
+    compose = _compose()
+    service = compose["services"][name]
+    secret_files: dict[PurePosixPath, str] = {}
+    for entry in service.get("secrets", []):
+        source = entry if isinstance(entry, str) else entry["source"]
+        target = source if isinstance(entry, str) else entry.get("target", source)
+        assert source in compose["secrets"], f"{name}: undeclared secret {source}"
+        secret_files[COMPOSE_SECRETS / target] = Path(compose["secrets"][source]["file"]).name
+    writable = {PurePosixPath(t) for t in service.get("tmpfs", [])}
+    for volume in service.get("volumes", []):
+        source, target, *mode = volume.split(":")
+        if mode != ["ro"]:
+            assert source in compose["volumes"], f"{name}: {source} is not a named volume"
+            writable.add(PurePosixPath(target))
+    return Container(
+        where=f"compose {name}",
+        args=[str(a) for a in service["command"]],
+        env={k: str(v) for k, v in service.get("environment", {}).items()},
+        secret_files=secret_files,
+        writable=writable,
+        read_only_root=service.get("read_only") is True,
+    )
+
+
+def _k8s_docs(file: str) -> list[dict[str, Any]]:
+    return list(yaml.safe_load_all((DEPLOY / "k8s" / file).read_text()))
+
+
+def _k8s_deployment(file: str) -> dict[str, Any]:
+    return next(d for d in _k8s_docs(file) if d["kind"] == "Deployment")
+
+
+def _k8s_container(file: str) -> Container:
+    pod = _k8s_deployment(file)["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    found = Container(
+        where=f"k8s {file}",
+        args=[str(a) for a in container["args"]],
+        env={e["name"]: str(e.get("value", "<from a reference>")) for e in container["env"]},
+        read_only_root=container["securityContext"]["readOnlyRootFilesystem"] is True,
+    )
+    for mount in container["volumeMounts"]:
+        volume, path = volumes[mount["name"]], PurePosixPath(mount["mountPath"])
+        if "secret" in volume:
+            assert mount.get("readOnly") is True
+            assert volume["secret"]["secretName"] == "crossforce-hub"
+            # Group-readable: the pod's fsGroup owns the files, uid 10001 reads them.
+            assert volume["secret"]["defaultMode"] == 0o440
+            assert pod["securityContext"]["fsGroup"] == 10001
+            items = volume["secret"].get("items")
+            if items is None:
+                found.secret_dirs.add(path)
+            for item in items or []:
+                found.secret_files[path / item["path"]] = item["key"]
+        elif "emptyDir" in volume:
+            found.writable.add(path)
+    assert pod["securityContext"]["runAsUser"] == 10001  # the image's user
+    return found
+
+
+def _hubs() -> list[Container]:
+    return [_compose_container("hub"), _k8s_container("hub-deployment.yaml")]
+
+
+def _dashboards() -> list[Container]:
+    return [_compose_container("dashboard"), _k8s_container("dashboard.yaml")]
+
+
+@pytest.fixture(params=["compose", "k8s"])
+def hub(request: pytest.FixtureRequest) -> Container:
+    return _hubs()[["compose", "k8s"].index(request.param)]
+
+
+# --- The compose file ----------------------------------------------------------------------
+
+
+def test_compose_runs_three_nats_nodes_two_hubs_postgres_and_a_dashboard() -> None:
+    compose = _compose()
     services = compose["services"]
-    assert {"nats-1", "nats-2", "nats-3", "postgres", "hub"} == set(services)
+    assert {"nats-1", "nats-2", "nats-3", "postgres", "hub", "dashboard"} == set(services)
     for node in ("nats-1", "nats-2", "nats-3"):
-        command = services[node]["command"]
-        assert command == ["-c", f"/etc/nats/{node}.conf"]
+        assert services[node]["command"] == ["-c", f"/etc/nats/{node}.conf"]
+        assert "./nats:/etc/nats:ro" in services[node]["volumes"]
         assert (DEPLOY / "nats" / f"{node}.conf").exists()
     hub = services["hub"]
     assert hub["deploy"]["replicas"] == 2
     assert hub["command"][0] == "up"
-    nats_url = hub["command"][hub["command"].index("--nats-url") + 1]
-    assert nats_url.count("nats://") == 3
-    assert "--db-url" in hub["command"]
-    assert hub["build"]["dockerfile"] == "deploy/hub.Dockerfile"
-    assert (DEPLOY / "hub.Dockerfile").read_text().startswith("# The Crossforce hub")
-    assert "FROM python:3.11-slim" in (DEPLOY / "hub.Dockerfile").read_text()
+    assert hub["environment"]["CROSSFORCE_NATS_URL"].count("nats://") == 3
+    assert hub["environment"]["CROSSFORCE_STREAM_REPLICAS"] == "3"
+    for name in ("hub", "dashboard"):
+        assert services[name]["build"]["dockerfile"] == "deploy/hub.Dockerfile"
+        assert services[name]["image"] == "crossforce/hub:0.1.0"
+        assert services[name]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    # PostgreSQL takes its password from a secret file too.
+    postgres = services["postgres"]
+    assert "POSTGRES_PASSWORD" not in postgres["environment"]
+    assert postgres["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
+    assert postgres["secrets"] == ["postgres_password"]
 
 
-def test_kubernetes_files_parse() -> None:
+def test_compose_values_are_never_secrets() -> None:
+    # Secrets reach the containers as files; environment values are paths or settings.
+    for name, service in _compose()["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            assert not re.search(r"PASSWORD$|PASSPHRASE$|_KEY$", key), f"{name}: {key}"
+            assert "://" not in str(value) or "@" not in str(value), f"{name}: {key}"
+        assert "env_file" not in service
+
+
+# --- Every hub replica gets what `crossforce up` needs --------------------------------------
+
+
+def test_every_hub_replica_gets_trust_store_key_passphrase_and_nats_seed(
+    hub: Container,
+) -> None:
+    up = _command("up")
+    assert hub.args[0] == "up"
+    assert {a for a in hub.args[1:] if a.startswith("-")} <= _flags(up), hub.where
+    assert set(hub.env) <= _allowed_envs(up), (hub.where, set(hub.env) - _allowed_envs(up))
+
+    # `crossforce up` refuses to start (KEY_FILE_INVALID) without these two files.
+    assert hub.secret(hub.option("--trust")) == "trust_store", hub.where
+    assert hub.secret(hub.option("--hub-key")) == "hub_key", hub.where
+    # ... and without a passphrase it would prompt on a terminal that isn't there.
+    assert PASSPHRASE_ENV not in hub.env
+    passphrase_file = hub.env[f"{PASSPHRASE_ENV}_FILE"]
+    assert hub.secret(passphrase_file) == "hub_key_passphrase", hub.where
+    # The nkey seed of the NATS user the servers know as the hub.
+    assert hub.secret(hub.env["CROSSFORCE_NATS_CREDS"]) == "hub_nkey", hub.where
+    assert hub.env["CROSSFORCE_NATS_URL"].count("nats://") == 3
+    assert hub.env["CROSSFORCE_STREAM_REPLICAS"] == "3"
+    assert "CROSSFORCE_ANCHOR_KID" in hub.env
+    # The database URL holds a password: it comes from a file too.
+    assert "CROSSFORCE_DB_URL" not in hub.env and "--db-url" not in hub.args
+    assert hub.secret(hub.env["CROSSFORCE_DB_URL_FILE"]) == "db_url", hub.where
+
+
+def test_every_hub_replica_gets_the_same_ledger_secrets(hub: Container) -> None:
+    # Without these each replica would make its own keys in its data directory, and the
+    # replicas would seal entries under different keys that a new container loses.
+    assert key_material.MASTER_KEY_ENV not in hub.env
+    assert key_material.SUBJECT_KEY_ENV not in hub.env
+    master = hub.secret(hub.env[key_material.MASTER_KEY_FILE_ENV])
+    subject = hub.secret(hub.env[key_material.SUBJECT_KEY_FILE_ENV])
+    assert (master, subject) == ("ledger_master_key", "ledger_subject_key"), hub.where
+    # One definition for both replicas: nothing in it differs per replica.
+    text = "\n".join([*hub.args, *hub.env.values()])
+    assert "{{" not in text and "$(POD_NAME)" not in text
+
+
+def test_the_runtime_takes_the_ledger_keys_and_passphrase_from_the_names_given(
+    hub: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Through the very functions `crossforce up` and broker.runtime call, with the names the
+    # manifest sets: the files are used, and nothing is generated in the data directory.
+    for name in (*LEDGER_FILE_ENVS, key_material.MASTER_KEY_ENV, key_material.SUBJECT_KEY_ENV):
+        monkeypatch.delenv(name, raising=False)
+    load_or_create = vars(runtime)["load_or_create"]  # what RunningBroker.start calls
+    assert load_or_create is hub_secrets.load_or_create
+    written = {}
+    for name in LEDGER_FILE_ENVS:
+        written[name] = key_material.generate_secret()
+        (tmp_path / name).write_text(written[name] + "\n")
+        assert name in hub.env
+        monkeypatch.setenv(name, str(tmp_path / name))
+    loaded = load_or_create(tmp_path / "data" / "secrets")
+    assert loaded.ledger_master_key == b64url_decode(written[key_material.MASTER_KEY_FILE_ENV])
+    assert loaded.subject_key_secret == b64url_decode(written[key_material.SUBJECT_KEY_FILE_ENV])
+    assert not (tmp_path / "data").exists()
+
+    # The entrypoint turns the manifest's passphrase file variable into the one the CLI reads.
+    assert f"{PASSPHRASE_ENV}_FILE" in hub.env and PASSPHRASE_ENV in _entrypoint_names()
+    monkeypatch.setenv(PASSPHRASE_ENV, "from the secret file")
+    assert cli_common.passphrase() == "from the secret file"
+
+
+def test_both_shapes_run_two_replicas_of_one_definition() -> None:
+    assert _compose()["services"]["hub"]["deploy"]["replicas"] == 2
+    assert _k8s_deployment("hub-deployment.yaml")["spec"]["replicas"] == 2
+    compose, k8s = _hubs()
+    assert set(compose.env) == set(k8s.env)
+    assert [a for a in compose.args if a.startswith("-")] == [
+        a for a in k8s.args if a.startswith("-")
+    ]
+
+
+def test_hub_data_directory_is_a_writable_volume_on_a_read_only_root(hub: Container) -> None:
+    data_dir = hub.option("--data-dir")
+    assert data_dir == "/var/lib/crossforce/data"  # created for uid 10001 in the image
+    assert hub.is_writable(data_dir), hub.where
+    assert hub.is_writable("/tmp"), hub.where
+    assert hub.read_only_root, hub.where
+    # Secrets are never read from (or left in) the data directory.
+    for path in hub.secret_files:
+        assert not str(path).startswith(data_dir)
+
+
+# --- The dashboard ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dashboard", _dashboards(), ids=lambda c: c.where)
+def test_dashboard_serves_one_force_on_all_interfaces_of_its_container(
+    dashboard: Container,
+) -> None:
+    command = _command("dashboard")
+    assert dashboard.args[0] == "dashboard"
+    assert {a for a in dashboard.args[1:] if a.startswith("-")} <= _flags(command)
+    assert set(dashboard.env) - {"CROSSFORCE_DASHBOARD_FORCE"} <= _allowed_envs(command)
+    assert dashboard.option("--host") == "0.0.0.0"
+    assert dashboard.option("--port") == "8400"
+    assert dashboard.option("--force")
+    assert dashboard.secret(dashboard.env["CROSSFORCE_DB_URL_FILE"]) == "db_url"
+    # It needs the database URL only: no signing key, passphrase or ledger key.
+    assert set(dashboard.secret_files.values()) == {"db_url"}
+    assert not dashboard.secret_dirs
+    assert dashboard.read_only_root and dashboard.is_writable("/tmp")
+
+
+def test_dashboard_is_published_on_loopback_only_in_compose() -> None:
+    dashboard = _compose()["services"]["dashboard"]
+    assert dashboard["ports"] == ["127.0.0.1:8400:8400"]
+    service = next(d for d in _k8s_docs("dashboard.yaml") if d["kind"] == "Service")
+    assert service["spec"]["type"] == "ClusterIP"
+
+
+# --- Kubernetes ------------------------------------------------------------------------------
+
+
+def test_kubernetes_nats_values_and_the_readme_secret_match_the_manifests() -> None:
     values = yaml.safe_load((DEPLOY / "k8s" / "nats-values.yaml").read_text())
     assert values["config"]["cluster"]["replicas"] == 3
     assert values["config"]["jetstream"]["fileStore"]["enabled"] is True
-    docs = list(yaml.safe_load_all((DEPLOY / "k8s" / "hub-deployment.yaml").read_text()))
-    deployment = next(d for d in docs if d["kind"] == "Deployment")
-    assert deployment["spec"]["replicas"] == 2
-    assert deployment["spec"]["template"]["spec"]["containers"][0]["args"][0] == "up"
+    # `kubectl create secret` in the README makes every key the hub reads from its secret
+    # directory, and no more (the PostgreSQL password stays out of the cluster).
+    hub = _k8s_container("hub-deployment.yaml")
+    used = {hub.secret(hub.option(flag)) for flag in ("--trust", "--hub-key")} | {
+        hub.secret(value) for value in hub.env.values()
+    }
+    used.discard(None)
+    assert _readme_k8s_secret_keys() == used
+    assert "postgres_password" not in used
+    dashboard = _k8s_container("dashboard.yaml")
+    assert set(dashboard.secret_files.values()) <= used
