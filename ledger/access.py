@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, insert, select
 
-from ledger.errors import LedgerError
+from ledger.errors import AccessRefused
 from ledger.store import LedgerStore, access_log_table, utcnow
 
 
@@ -47,9 +47,9 @@ def record_access(
 ) -> None:
     """Write one s.62 log line; refuses an anonymous or unjustified access."""
     if not who.strip():
-        raise LedgerError("s.62: say who is consulting the ledger")
+        raise AccessRefused("s.62: say who is consulting the ledger")
     if not justification.strip():
-        raise LedgerError("s.62: a justification is required to consult the ledger")
+        raise AccessRefused("s.62: a justification is required to consult the ledger")
     conn.execute(
         insert(access_log_table).values(
             at=utcnow(),

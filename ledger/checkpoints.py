@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contracts.b64 import b64url_decode
+from contracts.errors import ReasonCode
 from contracts.keys import SigningKey, verify_raw
 from ledger.errors import LedgerError
 from ledger.merkle import HASH_SIZE
@@ -32,6 +33,8 @@ SIGNATURE_PREFIX = "\u2014 "  # em dash and a space
 
 class CheckpointError(LedgerError):
     """A checkpoint that is malformed, unsigned by a trusted key, or badly signed."""
+
+    code = ReasonCode.BAD_SIGNATURE
 
 
 def check_key_name(name: str) -> None:

@@ -1,10 +1,18 @@
-"""Errors raised by the ledger."""
+"""Errors raised by the ledger.
+
+Each carries a stable `code` from `contracts.errors.ReasonCode`, so the CLI (and anything
+else) can report it as one line with a code that does not change meaning.
+"""
 
 from __future__ import annotations
+
+from contracts.errors import ReasonCode
 
 
 class LedgerError(Exception):
     """A ledger operation that cannot be done: unknown entry, missing key, bad input."""
+
+    code: ReasonCode = ReasonCode.PROCESSING_FAILED
 
 
 class EntryNotFound(LedgerError):
@@ -19,3 +27,23 @@ class PersonalDataDisposed(LedgerError):
     def __init__(self, index: int) -> None:
         super().__init__(f"personal fields of entry {index} were disposed of")
         self.index = index
+
+
+class LedgerUnavailable(LedgerError):
+    """The database cannot be reached or opened: bad URL, server down, not a database."""
+
+
+class NoLedger(LedgerError):
+    """The database holds no ledger (and was asked not to create one)."""
+
+
+class MissingSecret(LedgerError):
+    """A key or secret the operation needs was not given."""
+
+    code = ReasonCode.KEY_FILE_INVALID
+
+
+class AccessRefused(LedgerError):
+    """DPA 2018 s.62: a consultation without who or why is refused."""
+
+    code = ReasonCode.NOT_AUTHORISED

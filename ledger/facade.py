@@ -23,7 +23,7 @@ from ledger.entry import (
     open_personal,
     seal_personal,
 )
-from ledger.errors import EntryNotFound, LedgerError
+from ledger.errors import EntryNotFound, LedgerError, MissingSecret
 from ledger.key_material import master_key_from_env, subject_key_from_env
 from ledger.proofs import ConsistencyProof, InclusionProof, TreeHead
 from ledger.store import (
@@ -80,7 +80,8 @@ class Ledger:
     else DEFAULT_ORIGIN). `signing_key` signs checkpoints, `hmac_key` makes subject keys
     and `master_key` wraps data keys; the last two default to the environment (see
     `ledger.key_material`). Each may be absent for a process that does not need it:
-    verification needs none of them.
+    verification needs none of them. Without `create`, a database with no ledger is
+    refused (`NoLedger`) instead of given an empty one: for tools that only read.
     """
 
     def __init__(
@@ -93,8 +94,24 @@ class Ledger:
         master_key: bytes | None = None,
         key_name: str | None = None,
         trusted_keys: Iterable[NoteVerifier] = (),
+        create: bool = True,
     ) -> None:
-        self.store = LedgerStore(db_url)
+        self.store = LedgerStore(db_url, create=create)
+        try:
+            self._set_up(signing_key, hmac_key, origin, master_key, key_name, trusted_keys)
+        except BaseException:
+            self.store.close()
+            raise
+
+    def _set_up(
+        self,
+        signing_key: SigningKey | None,
+        hmac_key: bytes | None,
+        origin: str | None,
+        master_key: bytes | None,
+        key_name: str | None,
+        trusted_keys: Iterable[NoteVerifier],
+    ) -> None:
         if origin is None:
             with self.store.reading() as conn:
                 origin = self.store.meta(conn, "origin") or DEFAULT_ORIGIN
@@ -127,17 +144,17 @@ class Ledger:
     def verifier(self) -> NoteVerifier:
         """The signed-note verifier key of this ledger's checkpoint key."""
         if self.signing_key is None:
-            raise LedgerError("no checkpoint signing key was given")
+            raise MissingSecret("no checkpoint signing key was given")
         return NoteVerifier.for_signing_key(self.signing_key, self.key_name)
 
     def subject_key(self, identity: Mapping[str, Any]) -> str:
         if self._hmac_key is None:
-            raise LedgerError("no subject key secret: set CROSSFORCE_LEDGER_SUBJECT_KEY")
+            raise MissingSecret("no subject key secret: set CROSSFORCE_LEDGER_SUBJECT_KEY")
         return subject_key(self._hmac_key, identity)
 
     def _require_master_key(self) -> bytes:
         if self._master_key is None:
-            raise LedgerError("no master key: set CROSSFORCE_LEDGER_MASTER_KEY")
+            raise MissingSecret("no master key: set CROSSFORCE_LEDGER_MASTER_KEY")
         return self._master_key
 
     # -- appends --------------------------------------------------------------------------
@@ -301,11 +318,25 @@ class Ledger:
                 detail=f"inclusion proof at tree size {size}",
             )
             reader = self.store.node_reader(conn)
-            leaf = reader.read_nodes([(0, index)])[(0, index)]
+            row = self.store.entry_row(conn, index)
+            if row is None:
+                raise EntryNotFound(index)
             path = merkle.inclusion_proof(index, size, reader)
             root = merkle.root_hash(size, reader)
             note = self._checkpoint_note(conn, size)
-        return InclusionProof(index, size, leaf, path, root, note)
+            recorded = self.store.meta(conn, "checkpoint_key")
+        given = [self.verifier()] if self.signing_key is not None else self.trusted_keys
+        vkey = given[0].to_string() if given else recorded
+        return InclusionProof(
+            index,
+            size,
+            bytes(row.leaf_hash),
+            path,
+            root,
+            note,
+            entry=bytes(row.entry),
+            verifier_key=vkey,
+        )
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         """Proof that the log only grew from `old_size`; carries no personal data."""
@@ -329,7 +360,7 @@ class Ledger:
 
     def _require_signing_key(self) -> SigningKey:
         if self.signing_key is None:
-            raise LedgerError("no checkpoint signing key was given")
+            raise MissingSecret("no checkpoint signing key was given")
         return self.signing_key
 
     def _sign_head(self, conn: Connection) -> str:

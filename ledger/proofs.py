@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.merkle import verify_consistency, verify_inclusion
+from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 
 
 def _b64(value: bytes) -> str:
@@ -21,7 +21,13 @@ class TreeHead:
 
 @dataclass(frozen=True)
 class InclusionProof:
-    """Entry `index` is in the tree of `tree_size` leaves whose root is `root_hash`."""
+    """Entry `index` is in the tree of `tree_size` leaves whose root is `root_hash`.
+
+    For an outside verifier: `entry` is the leaf's input (its hash is SHA-256(0x00 ||
+    entry)), `checkpoint` the signed note of `tree_size` and `root_hash`, and
+    `verifier_key` the signed-note key it is signed with (to be checked against the key
+    the hub publishes, not taken on trust from the proof).
+    """
 
     index: int
     tree_size: int
@@ -29,8 +35,12 @@ class InclusionProof:
     audit_path: list[bytes]
     root_hash: bytes
     checkpoint: str | None = None
+    entry: bytes | None = None
+    verifier_key: str | None = None
 
     def verify(self) -> bool:
+        if self.entry is not None and leaf_hash(self.entry) != self.leaf_hash:
+            return False
         return verify_inclusion(
             self.index, self.tree_size, self.leaf_hash, self.audit_path, self.root_hash
         )
@@ -39,11 +49,13 @@ class InclusionProof:
         return {
             "index": self.index,
             "tree_size": self.tree_size,
+            "entry": None if self.entry is None else _b64(self.entry),
             "leaf_hash": _b64(self.leaf_hash),
             "audit_path": [_b64(h) for h in self.audit_path],
             "root_hash": _b64(self.root_hash),
             "checkpoint": self.checkpoint,
-            "hash": "RFC 9162 SHA-256; base64",
+            "verifier_key": self.verifier_key,
+            "hash": "RFC 9162 SHA-256: leaf_hash = SHA-256(0x00 || entry); base64",
         }
 
 

@@ -43,12 +43,15 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
     text,
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from ledger.errors import LedgerError, LedgerUnavailable, NoLedger
 from ledger.merkle import EMPTY_ROOT, Frontier, Node, leaf_hash
 
 CHAIN_START = bytes(32)
@@ -175,10 +178,11 @@ class Appended:
     duplicate: bool
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for the ledger; with `create`, a SQLite file's folder is made too."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        if create and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 120})
         _sqlite_transactions(engine)
@@ -205,14 +209,54 @@ def _sqlite_transactions(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
-class LedgerStore:
-    """Transactions and queries over the ledger tables."""
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(an unreadable database URL)"
 
-    def __init__(self, url: str) -> None:
+
+def one_line(exc: BaseException) -> str:
+    """A database error's own first line, without SQLAlchemy's SQL echo and links."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    return lines[0] if lines else type(cause).__name__
+
+
+class LedgerStore:
+    """Transactions and queries over the ledger tables.
+
+    With `create` (the default, as the hub opens it) a missing schema is created; without,
+    a database holding no ledger is refused with `NoLedger` and nothing is written to it.
+    A database that cannot be opened at all raises `LedgerUnavailable`.
+    """
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        try:
+            if not create:
+                _require_ledger(url)
+            self.engine = make_engine(url, create=create)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise LedgerUnavailable(
+                f"cannot open the ledger database {safe_url(url)}: {one_line(exc)}"
+            ) from None
         self.dialect = self.engine.dialect.name
-        self._create_schema()
+        try:
+            if create:
+                self._create_schema()
+            else:
+                with self.reading() as conn:
+                    self.head(conn)
+        except (SQLAlchemyError, ImportError) as exc:
+            self.engine.dispose()
+            raise LedgerUnavailable(
+                f"cannot open the ledger database {safe_url(url)}: {one_line(exc)}"
+            ) from None
+        except LedgerError:
+            self.engine.dispose()
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
@@ -259,7 +303,9 @@ class LedgerStore:
         ).where(head_table.c.id == HEAD_ID)
         if lock and self.dialect != "sqlite":
             query = query.with_for_update()
-        row = conn.execute(query).one()
+        row = conn.execute(query).first()
+        if row is None:
+            raise LedgerError("the ledger head row is missing: the ledger was tampered with")
         return Head(int(row[0]), bytes(row[1]), bytes(row[2]), bytes(row[3]))
 
     def append(
@@ -422,6 +468,30 @@ class SqlNodeReader:
                 )
                 found.update({(level, int(idx)): bytes(value) for idx, value in node_rows})
         return found
+
+
+def _require_ledger(url: str) -> None:
+    """Refuse, without creating or changing anything, a database that holds no ledger."""
+    parsed = make_url(url)
+    where = safe_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:":
+            raise NoLedger(f"no ledger in {where}: an in-memory database is empty")
+        if not parsed.query.get("uri") and not Path(database).is_file():
+            raise NoLedger(f"no ledger at {where}: {database} does not exist")
+    # A plain engine (no WAL switch or other set-up) so a foreign database is left alone.
+    probe = create_engine(url)
+    try:
+        with probe.connect() as conn:
+            present = set(inspect(conn).get_table_names())
+    finally:
+        probe.dispose()
+    missing = [table.name for table in metadata.sorted_tables if table.name not in present]
+    if len(missing) == len(metadata.sorted_tables):
+        raise NoLedger(f"no ledger in {where}: it has no ledger tables")
+    if missing:
+        raise LedgerError(f"{where} holds an incomplete ledger: no table {', '.join(missing)}")
 
 
 def utcnow() -> datetime:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,10 +21,21 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from broker.cli.common import passphrase
+from contracts.errors import ContractError, ReasonCode
 from contracts.keys import SigningKey
-from ledger import Ledger, LedgerError, NoteVerifier, parse_checkpoint
+from ledger import (
+    CheckpointError,
+    Ledger,
+    LedgerError,
+    NoteVerifier,
+    PublishedCheckpoint,
+    parse_checkpoint,
+)
+from ledger.errors import NoLedger
+from ledger.store import one_line
 
 # The embedded broker keeps the ledger in a file of its own (see broker.runtime); with
 # PostgreSQL it shares the hub's database, so CROSSFORCE_DB_URL is the fallback.
@@ -51,6 +65,14 @@ VerifierKey = Annotated[
     str | None,
     typer.Option("--verifier-key", help="Trusted checkpoint key as a signed-note vkey string"),
 ]
+PublishedNotes = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--checkpoint",
+        help="A signed checkpoint published earlier (what `crossforce ledger checkpoint` "
+        "printed), kept outside the database; the log must still extend it. Repeatable.",
+    ),
+]
 By = Annotated[str, typer.Option("--by", help="Who is consulting the ledger (DPA 2018 s.62)")]
 Why = Annotated[
     str, typer.Option("--justification", help="Why the ledger is consulted (DPA 2018 s.62)")
@@ -68,17 +90,52 @@ def _signing_key(path: Path | None) -> SigningKey | None:
     return None if path is None else SigningKey.from_encrypted_file(path, passphrase())
 
 
-def _open(db_url: str | None, key_file: Path | None, verifier: str | None = None) -> Ledger:
-    trusted = [NoteVerifier.from_string(verifier)] if verifier else []
+def _verifier(value: str) -> NoteVerifier:
     try:
-        return Ledger(_db_url(db_url), _signing_key(key_file), trusted_keys=trusted)
+        return NoteVerifier.from_string(value)
+    except CheckpointError as exc:
+        _fail(ReasonCode.KEY_FILE_INVALID, f"--verifier-key: {exc}")
+
+
+def _open(db_url: str | None, key_file: Path | None, verifier: str | None = None) -> Ledger:
+    """The existing ledger; these commands never create one (nor its database file)."""
+    trusted = [_verifier(verifier)] if verifier else []
+    url = _db_url(db_url)
+    signing_key = _signing_key(key_file)
+    try:
+        return Ledger(url, signing_key, trusted_keys=trusted, create=False)
+    except NoLedger as exc:
+        hint = "" if db_url else f" (give --db-url or set {DB_URL_ENV})"
+        _fail(exc.code, f"{exc}{hint}")
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Any refusal or database failure becomes one line with its reason code, exit 2."""
+    try:
+        yield
     except LedgerError as exc:
-        _fail(str(exc))
+        _fail(exc.code, str(exc))
+    except ContractError as exc:
+        _fail(exc.code, exc.message)
+    except SQLAlchemyError as exc:
+        _fail(ReasonCode.PROCESSING_FAILED, f"ledger database error: {one_line(exc)}")
 
 
-def _fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error[/] {message}", highlight=False)
+def _fail(code: ReasonCode, message: str) -> NoReturn:
+    err.print(f"[bold red]error[/] {code}: {escape(message)}", highlight=False)
     raise typer.Exit(2)
+
+
+def _read_note(path: Path) -> PublishedCheckpoint:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(ReasonCode.PROCESSING_FAILED, f"cannot read checkpoint file {path}: {exc}")
+    # A note copied from a terminal may have lost its final newline or gained CRs; the
+    # signature covers only the lines above the blank line, so restoring them is safe.
+    text = text.replace("\r\n", "\n").rstrip("\n") + "\n"
+    return PublishedCheckpoint(str(path), text)
 
 
 def _b64(data: bytes) -> str:
@@ -87,10 +144,21 @@ def _b64(data: bytes) -> str:
 
 @app.command("verify")
 def verify(
-    db_url: DbUrl = None, key_file: KeyFile = None, verifier_key: VerifierKey = None
+    db_url: DbUrl = None,
+    key_file: KeyFile = None,
+    verifier_key: VerifierKey = None,
+    checkpoint: PublishedNotes = None,
 ) -> None:
-    """Recompute the whole ledger; exit 1 and say exactly which entry is wrong if any is."""
-    with _open(db_url, key_file, verifier_key) as ledger:
+    """Recompute the whole ledger; exit 1 and say exactly which entry is wrong if any is.
+
+    Every entry must be under a signed checkpoint (the hub signs one with each append), and
+    the log must extend each --checkpoint note published earlier: a note signing more
+    entries than the log holds means entries were deleted, a different root at its size
+    that one was rewritten. Signatures are checked with --verifier-key (or --key-file),
+    else with the key recorded in the ledger itself.
+    """
+    published = [_read_note(path) for path in checkpoint or []]
+    with _one_line_errors(), _open(db_url, key_file, verifier_key) as ledger:
         columns = (
             TextColumn("{task.description:<12}"),
             BarColumn(),
@@ -105,9 +173,9 @@ def verify(
                     tasks[phase] = progress.add_task(phase, total=max(total, 1))
                 progress.update(tasks[phase], completed=done, total=max(total, 1))
 
-            report = ledger.verify(progress=step)
+            report = ledger.verify(progress=step, published=published, require_signed_head=True)
     for note in report.notes:
-        err.print(f"[yellow]note[/] {note}", highlight=False)
+        err.print(f"[yellow]note[/] {escape(note)}", highlight=False)
     summary = (
         f"{report.entries_checked} entries, {report.checkpoints_checked} checkpoints, "
         f"tree size {report.tree_size}, root {_b64(report.root_hash)}"
@@ -116,7 +184,7 @@ def verify(
         out.print(f"[bold green]OK[/] {summary}", highlight=False)
         return
     for problem in report.problems:
-        out.print(f"[bold red]FAIL[/] {problem}", highlight=False)
+        out.print(f"[bold red]FAIL[/] {escape(str(problem))}", highlight=False)
     out.print(f"{len(report.problems)} problem(s); {summary}", highlight=False)
     raise typer.Exit(1)
 
@@ -132,30 +200,35 @@ def proof(
 ) -> None:
     """Inclusion proof of ENTRY against the newest signed checkpoint that covers it.
 
-    With no such checkpoint and a checkpoint key, a new checkpoint is signed first.
+    Prints what an outside verifier needs: the entry's bytes (the leaf hash is SHA-256 of
+    0x00 and those bytes), the tree size, root and audit path, the signed checkpoint and
+    the verifier key. With no covering checkpoint and a checkpoint key, one is signed
+    first. The read is logged as a DPA 2018 s.62 consultation.
     """
-    with _open(db_url, key_file) as ledger:
+    with _one_line_errors(), _open(db_url, key_file) as ledger:
         note = ledger.latest_checkpoint(covering=entry + 1)
         if note is None and ledger.signing_key is not None:
             note = ledger.checkpoint()
         size = parse_checkpoint(note)[0].tree_size if note else None
-        try:
-            result = ledger.inclusion_proof(
-                entry, by=by, justification=justification, tree_size=size
-            )
-        except LedgerError as exc:
-            _fail(str(exc))
+        result = ledger.inclusion_proof(entry, by=by, justification=justification, tree_size=size)
     if as_json:
-        out.print_json(json.dumps(result.to_json()))
+        typer.echo(json.dumps(result.to_json(), indent=2))
         return
     out.print(f"entry       {result.index}", highlight=False)
-    out.print(f"leaf hash   {_b64(result.leaf_hash)}", highlight=False)
+    if result.entry is not None:
+        out.print(f"entry bytes {_b64(result.entry)}", highlight=False)
+    out.print(
+        f"leaf hash   {_b64(result.leaf_hash)}  (SHA-256 of 0x00 || entry bytes)",
+        highlight=False,
+    )
     out.print(f"tree size   {result.tree_size}", highlight=False)
     out.print(f"root hash   {_b64(result.root_hash)}", highlight=False)
     out.print("audit path (RFC 9162, bottom first):", highlight=False)
     for step in result.audit_path:
         out.print(f"  {_b64(step)}", highlight=False)
     out.print(f"verifies    {result.verify()}", highlight=False)
+    if result.verifier_key:
+        out.print(f"verifier key {result.verifier_key}", highlight=False)
     if result.checkpoint:
         out.print("checkpoint:", highlight=False)
         typer.echo(result.checkpoint, nl=False)
@@ -165,10 +238,14 @@ def proof(
 
 @app.command("checkpoint")
 def checkpoint(db_url: DbUrl = None, key_file: KeyFile = None) -> None:
-    """Sign the current tree head and print the checkpoint note and the verifier key."""
-    with _open(db_url, key_file) as ledger:
-        if ledger.signing_key is None:
-            _fail(f"give --key-file or set {CHECKPOINT_KEY_ENV}")
+    """Sign the current tree head and print the checkpoint note and the verifier key.
+
+    Keep the note outside the database (publish it, give it to a witness): later,
+    `crossforce ledger verify --checkpoint FILE` shows any entry deleted or rewritten since.
+    """
+    if key_file is None and not os.environ.get(CHECKPOINT_KEY_ENV):
+        _fail(ReasonCode.KEY_FILE_INVALID, f"give --key-file or set {CHECKPOINT_KEY_ENV}")
+    with _one_line_errors(), _open(db_url, key_file) as ledger:
         note = ledger.checkpoint()
         verifier = ledger.verifier().to_string()
     typer.echo(note, nl=False)
@@ -185,14 +262,9 @@ def find_subject(
     db_url: DbUrl = None,
 ) -> None:
     """Every live submission about the same subject, from any force (needs the subject key)."""
-    with _open(db_url, None) as ledger:
-        try:
-            key = ledger.subject_key(
-                {"surname": surname, "forenames": forenames, "date_of_birth": dob}
-            )
-            found = ledger.find_by_subject(key, by=by, justification=justification)
-        except LedgerError as exc:
-            _fail(str(exc))
+    with _one_line_errors(), _open(db_url, None) as ledger:
+        key = ledger.subject_key({"surname": surname, "forenames": forenames, "date_of_birth": dob})
+        found = ledger.find_by_subject(key, by=by, justification=justification)
     if not found:
         out.print("no submissions about this subject")
     for item in found:
