@@ -16,6 +16,8 @@ from typing import Any
 
 import nkeys
 
+from adapters.nats import subjects
+
 HUB = "HUB"
 DELIVERY_STREAM = "CF_DELIVERY"
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -36,7 +38,7 @@ def _check_code(code: str) -> str:
 
 def inbox_prefix(code: str) -> str:
     """Reply-subject prefix a participant must connect with (nats-py `inbox_prefix=`)."""
-    return f"_INBOX_{_check_code(code)}"
+    return subjects.inbox_prefix(_check_code(code))
 
 
 def inbound_subject(code: str, caseref: str) -> str:

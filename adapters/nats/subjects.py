@@ -70,6 +70,12 @@ def inbox_prefix(force: str) -> str:
     return f"_INBOX_{force}"
 
 
+def pull_inbox_prefix(force: str) -> bytes:
+    """The reply prefix a pull subscriber fetches on. Libraries default to `_INBOX.`, which a
+    participant's NATS user may not subscribe to, so every pull subscriber must be given this."""
+    return f"{inbox_prefix(force)}.".encode()
+
+
 @dataclass(frozen=True, slots=True)
 class InboundAddress:
     partition: int

@@ -85,6 +85,7 @@ def register_timer_subscriber(
         durable="hub_timers",
         config=timer_consumer(),
         pull_sub=PullSub(batch_size=1, timeout=1.0),
+        inbox_prefix=subjects.pull_inbox_prefix("HUB"),
         ack_policy=AckPolicy.MANUAL,
         decoder=decode_raw,
         title="hub-deadline-timers",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from faststream import AckPolicy, FastStream
-from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats import JStream, NatsBroker, NatsMessage, NatsNKey, PullSub
 from sqlalchemy.exc import OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -51,7 +51,7 @@ def build_hub(
 ) -> tuple[FastStream, NatsBroker]:
     auth: dict[str, Any] = {}
     if connection.credentials is not None:
-        auth = {"nkeys_seed": str(connection.credentials)}
+        auth = {"security": NatsNKey.from_file(connection.credentials)}
     broker = NatsBroker(
         connection.nats_url.split(","),  # a cluster is given as comma-separated URLs
         inbox_prefix=subjects.inbox_prefix("HUB").encode(),
@@ -84,6 +84,7 @@ def build_hub(
             durable=f"hub_p{partition}",
             config=hub_partition_consumer(partition),
             pull_sub=PullSub(batch_size=1, timeout=1.0),
+            inbox_prefix=subjects.pull_inbox_prefix("HUB"),
             ack_policy=AckPolicy.MANUAL,
             decoder=decode_raw,
             title=f"hub-inbound-p{partition}",
