@@ -41,6 +41,7 @@ from contracts.signing import sign_envelope, verify_envelope
 from contracts.trust import TrustStore
 
 log = logging.getLogger("crossforce.client")
+UNVERIFIED_RETRY_SECONDS = 60
 
 
 @dataclass(slots=True)
@@ -49,7 +50,10 @@ class Delivery:
 
     envelope: Envelope
     message: Message
-    priority: bool
+    priority: bool  # immediate risk: act on it ahead of routine work
+    # False when the outcome must not reach the applicant's channel: someone other than the
+    # applicant receives the disclosure (000 §3.3.3).
+    applicant_channel: bool
     _msg: Msg
 
     async def ack(self) -> None:
@@ -245,10 +249,14 @@ class ForceClient:
             for msg in messages:
                 verified = self._verify(msg.data)
                 if verified is None:
-                    await msg.term()
+                    # Almost always a trust store older than a hub key rotation: keep the
+                    # delivery and offer it again, never drop it.
+                    await msg.nak(delay=UNVERIFIED_RETRY_SECONDS)
                     continue
-                priority = (msg.headers or {}).get("Crossforce-Priority") is not None
-                yield Delivery(verified[0], verified[1], priority, msg)
+                headers = msg.headers or {}
+                priority = headers.get("Crossforce-Priority") is not None
+                channel = headers.get("Crossforce-Applicant-Channel") != "false"
+                yield Delivery(verified[0], verified[1], priority, channel, msg)
 
     def _verify(self, data: bytes) -> tuple[Envelope, Message] | None:
         try:
@@ -257,5 +265,11 @@ class ForceClient:
             return envelope, REGISTRY.open(envelope)
         except ContractError as refusal:
             # A delivery that fails verification is never shown to the force system.
-            log.warning("%s refused a delivery: %s", self.force, refusal.code)
+            log.error(
+                "%s cannot verify a delivery (%s); it is kept and offered again in %d s. "
+                "If the hub's key has been rotated, refresh this client's trust store.",
+                self.force,
+                refusal.code,
+                UNVERIFIED_RETRY_SECONDS,
+            )
             return None

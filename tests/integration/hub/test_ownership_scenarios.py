@@ -137,8 +137,8 @@ async def test_third_party_applicant_disclosure_goes_through_the_recipients_home
     async for delivery in kent.deliveries(idle_timeout=1.0):
         oversight.append(delivery)
         await delivery.ack()
-    for delivery in oversight:
-        assert (delivery._msg.headers or {}).get("Crossforce-Applicant-Channel") == "false"
+    assert [d.envelope.name for d in oversight] == ["disclosure-handoff"]
+    assert [d.applicant_channel for d in oversight] == [False]
     assert running.engine is not None
     delivery_parts = [
         p
