@@ -91,5 +91,7 @@ def trust(
     keys = KeyDirectory(anchor.parent)
     if keys.private_path(ANCHOR) != anchor:
         raise typer.BadParameter("the anchor key must be named anchor.key beside anchor.jwk")
-    store = keys.issue_trust_store(passphrase(), [load_key_set(path) for path in key_sets])
+    # The anchor signs the store; it is not a participant, so `keys/*.jwk` may name it.
+    forces = [ks for ks in map(load_key_set, key_sets) if ks.force != ANCHOR]
+    store = keys.issue_trust_store(passphrase(), forces)
     typer.echo(store.to_json(), nl=False)
