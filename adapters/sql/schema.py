@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -138,3 +139,5 @@ deadlines = Table(
     Column("closed_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, default=1),
 )
+# The sweep asks for open deadlines due by now, oldest first: one index answers it in order.
+Index("ix_deadlines_open_due", deadlines.c.status, deadlines.c.next_fire_at)
