@@ -32,9 +32,13 @@ class PersonalDataDisposed(LedgerError):
 class LedgerUnavailable(LedgerError):
     """The database cannot be reached or opened: bad URL, server down, not a database."""
 
+    code = ReasonCode.DATABASE_ERROR
+
 
 class NoLedger(LedgerError):
     """The database holds no ledger (and was asked not to create one)."""
+
+    code = ReasonCode.DATABASE_ERROR
 
 
 class MissingSecret(LedgerError):

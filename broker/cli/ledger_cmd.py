@@ -119,7 +119,7 @@ def _one_line_errors() -> Iterator[None]:
     except ContractError as exc:
         _fail(exc.code, exc.message)
     except SQLAlchemyError as exc:
-        _fail(ReasonCode.PROCESSING_FAILED, f"ledger database error: {one_line(exc)}")
+        _fail(ReasonCode.DATABASE_ERROR, f"ledger database error: {one_line(exc)}")
 
 
 def _fail(code: ReasonCode, message: str) -> NoReturn:
@@ -131,7 +131,7 @@ def _read_note(path: Path) -> PublishedCheckpoint:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        _fail(ReasonCode.PROCESSING_FAILED, f"cannot read checkpoint file {path}: {exc}")
+        _fail(ReasonCode.FILE_ERROR, f"cannot read checkpoint file {path}: {exc}")
     # A note copied from a terminal may have lost its final newline or gained CRs; the
     # signature covers only the lines above the blank line, so restoring them is safe.
     text = text.replace("\r\n", "\n").rstrip("\n") + "\n"

@@ -151,7 +151,7 @@ def test_read_only_commands_refuse_a_database_without_a_ledger(
         ["checkpoint", "--key-file", str(key_file[1])],
         ["find-subject", "--surname", "A", "--forenames", "B", "--dob", "1990-01-01", *WHO],
     ):
-        line = one_line_error(ledger_cli(*args, "--db-url", db_url), "PROCESSING_FAILED")
+        line = one_line_error(ledger_cli(*args, "--db-url", db_url), "DATABASE_ERROR")
         assert "no ledger in" in line, line
     engine = create_engine(db_url)
     with engine.connect() as conn:
@@ -165,7 +165,7 @@ def test_read_only_commands_refuse_a_database_without_a_ledger(
 
 def test_missing_sqlite_file_is_not_created(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'nowhere' / 'ledger.db'}"
-    line = one_line_error(ledger_cli("verify", "--db-url", url), "PROCESSING_FAILED")
+    line = one_line_error(ledger_cli("verify", "--db-url", url), "DATABASE_ERROR")
     assert "does not exist" in line
     assert not (tmp_path / "nowhere").exists()
 
@@ -180,7 +180,7 @@ def test_missing_sqlite_file_is_not_created(tmp_path: Path) -> None:
 )
 def test_unreachable_or_bad_database_is_one_line(url: str, reason: str) -> None:
     for args in (["verify"], ["proof", "0", *WHO]):
-        line = one_line_error(ledger_cli(*args, "--db-url", url), "PROCESSING_FAILED")
+        line = one_line_error(ledger_cli(*args, "--db-url", url), "DATABASE_ERROR")
         assert reason in line and "s3cret" not in line
 
 
@@ -189,7 +189,7 @@ def test_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
     junk.write_text("this is not SQLite\n" * 100)
     for args in (["verify"], ["proof", "0", *WHO]):
         result = ledger_cli(*args, "--db-url", f"sqlite:///{junk}")
-        line = one_line_error(result, "PROCESSING_FAILED")
+        line = one_line_error(result, "DATABASE_ERROR")
         assert "file is not a database" in line
     assert junk.read_text() == "this is not SQLite\n" * 100
 
@@ -213,7 +213,7 @@ def test_bad_published_note_fails_verify_by_name(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"published checkpoint {note}: not a signed note" in result.stdout
     missing = ledger_cli("verify", "--db-url", url, "--checkpoint", str(tmp_path / "none.txt"))
-    assert "cannot read checkpoint file" in one_line_error(missing, "PROCESSING_FAILED")
+    assert "cannot read checkpoint file" in one_line_error(missing, "FILE_ERROR")
 
 
 def test_installed_command_prints_no_traceback(tmp_path: Path) -> None:
@@ -229,4 +229,4 @@ def test_installed_command_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("error PROCESSING_FAILED: cannot open the ledger database")
+    assert result.stderr.startswith("error DATABASE_ERROR: cannot open the ledger database")
