@@ -43,6 +43,7 @@ Format = Literal["json", "yaml"]
 
 # Channel titles of the documentation-only publishers, and what each carries.
 DELIVERY = "hub-delivery"
+PRIORITY = "hub-priority-delivery"
 RECEIPT = "hub-receipt"
 CASELOG = "hub-case-log"
 DEADLETTER = "hub-dead-letter"
@@ -79,6 +80,11 @@ def _documented_broker(nats_url: str, partitions: int) -> NatsBroker:
         description="Verified envelopes for one force, need-to-know (any message type)",
     )
     broker.publisher(
+        subjects.priority_subject("{force}"),
+        title=PRIORITY,
+        description="Immediate-risk envelopes for one force, read before routine deliveries",
+    )
+    broker.publisher(
         subjects.receipt_subject("{force}"),
         title=RECEIPT,
         description="The hub's signed receipt (accepted or rejected) for each sent envelope",
@@ -102,7 +108,7 @@ def _refs(uris: list[str]) -> dict[str, Any]:
 
 
 def _payload_for(channel: str) -> dict[str, Any] | None:
-    if channel.startswith("hub-inbound") or channel in (DELIVERY, CASELOG):
+    if channel.startswith("hub-inbound") or channel in (DELIVERY, PRIORITY, CASELOG):
         return _refs(_type_uris(receipts=False))
     if channel == RECEIPT:
         return _refs(_type_uris(receipts=True))

@@ -51,7 +51,8 @@ class _Results:
 
 
 def _delivered_to(result: PipelineResult) -> list[str]:
-    return sorted({m.subject.split(".")[2] for m in result.outbound if m.subject.endswith(".msg")})
+    delivered = (m.subject for m in result.outbound if subjects.is_delivery(m.subject))
+    return sorted({subject.split(".")[2] for subject in delivered})
 
 
 async def run_demo(data_dir: Path, console: Console) -> None:
@@ -107,7 +108,7 @@ async def _run_case(
         hub_made = [
             m.headers.get("Crossforce-Type", "").split(".")[-2]
             for m in result.outbound
-            if "/hub" in m.msg_id and m.subject.endswith(".msg")
+            if "/hub" in m.msg_id and subjects.is_delivery(m.subject)
         ]
         status = "[green]accepted[/]" if receipt.accepted else f"[red]{receipt.reason_code}[/]"
         note = step.note + (f" (hub sends {', '.join(sorted(set(hub_made)))})" if hub_made else "")
@@ -221,7 +222,7 @@ async def _late_response(
             now = first + timedelta(days=offset)
             sent = await asyncio.to_thread(service.fire_due, now)
             await publisher.publish(sent)
-            escalations = [m for m in sent if m.subject.endswith(".msg")]
+            escalations = [m for m in sent if subjects.is_delivery(m.subject)]
             for name, forces in _group(escalations).items():
                 table.add_row(f"{now:%a %d %b %H:%M}", name, ", ".join(forces))
     finally:

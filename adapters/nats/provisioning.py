@@ -125,10 +125,7 @@ def force_consumers(force: str) -> list[ConsumerConfig]:
             max_deliver=-1,  # a force's delivery is never abandoned; it waits for its ack
             ack_wait=ACK_WAIT_SECONDS,
         )
-        for name, subject in (
-            (subjects.delivery_consumer(force), subjects.delivery_subject(force)),
-            (subjects.receipt_consumer(force), subjects.receipt_subject(force)),
-        )
+        for name, subject in subjects.force_consumers(force)
     ]
 
 

@@ -45,15 +45,14 @@ def inbound_subject(code: str, caseref: str) -> str:
     return f"cf.in.{_check_code(code)}.{caseref}"
 
 
-def delivery_consumers(code: str) -> tuple[str, str]:
-    """Durable pull consumers on CF_DELIVERY (created by the hub): messages, receipts."""
-    return f"{_check_code(code)}_msg", f"{code}_receipt"
+def delivery_consumers(code: str) -> tuple[str, ...]:
+    """Durable pull consumers on CF_DELIVERY (created by the hub): priority, messages, receipts."""
+    return tuple(name for name, _ in subjects.force_consumers(_check_code(code)))
 
 
 def force_permissions(code: str) -> Permissions:
-    msg, receipt = delivery_consumers(code)
     publish = [f"cf.in.{code}.>"]
-    for consumer in (msg, receipt):
+    for consumer in delivery_consumers(code):
         publish += [
             # fetch() is a request to MSG.NEXT; the batch comes back on the force's inbox.
             f"$JS.API.CONSUMER.MSG.NEXT.{DELIVERY_STREAM}.{consumer}",

@@ -39,12 +39,39 @@ def receipt_subject(force: str) -> str:
     return f"cf.out.{force}.receipt"
 
 
+def priority_subject(force: str) -> str:
+    """Immediate-risk deliveries: a queue of their own, read before routine traffic."""
+    return f"cf.out.{force}.priority"
+
+
+def delivery_subject_for(force: str, *, priority: bool) -> str:
+    return priority_subject(force) if priority else delivery_subject(force)
+
+
 def delivery_consumer(force: str) -> str:
     return f"{force}_msg"
 
 
 def receipt_consumer(force: str) -> str:
     return f"{force}_receipt"
+
+
+def priority_consumer(force: str) -> str:
+    return f"{force}_priority"
+
+
+def is_delivery(subject: str) -> bool:
+    """A delivery of an envelope to a force (routine or priority), not a receipt."""
+    return subject.startswith("cf.out.") and not subject.endswith(".receipt")
+
+
+def force_consumers(force: str) -> tuple[tuple[str, str], ...]:
+    """(durable consumer, filter subject) for everything a force reads from CF_DELIVERY."""
+    return (
+        (priority_consumer(force), priority_subject(force)),
+        (delivery_consumer(force), delivery_subject(force)),
+        (receipt_consumer(force), receipt_subject(force)),
+    )
 
 
 def caselog_subject(case_ref: str) -> str:

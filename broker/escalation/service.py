@@ -429,7 +429,10 @@ class EscalationService:
                 headers["Crossforce-Task"] = LadderTask.DELAY_NOTIFIED.value
             uow.publish_later(
                 OutboundMessage(
-                    prefix, subjects.delivery_subject(force), envelope.to_bytes(), headers
+                    prefix,
+                    subjects.delivery_subject_for(force, priority=deadline.immediate_risk),
+                    envelope.to_bytes(),
+                    headers,
                 ),
                 now,
             )

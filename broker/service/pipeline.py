@@ -215,7 +215,8 @@ class HubPipeline:
         uow.publish_later(
             OutboundMessage(
                 f"{prefix}deliver/{delivery.force}",
-                subjects.delivery_subject(delivery.force),
+                # Immediate risk has its own queue, which force clients drain first.
+                subjects.delivery_subject_for(delivery.force, priority=delivery.priority),
                 envelope.to_bytes(),
                 headers,
             ),

@@ -16,6 +16,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 from adapters.nats.bundle import Bundle, write_bundle
 from adapters.nats.security import HUB, connect_options, delivery_consumers
 from adapters.nats.server import EmbeddedNats
+from adapters.nats.subjects import force_consumers
 
 FORCES = ("KENT", "ESSEX")
 SHORT = 0.75  # seconds: a refused request never gets an answer, so keep the wait short
@@ -41,16 +42,17 @@ async def _provision(url: str, creds: Path) -> None:
             StreamConfig(name=name, subjects=subjects, storage=StorageType.FILE, allow_direct=True)
         )
     for force in FORCES:
-        for consumer, kind in zip(delivery_consumers(force), ("msg", "receipt"), strict=True):
+        for consumer, subject in force_consumers(force):
             await js.add_consumer(
                 "CF_DELIVERY",
                 ConsumerConfig(
                     durable_name=consumer,
-                    filter_subject=f"cf.out.{force}.{kind}",
+                    filter_subject=subject,
                     ack_policy=AckPolicy.EXPLICIT,
                     max_deliver=5,
                 ),
             )
+        await js.publish(f"cf.out.{force}.priority", f"urgent for {force}".encode())
         await js.publish(f"cf.out.{force}.msg", f"for {force}".encode())
         await js.publish(f"cf.out.{force}.receipt", f"receipt for {force}".encode())
     await js.publish("cf.log.case-1", b"case log entry")
@@ -123,7 +125,9 @@ async def test_kent_fetches_and_acks_its_own_deliveries(
     nc, violations = kent
     js = nc.jetstream()
     for consumer, body in zip(
-        delivery_consumers("KENT"), (b"for KENT", b"receipt for KENT"), strict=True
+        delivery_consumers("KENT"),
+        (b"urgent for KENT", b"for KENT", b"receipt for KENT"),
+        strict=True,
     ):
         sub = await js.pull_subscribe_bind(consumer, stream="CF_DELIVERY")
         [msg] = await sub.fetch(1, timeout=5)
