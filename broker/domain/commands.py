@@ -121,6 +121,8 @@ class RecordDmfDecision(Command):
     concern: bool
     recommend_disclosure: bool
     rationale: str
+    # The DMF reconsidering its decision after the recipient refused the undertaking.
+    reconsideration: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

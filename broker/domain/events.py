@@ -185,6 +185,7 @@ class DmfDecisionRecorded(DomainEvent):
     concern: bool
     recommend_disclosure: bool
     rationale: str
+    reconsideration: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,6 +28,7 @@ class PartAction(StrEnum):
     RECORD_RESULT = "record-result"
     REFER_TO_DMF = "refer-to-dmf"
     RECORD_DMF_DECISION = "record-dmf-decision"
+    RECONSIDER = "reconsider-after-refusal"
     HAND_OFF = "hand-off"
     DELIVER_OWN = "deliver-own"
     REFUSE_UNDERTAKING = "refuse-undertaking"
@@ -152,6 +153,14 @@ PART_TRANSITIONS: tuple[Transition, ...] = (
         _S.COMPLETED,
         "owner (the DMF)",
         "quorum and chair checked",
+    ),
+    Transition(
+        _K.DMF_REFERRAL,
+        _S.COMPLETED,
+        _A.RECONSIDER,
+        _S.COMPLETED,
+        "owner (the DMF)",
+        "after a refused undertaking [003 §8.17, §10.3]",
     ),
     Transition(_K.DMF_REFERRAL, _S.REQUESTED, _A.CANCEL, _S.CANCELLED, _COORD, "case closed"),
     # Disclosure delivery by the recipient's home force [000 §3.10.5-3.10.6].

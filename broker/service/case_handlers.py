@@ -425,6 +425,7 @@ class _Translator:
                     concern=m.concern,
                     recommend_disclosure=m.recommend_disclosure,
                     rationale=m.rationale,
+                    reconsideration=m.reconsideration,
                     # A Chief Inspector can only chair as the Superintendent's nominated deputy.
                     chair=ForumChair(
                         _RANKS.get(m.chair.rank.name, PoliceRank.CONSTABLE),

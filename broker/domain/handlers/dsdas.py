@@ -93,7 +93,15 @@ def record_dmf_decision(
     part = case.part(cmd.part_id)
     case.require_kind(part, PartKind.DMF_REFERRAL)
     case.require_owner(part, cmd.actor)
-    target(part.kind, part.status, PartAction.RECORD_DMF_DECISION)
+    action = PartAction.RECONSIDER if cmd.reconsideration else PartAction.RECORD_DMF_DECISION
+    target(part.kind, part.status, action)
+    if cmd.reconsideration and not any(
+        p.kind is PartKind.DISCLOSURE_DELIVERY and p.status is PartStatus.UNDERTAKING_REFUSED
+        for p in case.parts
+    ):
+        raise rule_violation(
+            "a DMF reconsiders only after a refused undertaking", "reconsideration-without-refusal"
+        )
     check_dmf_composition(cmd.bodies, cmd.chair)
     require_text(cmd.rationale, "rationale-required", "a rationale")
     if cmd.recommend_disclosure and not cmd.concern:
@@ -101,7 +109,7 @@ def record_dmf_decision(
     part.concern = cmd.concern
     part.recommend_disclosure = cmd.recommend_disclosure
     part.summary = cmd.rationale
-    case.move_part(part, cmd, PartAction.RECORD_DMF_DECISION)
+    case.move_part(part, cmd, action)
     return [
         case.emit(
             e.DmfDecisionRecorded,
@@ -111,5 +119,6 @@ def record_dmf_decision(
             concern=cmd.concern,
             recommend_disclosure=cmd.recommend_disclosure,
             rationale=cmd.rationale,
+            reconsideration=cmd.reconsideration,
         )
     ]

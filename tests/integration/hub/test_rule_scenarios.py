@@ -368,7 +368,19 @@ async def test_a_refused_undertaking_needs_a_recorded_decision_and_the_dmf_is_to
     [part] = parts(running, "disclosure-delivery", pending)
     assert part.status.value == "undertaking-refused"
 
-    # The DMF has reconsidered: Police Scotland records its decision, and the DMF hears of it.
+    # The DMF reconsiders (only where an undertaking was refused) and Police Scotland hears.
+    reconsidered = dmf_decision(reconsideration=True)
+    refused(
+        await clients["PSOS_E"].send(reconsidered, case_ref=withheld),
+        ReasonCode.RULE_VIOLATION,
+        "reconsideration-without-refusal",
+    )
+    await accepted(clients["PSOS_E"], reconsidered, pending)
+    assert running.engine is not None
+    decisions = [h for h in case_history(running.engine, pending) if h.event == "dmf-decision"]
+    assert ["reconsideration=True" in h.summary for h in decisions] == [False, True]
+    assert (await received(clients, "PSOS"))["PSOS"][-1] == "dmf-decision"
+    # Police Scotland records the decision that follows, and the DMF hears of it.
     await accepted(psos, delivered(refused_decision="proceed", **refusal), pending)
     [part] = parts(running, "disclosure-delivery", pending)
     assert part.status.value == "completed"
