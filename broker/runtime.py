@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from adapters.nats import subjects
 from adapters.nats.provisioning import Topology, provision
 from adapters.nats.server import EmbeddedNats
-from adapters.sql.engine import make_engine
+from adapters.sql.engine import create_schema, make_engine
 from adapters.sql.schema import metadata
 from broker.domain.sla import load_policy
 from broker.hub.app import HubConnection, ResultListener, build_hub
@@ -120,7 +120,8 @@ class RunningBroker:
             await self.nats.astart()
         await self.provision()
         self.engine = make_engine(self.settings.database_url)
-        metadata.create_all(self.engine)
+        # Replicas starting together on one PostgreSQL database take turns (advisory lock).
+        create_schema(self.engine, metadata)
         secrets = load_or_create(self.settings.data_dir / "secrets")
         self.ledger = Ledger(
             self.settings.ledger_url,

@@ -45,12 +45,12 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from adapters.sql.engine import create_private_file, lock_schema_creation
 from ledger.errors import LedgerError, LedgerUnavailable, NoLedger
 from ledger.merkle import EMPTY_ROOT, Frontier, Node, leaf_hash
 
@@ -183,7 +183,8 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if create and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # Sealed entries are personal data: the file is the hub user's only (0600).
+            create_private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 120})
         _sqlite_transactions(engine)
         return engine
@@ -278,8 +279,7 @@ class LedgerStore:
 
     def _create_schema(self) -> None:
         with self.writing() as conn:
-            if self.dialect == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SCHEMA_LOCK})
+            lock_schema_creation(conn, _PG_SCHEMA_LOCK)
             metadata.create_all(conn, checkfirst=True)
             if conn.execute(select(head_table.c.id)).first() is None:
                 conn.execute(

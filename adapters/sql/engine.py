@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from contracts.errors import ContractError, ReasonCode
 
 DEFAULT_DB_URL = "sqlite:///.crossforce/crossforce.db"
 WRITE_LOCK_WAIT_SECONDS = 60.0
+BROKER_SCHEMA_LOCK = 0x43524F5353485542  # "CROSSHUB": serialises the hub's schema creation
 
 _write_locks: dict[str, threading.Lock] = {}
 _write_locks_guard = threading.Lock()
@@ -66,6 +67,39 @@ class _QueuedWriterConnection(sqlite3.Connection):
             self.write_lock.release()
 
 
+def create_private_file(path: Path) -> None:
+    """Create `path` (and its folder) readable by its owner only, unless it exists already.
+
+    For SQLite database files: case data and ledger entries are personal data, so only the
+    broker's own user may read them. Created 0600 from the first byte, whatever the umask;
+    SQLite gives the -wal and -shm files the mode of the database file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def lock_schema_creation(connection: Connection, key: int) -> None:
+    """On PostgreSQL, hold the advisory lock `key` until the current transaction ends.
+
+    Replicas starting together would otherwise race in CREATE TABLE and one would fail with
+    a duplicate-object error; under the lock the second finds the first one's tables. Other
+    databases need nothing here (SQLite's write transaction is already exclusive).
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def create_schema(
+    engine: Engine, metadata: MetaData, *, lock_key: int = BROKER_SCHEMA_LOCK
+) -> None:
+    """Create whatever of `metadata` is missing, in one transaction under a schema lock, so
+    any number of processes may do it at once."""
+    with engine.begin() as connection:
+        lock_schema_creation(connection, lock_key)
+        metadata.create_all(connection, checkfirst=True)
+
+
 def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
     """An engine whose write transactions serialise safely across processes.
 
@@ -81,12 +115,7 @@ def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
     if database == ":memory:":
         write_lock = threading.Lock()
     else:
-        path = Path(database)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Case data is personal data: only the broker's own user may read the file (SQLite
-        # gives its -wal and -shm files the same mode).
-        with contextlib.suppress(FileExistsError):
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        create_private_file(Path(database))
         write_lock = _write_lock_for(database)
     engine = create_engine(
         url,
