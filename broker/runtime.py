@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from adapters.nats import subjects
 from adapters.nats.provisioning import Topology, provision
 from adapters.nats.server import EmbeddedNats
+from adapters.nats.tls import client_ssl_context
 from adapters.sql.engine import create_schema, make_engine
 from adapters.sql.schema import metadata
 from broker.domain.sla import load_policy
@@ -44,6 +45,7 @@ class BrokerSettings:
     db_url: str | None = None  # None: SQLite in data_dir
     ledger_db_url: str | None = None  # None: its own SQLite file (PostgreSQL: may share db_url)
     nats_credentials: Path | None = None  # the hub's nkey seed file (deploy nats-config)
+    nats_ca: Path | None = None  # CA (PEM) to verify the servers' TLS certificates with
     partitions: int = subjects.DEFAULT_PARTITIONS
     replicas: int = 1
     nats_port: int = 0
@@ -69,6 +71,8 @@ def hub_connect_options(settings: BrokerSettings) -> dict[str, Any]:
     options: dict[str, Any] = {"inbox_prefix": subjects.inbox_prefix(HUB_FORCE_CODE)}
     if settings.nats_credentials is not None:
         options["nkeys_seed"] = str(settings.nats_credentials)
+    if settings.nats_ca is not None:
+        options["tls"] = client_ssl_context(settings.nats_ca)
     return options
 
 
@@ -159,7 +163,12 @@ class RunningBroker:
     async def start_replica(self) -> FastStream:
         assert self.pipeline is not None
         self.app, self.broker = build_hub(
-            HubConnection(self.nats_url, self.settings.nats_credentials, self.settings.partitions),
+            HubConnection(
+                self.nats_url,
+                self.settings.nats_credentials,
+                self.settings.partitions,
+                ca=self.settings.nats_ca,
+            ),
             self.pipeline,
             on_result=self.on_result,
         )

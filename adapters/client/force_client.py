@@ -29,6 +29,7 @@ from nats.js import JetStreamContext
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from adapters.nats import subjects
+from adapters.nats.tls import client_ssl_context
 from contracts.compose import compose
 from contracts.envelope import MAX_ENVELOPE_BYTES, Envelope, Jurisdiction, parse_envelope
 from contracts.errors import ContractError, ReasonCode
@@ -87,16 +88,21 @@ class ForceClient:
         nats_url: str,
         credentials: Path | None = None,
         tls: Any = None,
+        ca: Path | None = None,
     ) -> None:
         if key.force != force:
             raise ContractError(ReasonCode.SENDER_MISMATCH, f"key is for {key.force}, not {force}")
+        if tls is not None and ca is not None:
+            raise ValueError("give tls (an ssl.SSLContext) or ca (a CA file), not both")
         self.force = force
         self.key = key
         self.trust = trust
         self.nats_url = nats_url
         # The force's nkey seed file from `crossforce deploy nats-config`.
         self._auth = {"nkeys_seed": str(credentials)} if credentials else {}
-        self._tls = tls
+        # `ca`: the CA certificate file the servers' TLS certificates are verified with
+        # (e.g. tls/ca.pem from `crossforce deploy nats-config --tls`).
+        self._tls = client_ssl_context(ca) if ca is not None else tls
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._receipts: dict[str, SignedReceipt] = {}

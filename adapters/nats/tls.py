@@ -1,7 +1,8 @@
-"""A development certificate authority and NATS server/client certificates.
+"""A development certificate authority and NATS server/client certificates, and the TLS
+context a client (the hub, a force system) connects with.
 
-For test rigs and demos only: production certificates come from the force's own PKI. The
-private keys are written 0600 and never printed.
+The development PKI is for test rigs and demos only: production certificates come from the
+force's own PKI. The private keys are written 0600 and never printed.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,3 +171,14 @@ def write_dev_pki(
     _write(pki.client_cert, client.cert_pem(), 0o644)
     _write(pki.client_key, client.key_pem(), 0o600)
     return pki
+
+
+def client_ssl_context(ca: Path | str) -> ssl.SSLContext:
+    """A TLS context that verifies NATS servers against the CA certificate(s) in `ca` (PEM),
+    host names included.
+
+    The servers `crossforce deploy nats-config --tls` configures ask clients for no
+    certificate (they authenticate with nkeys), so none is loaded. Raises OSError when the
+    file is missing, and ssl.SSLError (an OSError) when it holds no usable certificate.
+    """
+    return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca))

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from adapters.nats.tls import client_ssl_context
 from broker.cli.common import passphrase
 from broker.domain.sla import load_policy
 from broker.runtime import BrokerSettings, RunningBroker
@@ -39,6 +40,13 @@ def up(
     nats_creds: Annotated[
         Path | None, typer.Option(envvar="CROSSFORCE_NATS_CREDS", help="Hub nkey seed file")
     ] = None,
+    nats_ca: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="CROSSFORCE_NATS_CA",
+            help="CA certificate (PEM) of NATS servers that require TLS",
+        ),
+    ] = None,
     replicas: Annotated[
         int, typer.Option(envvar="CROSSFORCE_STREAM_REPLICAS", help="Stream replicas (R3)")
     ] = 1,
@@ -57,6 +65,8 @@ def up(
             "include keys/HUB.jwk in `crossforce keys trust`",
         )
     load_policy(sla_policy)  # refuse a bad policy file before asking for a passphrase
+    if nats_ca is not None:
+        _check_ca(nats_ca)
     store = TrustStore.load(trust, pinned_anchor_kid=anchor_kid)
     key = SigningKey.from_encrypted_file(hub_key, passphrase())
     if key.force != HUB_FORCE_CODE:
@@ -66,12 +76,21 @@ def up(
         nats_url=nats_url,
         db_url=db_url,
         nats_credentials=nats_creds,
+        nats_ca=nats_ca,
         replicas=replicas,
         partitions=partitions,
         nats_port=port,
         sla_policy=sla_policy,
     )
     asyncio.run(_serve(settings, store, key))
+
+
+def _check_ca(path: Path) -> None:
+    try:
+        client_ssl_context(path)
+    except OSError as exc:
+        reason = exc.strerror or "not a PEM CA certificate file"
+        raise ContractError(ReasonCode.FILE_ERROR, f"--nats-ca {path}: {reason}") from None
 
 
 async def _serve(settings: BrokerSettings, trust: TrustStore, key: SigningKey) -> None:

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from faststream import AckPolicy, FastStream
-from faststream.nats import JStream, NatsBroker, NatsMessage, NatsNKey, PullSub
+from faststream.nats import JStream, NatsBroker, NatsMessage, NatsNKey, NatsSecurity, PullSub
 from sqlalchemy.exc import OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from adapters.nats import subjects
 from adapters.nats.provisioning import MAX_DELIVER, hub_partition_consumer
+from adapters.nats.tls import client_ssl_context
 from broker.escalation.service import EscalationService
 from broker.escalation.timers import register_timer_subscriber, sweep_forever
 from broker.hub.publisher import OutboxPublisher
@@ -37,6 +38,7 @@ class HubConnection:
     nats_url: str
     credentials: Path | None = None  # nkey seed file; None on an open embedded server
     partitions: int = subjects.DEFAULT_PARTITIONS
+    ca: Path | None = None  # CA certificate(s) the servers' TLS certificates are checked with
 
 
 ResultListener = Callable[[PipelineResult], Awaitable[None] | None]
@@ -50,8 +52,11 @@ def build_hub(
     sweep_interval: float = 30.0,
 ) -> tuple[FastStream, NatsBroker]:
     auth: dict[str, Any] = {}
+    tls = client_ssl_context(connection.ca) if connection.ca is not None else None
     if connection.credentials is not None:
-        auth = {"security": NatsNKey.from_file(connection.credentials)}
+        auth = {"security": NatsNKey.from_file(connection.credentials, ssl_context=tls)}
+    elif tls is not None:
+        auth = {"security": NatsSecurity(ssl_context=tls)}
     broker = NatsBroker(
         connection.nats_url.split(","),  # a cluster is given as comma-separated URLs
         inbox_prefix=subjects.inbox_prefix("HUB").encode(),
