@@ -16,20 +16,15 @@ COPY ledger ./ledger
 # The postgres extra brings the psycopg driver for the production database path.
 RUN pip install ".[postgres]"
 
-# Turns CROSSFORCE_KEY_PASSPHRASE_FILE / CROSSFORCE_DB_URL_FILE (container secrets) into the
-# variables crossforce reads.
-COPY deploy/hub-entrypoint.sh /usr/local/bin/crossforce-entrypoint
-
 # No root at run time: the hub needs no privileges. /var/lib/crossforce/data is the data
 # directory (`--data-dir`); it exists owned by the hub user so that a volume mounted there
 # starts out writable by it. Secret files mounted into the container must be readable by
-# uid 10001 (see deploy/README.md).
-RUN chmod 0755 /usr/local/bin/crossforce-entrypoint \
- && groupadd --system --gid 10001 crossforce \
+# uid 10001 (see deploy/README.md); crossforce reads them itself through the *_FILE variables.
+RUN groupadd --system --gid 10001 crossforce \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/crossforce --create-home crossforce \
  && install -d -o crossforce -g crossforce -m 0700 /var/lib/crossforce/data
 USER 10001:10001
 WORKDIR /var/lib/crossforce
 
-ENTRYPOINT ["crossforce-entrypoint", "crossforce"]
+ENTRYPOINT ["crossforce"]
 CMD ["--help"]

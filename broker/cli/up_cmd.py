@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from adapters.nats.tls import client_ssl_context
-from broker.cli.common import passphrase
+from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, passphrase, setting
 from broker.domain.sla import load_policy
 from broker.runtime import BrokerSettings, RunningBroker
 from contracts.envelope import HUB_FORCE_CODE
@@ -30,7 +30,11 @@ def up(
         str | None, typer.Option(envvar="CROSSFORCE_NATS_URL", help="Existing NATS cluster URL")
     ] = None,
     db_url: Annotated[
-        str | None, typer.Option(envvar="CROSSFORCE_DB_URL", help="postgresql+psycopg://…")
+        str | None,
+        typer.Option(
+            envvar=DB_URL_ENV,
+            help=f"postgresql+psycopg://… (or a file holding it: ${DB_URL_ENV}{FILE_SUFFIX})",
+        ),
     ] = None,
     trust: Annotated[Path, typer.Option(help="Signed trust store")] = Path("trust.json"),
     hub_key: Annotated[Path, typer.Option(help="The hub's signing key")] = Path("keys/HUB.key"),
@@ -65,6 +69,7 @@ def up(
             "include keys/HUB.jwk in `crossforce keys trust`",
         )
     load_policy(sla_policy)  # refuse a bad policy file before asking for a passphrase
+    db_url = setting(DB_URL_ENV, db_url)
     if nats_ca is not None:
         _check_ca(nats_ca)
     store = TrustStore.load(trust, pinned_anchor_kid=anchor_kid)

@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -35,7 +36,6 @@ DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 CONFIGS = sorted((DEPLOY / "nats").glob("nats-*.conf"))
 NKEY = re.compile(r"\bU[A-Z2-7]{55}\b")
 SEED = re.compile(r"\bS[A-Z][A-Z2-7]{50,}")
-ENTRYPOINT = DEPLOY / "hub-entrypoint.sh"
 DOCKERFILE = DEPLOY / "hub.Dockerfile"
 COMPOSE_SECRETS = PurePosixPath("/run/secrets")
 
@@ -82,15 +82,9 @@ def _envvars(command: Command) -> set[str]:
 
 # `crossforce up` builds broker.runtime.BrokerSettings from its options; the runtime reads
 # the ledger secrets through broker.secrets -> ledger.key_material, and the CLI reads the
-# key passphrase itself.
+# key passphrase and the database URL (or their NAME_FILE forms) itself.
 LEDGER_FILE_ENVS = (key_material.MASTER_KEY_FILE_ENV, key_material.SUBJECT_KEY_FILE_ENV)
-
-
-def _entrypoint_names() -> list[str]:
-    """Variables the image's entrypoint fills from NAME_FILE."""
-    match = re.search(r"^for name in ([A-Z_ ]+); do$", ENTRYPOINT.read_text(), re.M)
-    assert match, "hub-entrypoint.sh lists the variables it reads from files"
-    return match.group(1).split()
+FILE_SETTINGS = cli_common.FILE_SETTINGS
 
 
 def _product_envs(command: Command) -> set[str]:
@@ -106,69 +100,58 @@ def _product_envs(command: Command) -> set[str]:
 
 
 def _allowed_envs(command: Command) -> set[str]:
-    return _product_envs(command) | {f"{name}_FILE" for name in _entrypoint_names()}
+    return _product_envs(command) | {f"{name}_FILE" for name in FILE_SETTINGS}
 
 
-def test_entrypoint_only_maps_variables_crossforce_reads() -> None:
-    names = _entrypoint_names()
-    assert names == ["CROSSFORCE_KEY_PASSPHRASE", "CROSSFORCE_DB_URL"]
-    assert PASSPHRASE_ENV in names
+def test_the_file_forms_are_of_variables_crossforce_reads() -> None:
+    assert FILE_SETTINGS == (PASSPHRASE_ENV, "CROSSFORCE_DB_URL")
     assert "CROSSFORCE_DB_URL" in _envvars(_command("up"))
     assert "CROSSFORCE_DB_URL" in _envvars(_command("dashboard"))
-    assert os.access(ENTRYPOINT, os.X_OK)
+    # crossforce reads them itself: no wrapper script turns files into variables.
+    assert not list(DEPLOY.glob("*.sh"))
 
 
-def _run_entrypoint(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[str]:
+def _run_crossforce(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
+    command = [sys.executable, "-c", "from broker.cli.main import run; run()", *args]
     return subprocess.run(
-        ["sh", str(ENTRYPOINT), *command], env={**base, **env}, capture_output=True, text=True
+        command, env={**base, **env}, cwd=cwd, capture_output=True, text=True, timeout=60
     )
 
 
-def test_entrypoint_turns_file_variables_into_the_variables_crossforce_reads(
+def test_the_dashboard_reads_the_database_url_from_the_file_the_manifests_name(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "pass").write_text("a passphrase with spaces\n")
-    (tmp_path / "url").write_text("postgresql+psycopg://u:p@postgres:5432/crossforce\n")
-    show = (
-        "import os; print(repr(os.environ.get('CROSSFORCE_KEY_PASSPHRASE')), "
-        "repr(os.environ.get('CROSSFORCE_DB_URL')), 'CROSSFORCE_DB_URL_FILE' in os.environ)"
+    # The URL names a database that is not there, so the dashboard stops at once and says
+    # which one it tried: the one in the file, not the default.
+    for dashboard in _dashboards():
+        variable = next(name for name in dashboard.env if name.endswith("_FILE"))
+        assert variable == "CROSSFORCE_DB_URL_FILE", dashboard.where
+    (tmp_path / "db_url").write_text(f"sqlite:///{tmp_path / 'in-the-file.db'}\n")
+    result = _run_crossforce(
+        {"CROSSFORCE_DB_URL_FILE": str(tmp_path / "db_url")},
+        *("dashboard", "--force", "KENT"),
+        cwd=tmp_path,
     )
-    result = _run_entrypoint(
-        {
-            "CROSSFORCE_KEY_PASSPHRASE_FILE": str(tmp_path / "pass"),
-            "CROSSFORCE_DB_URL_FILE": str(tmp_path / "url"),
-        },
-        "python",
-        "-c",
-        show,
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error DATABASE_ERROR: ") and "in-the-file.db" in line
+    # Both forms at once are refused, in one line naming both.
+    both = _run_crossforce(
+        {"CROSSFORCE_DB_URL_FILE": str(tmp_path / "db_url"), "CROSSFORCE_DB_URL": "sqlite://"},
+        *("dashboard", "--force", "KENT"),
+        cwd=tmp_path,
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [
-        "'a",
-        "passphrase",
-        "with",
-        "spaces'",
-        "'postgresql+psycopg://u:p@postgres:5432/crossforce'",
-        "False",
-    ]
-    # Ambiguity and a missing file stop the container with one line, not a traceback.
-    both = _run_entrypoint(
-        {"CROSSFORCE_KEY_PASSPHRASE": "x", "CROSSFORCE_KEY_PASSPHRASE_FILE": str(tmp_path)},
-        "true",
-    )
-    assert both.returncode == 64 and "not both" in both.stderr
-    missing = _run_entrypoint({"CROSSFORCE_DB_URL_FILE": str(tmp_path / "nope")}, "true")
-    assert missing.returncode == 66 and "not a readable file" in missing.stderr
-    assert _run_entrypoint({}, "sh", "-c", "exit 3").returncode == 3
+    [line] = both.stderr.strip().splitlines()
+    assert both.returncode == 2
+    assert line == "error FILE_ERROR: set CROSSFORCE_DB_URL or CROSSFORCE_DB_URL_FILE, not both"
 
 
-def test_hub_image_runs_the_entrypoint_as_uid_10001_with_a_data_directory() -> None:
+def test_hub_image_runs_crossforce_as_uid_10001_with_a_data_directory() -> None:
     text = DOCKERFILE.read_text()
     assert text.startswith("# The Crossforce hub")
     assert "FROM python:3.11-slim" in text
-    assert "COPY deploy/hub-entrypoint.sh /usr/local/bin/crossforce-entrypoint" in text
-    assert 'ENTRYPOINT ["crossforce-entrypoint", "crossforce"]' in text
+    assert 'ENTRYPOINT ["crossforce"]' in text
     assert "USER 10001:10001" in text
     assert "--uid 10001 --gid 10001" in text
     assert "install -d -o crossforce -g crossforce -m 0700 /var/lib/crossforce/data" in text
@@ -506,10 +489,18 @@ def test_the_runtime_takes_the_ledger_keys_and_passphrase_from_the_names_given(
     assert loaded.subject_key_secret == b64url_decode(written[key_material.SUBJECT_KEY_FILE_ENV])
     assert not (tmp_path / "data").exists()
 
-    # The entrypoint turns the manifest's passphrase file variable into the one the CLI reads.
-    assert f"{PASSPHRASE_ENV}_FILE" in hub.env and PASSPHRASE_ENV in _entrypoint_names()
-    monkeypatch.setenv(PASSPHRASE_ENV, "from the secret file")
+    # The CLI reads the passphrase and the database URL from the files the manifest names.
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    monkeypatch.delenv("CROSSFORCE_DB_URL", raising=False)
+    (tmp_path / "passphrase").write_text("from the secret file\n")
+    (tmp_path / "db_url").write_text("postgresql+psycopg://u:p@postgres:5432/crossforce\n")
+    assert f"{PASSPHRASE_ENV}_FILE" in hub.env and "CROSSFORCE_DB_URL_FILE" in hub.env
+    monkeypatch.setenv(f"{PASSPHRASE_ENV}_FILE", str(tmp_path / "passphrase"))
+    monkeypatch.setenv("CROSSFORCE_DB_URL_FILE", str(tmp_path / "db_url"))
     assert cli_common.passphrase() == "from the secret file"
+    assert cli_common.setting("CROSSFORCE_DB_URL") == (
+        "postgresql+psycopg://u:p@postgres:5432/crossforce"
+    )
 
 
 def test_both_shapes_run_two_replicas_of_one_definition() -> None:
