@@ -67,6 +67,14 @@ def verify(
 ) -> None:
     """Verify size, format, signature, key validity, sender and schema. Exit 0 when valid."""
     store = TrustStore.load(trust, pinned_anchor_kid=anchor_kid)
+    if anchor_kid is None:
+        # An unpinned store proves only that someone signed it; say how to close that gap.
+        out.print(
+            f"note: trust anchor {store.anchor.kid} is not pinned; pass --anchor-kid "
+            "(or CROSSFORCE_ANCHOR_KID) with the kid you got from your anchor's holder",
+            highlight=False,
+            soft_wrap=True,
+        )
     envelope = parse_envelope(envelope_file.read_bytes())
     record = verify_envelope(envelope, store)
     message = REGISTRY.open(envelope)
