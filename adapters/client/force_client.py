@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -24,6 +24,7 @@ from typing import Any, Self
 import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -43,6 +44,31 @@ from contracts.trust import TrustStore
 
 log = logging.getLogger("crossforce.client")
 UNVERIFIED_RETRY_SECONDS = 60
+PRIORITY_POLL_SECONDS = 0.05
+RETRY_PAUSE_SECONDS = 0.5
+
+
+async def _fetch(
+    subscription: JetStreamContext.PullSubscription, batch: int, wait: float
+) -> list[Msg]:
+    """A batch, or nothing: silence, a reconnect or a stream leader election is not an error
+    for a reader that simply asks again."""
+    try:
+        return await subscription.fetch(batch, timeout=wait)
+    except (NatsTimeoutError, TimeoutError):
+        return []
+    except (NatsError, ConnectionError) as exc:
+        log.debug("fetch failed, asking again shortly: %s", type(exc).__name__)
+        await asyncio.sleep(RETRY_PAUSE_SECONDS)
+        return []
+
+
+async def _settle(outcome: Awaitable[None]) -> None:
+    """Ack or nak; if the connection is down the server redelivers, which is harmless."""
+    try:
+        await outcome
+    except (NatsError, ConnectionError, TimeoutError) as exc:
+        log.debug("could not settle a message, it will come again: %s", type(exc).__name__)
 
 
 @dataclass(slots=True)
@@ -213,41 +239,43 @@ class ForceClient:
             durable=subjects.receipt_consumer(self.force), stream=subjects.DELIVERY_STREAM
         )
         while True:
-            try:
-                batch = await subscription.fetch(64, timeout=1.0)
-            except (NatsTimeoutError, TimeoutError):
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # reconnecting: try again shortly
-                log.debug("receipt fetch failed: %s", type(exc).__name__)
-                await asyncio.sleep(0.5)
-                continue
-            for msg in batch:
+            for msg in await _fetch(subscription, 64, 1.0):
                 signed = self._verify(msg.data)
-                if signed is not None and isinstance(signed[1], Receipt):
+                if signed is None:
+                    await _settle(msg.nak(delay=UNVERIFIED_RETRY_SECONDS))
+                    continue
+                if isinstance(signed[1], Receipt):
                     receipt = SignedReceipt(signed[0], signed[1])
                     answered = receipt.receipt.in_reply_to
                     self._receipts[answered] = receipt
                     waiter = self._waiters.pop(answered, None)
                     if waiter is not None and not waiter.done():
                         waiter.set_result(receipt)
-                await msg.ack()
+                # Unacked (the connection dropped), the receipt simply comes again.
+                await _settle(msg.ack())
 
     # -- receiving -------------------------------------------------------------------------
     async def deliveries(
         self, *, idle_timeout: float | None = None, batch: int = 32
     ) -> AsyncGenerator[Delivery, None]:
-        """Verified deliveries, oldest first. Stops after `idle_timeout` seconds of silence."""
-        subscription = await self.js.pull_subscribe_bind(
+        """Verified deliveries, immediate risk first, then routine traffic oldest first.
+
+        Stops after `idle_timeout` seconds of silence (None: never)."""
+        bind = self.js.pull_subscribe_bind
+        urgent = await bind(
+            durable=subjects.priority_consumer(self.force), stream=subjects.DELIVERY_STREAM
+        )
+        routine = await bind(
             durable=subjects.delivery_consumer(self.force), stream=subjects.DELIVERY_STREAM
         )
         loop = asyncio.get_running_loop()
         idle_since = loop.time()
         while True:
-            try:
-                messages = await subscription.fetch(batch, timeout=1.0)
-            except (NatsTimeoutError, TimeoutError):
+            # The priority queue is drained before every routine batch.
+            messages = await _fetch(urgent, batch, PRIORITY_POLL_SECONDS)
+            if not messages:
+                messages = await _fetch(routine, batch, 1.0)
+            if not messages:
                 if idle_timeout is not None and loop.time() - idle_since > idle_timeout:
                     return
                 continue
@@ -257,7 +285,7 @@ class ForceClient:
                 if verified is None:
                     # Almost always a trust store older than a hub key rotation: keep the
                     # delivery and offer it again, never drop it.
-                    await msg.nak(delay=UNVERIFIED_RETRY_SECONDS)
+                    await _settle(msg.nak(delay=UNVERIFIED_RETRY_SECONDS))
                     continue
                 headers = msg.headers or {}
                 priority = headers.get("Crossforce-Priority") is not None
