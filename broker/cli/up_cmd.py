@@ -73,6 +73,13 @@ def up(
     if nats_ca is not None:
         _check_ca(nats_ca)
     store = TrustStore.load(trust, pinned_anchor_kid=anchor_kid)
+    if anchor_kid is None:
+        console.print(
+            f"[yellow]warning[/] trust anchor {store.anchor.kid} is not pinned: set "
+            "CROSSFORCE_ANCHOR_KID (or --anchor-kid) so a store signed by any other anchor "
+            "is refused",
+            highlight=False,
+        )
     key = SigningKey.from_encrypted_file(hub_key, passphrase())
     if key.force != HUB_FORCE_CODE:
         raise ContractError(ReasonCode.KEY_FILE_INVALID, f"{hub_key} is not the hub's key")
