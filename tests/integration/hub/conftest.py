@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +22,9 @@ from adapters.nats import subjects
 from broker.runtime import BrokerSettings, RunningBroker
 from contracts.envelope import Envelope
 from contracts.pki import EphemeralPki
+
+# The scenario modules share their payload builders (hub_payloads.py) by name.
+sys.path.insert(0, str(Path(__file__).parent))
 
 FORCES = ["HUB", "KENT", "ESSEX", "SURREY", "PSOS", "PSOS_E", "METROPOLITAN"]
 

@@ -6,48 +6,14 @@ each force received, and who owns each part afterwards.
 
 from __future__ import annotations
 
-from typing import Any
+from hub_payloads import A_APPLICANT, enquiry, opened, party
 
 from adapters.client.force_client import ForceClient
 from broker.runtime import RunningBroker
-from broker.scenario import PARTIES, _build
+from broker.scenario import _build
 from broker.service.queries import case_view
 
 CASE = "CF-2026-100001"
-
-
-def party(party_id: str, role: str, home: str, **extra: Any) -> dict[str, Any]:
-    person = PARTIES.get(party_id, {}).get("person") or {
-        "given_names": f"Given{party_id}",
-        "family_name": "Example",
-        "date_of_birth": "1980-01-01",
-    }
-    return {"party_id": party_id, "role": role, "home_force": home, "person": person, **extra}
-
-
-def opened(receiving: str, coordinating: str, parties: list[dict[str, Any]], **kw: Any) -> Any:
-    return _build(
-        "case-opened",
-        receiving,
-        coordinating,
-        receiving_force=receiving,
-        coordinating_force=coordinating,
-        parties=parties,
-        **kw,
-    )
-
-
-def enquiry(sender: str, to: str, enquiry_id: str, party_id: str, home: str) -> Any:
-    return _build(
-        "enquiry-requested",
-        sender,
-        to,
-        enquiry_id=enquiry_id,
-        responding_force=to,
-        party_ids=[party_id],
-        parties=[party(party_id, "B", home)],
-        due_at=None,
-    )
 
 
 async def types_received(client: ForceClient) -> list[str]:
@@ -56,9 +22,6 @@ async def types_received(client: ForceClient) -> list[str]:
         names.append(delivery.envelope.name)
         await delivery.ack()
     return names
-
-
-A_APPLICANT = {"is_applicant": True, "identity_verified": True}
 
 
 async def test_kent_receives_essex_coordinates_scotland_responds(

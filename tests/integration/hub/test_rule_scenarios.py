@@ -12,13 +12,14 @@ import asyncio
 from typing import Any
 
 import pytest
+from hub_payloads import A_APPLICANT, enquiry, opened, party
 
 from adapters.client.force_client import ForceClient, SignedReceipt
 from adapters.nats import subjects
 from adapters.sql import schema
 from broker.domain.errors import DomainRefusal
 from broker.runtime import RunningBroker
-from broker.scenario import PARTIES, _build
+from broker.scenario import _build
 from broker.service.queries import case_history, case_view
 from contracts.errors import ReasonCode
 from contracts.messages.base import Message
@@ -27,44 +28,9 @@ from contracts.pki import EphemeralPki
 from contracts.signing import sign_envelope
 
 CASE = "CF-2026-200001"
-A_APPLICANT = {"is_applicant": True, "identity_verified": True}
 
 
 # -- payloads ---------------------------------------------------------------------------------
-def party(party_id: str, role: str, home: str, **extra: Any) -> dict[str, Any]:
-    person = PARTIES.get(party_id, {}).get("person") or {
-        "given_names": f"Given{party_id}",
-        "family_name": "Example",
-        "date_of_birth": "1980-01-01",
-    }
-    return {"party_id": party_id, "role": role, "home_force": home, "person": person, **extra}
-
-
-def opened(receiving: str, coordinating: str, parties: list[dict[str, Any]], **kw: Any) -> Message:
-    return _build(
-        "case-opened",
-        receiving,
-        coordinating,
-        receiving_force=receiving,
-        coordinating_force=coordinating,
-        parties=parties,
-        **kw,
-    )
-
-
-def enquiry(sender: str, to: str, enquiry_id: str, party_id: str, home: str) -> Message:
-    return _build(
-        "enquiry-requested",
-        sender,
-        to,
-        enquiry_id=enquiry_id,
-        responding_force=to,
-        party_ids=[party_id],
-        parties=[party(party_id, "B", home)],
-        due_at=None,  # the hub times it by the SLA policy
-    )
-
-
 def decision(sender: str, **changes: Any) -> Message:
     """An Annex G decision by `sender`; by default: concern, disclose to A (P1) about B (P2)."""
     fields: dict[str, Any] = {"disclosure_recipient_party_id": "P1", "subject_party_id": "P2"}
