@@ -7,15 +7,26 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from adapters.sql.engine import DEFAULT_DB_URL, open_existing
+from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, setting
 from broker.domain.views import CaseView
 from broker.service.queries import case_history, case_view, list_cases
 from contracts.forces import get_force
 
 console = Console()
 
-DbUrl = Annotated[str, typer.Option(envvar="CROSSFORCE_DB_URL", help="Database URL")]
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        envvar=DB_URL_ENV, help=f"Database URL (or a file holding it: ${DB_URL_ENV}{FILE_SUFFIX})"
+    ),
+]
+
+
+def _engine(db_url: str | None) -> Engine:
+    return open_existing(setting(DB_URL_ENV, db_url) or DEFAULT_DB_URL)
 
 
 def _known_force(code: str | None) -> str | None:
@@ -27,10 +38,10 @@ ForceOpt = Annotated[
 ]
 
 
-def cases(force: ForceOpt = None, db_url: DbUrl = DEFAULT_DB_URL) -> None:
+def cases(force: ForceOpt = None, db_url: DbUrl = None) -> None:
     """List cases, or only those a force takes part in."""
     table = Table("case", "status", "receiving", "co-ordinating", "red", "updated", title="Cases")
-    for case in list_cases(open_existing(db_url), force):
+    for case in list_cases(_engine(db_url), force):
         table.add_row(
             case.case_ref,
             case.status,
@@ -45,10 +56,10 @@ def cases(force: ForceOpt = None, db_url: DbUrl = DEFAULT_DB_URL) -> None:
 def case(
     case_ref: Annotated[str, typer.Argument(help="Case reference")],
     force: ForceOpt = None,
-    db_url: DbUrl = DEFAULT_DB_URL,
+    db_url: DbUrl = None,
 ) -> None:
     """Who owns each part of a case, its status and due time, and the history."""
-    engine = open_existing(db_url)
+    engine = _engine(db_url)
     view = case_view(engine, case_ref, force)
     print_case_view(view)
     if force is None or force == view.coordinating_force:

@@ -23,7 +23,8 @@ from rich.progress import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from broker.cli.common import passphrase
+from broker.cli.common import DB_URL_ENV as HUB_DB_URL_ENV
+from broker.cli.common import passphrase, setting
 from contracts.errors import ContractError, ReasonCode
 from contracts.keys import SigningKey
 from ledger import (
@@ -40,7 +41,6 @@ from ledger.store import one_line
 # The embedded broker keeps the ledger in a file of its own (see broker.runtime); with
 # PostgreSQL it shares the hub's database, so CROSSFORCE_DB_URL is the fallback.
 DB_URL_ENV = "CROSSFORCE_LEDGER_DB_URL"
-SHARED_DB_URL_ENV = "CROSSFORCE_DB_URL"
 DEFAULT_DB_URL = "sqlite:///.crossforce/ledger.db"
 CHECKPOINT_KEY_ENV = "CROSSFORCE_LEDGER_CHECKPOINT_KEY"
 
@@ -80,9 +80,7 @@ Why = Annotated[
 
 
 def _db_url(value: str | None) -> str:
-    return (
-        value or os.environ.get(DB_URL_ENV) or os.environ.get(SHARED_DB_URL_ENV) or DEFAULT_DB_URL
-    )
+    return value or os.environ.get(DB_URL_ENV) or setting(HUB_DB_URL_ENV) or DEFAULT_DB_URL
 
 
 def _signing_key(path: Path | None) -> SigningKey | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,12 +12,12 @@ from sqlalchemy import inspect
 
 from adapters.sql import schema
 from adapters.sql.engine import DEFAULT_DB_URL, open_existing
+from broker.cli.common import DB_URL_ENV, setting
 from broker.domain.calendar import LONDON
 from broker.escalation.overdue import OverduePart, overdue_parts
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES
 
-DB_URL_ENV = "CROSSFORCE_DB_URL"
 DEFAULT_WITHIN_DAYS = 2
 
 app = typer.Typer(help="Late and soon-due parts, by owning force.")
@@ -97,7 +96,7 @@ def overdue(
     if code is not None and code not in FORCES:
         raise ContractError(ReasonCode.UNKNOWN_FORCE, f"no force {code} in the force directory")
     now = _as_at(at)
-    engine = open_existing(db_url or os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL)
+    engine = open_existing(setting(DB_URL_ENV, db_url) or DEFAULT_DB_URL)
     try:
         if not inspect(engine).has_table(schema.deadlines.name):
             err.print("[bold red]error[/] no deadlines in this database (has a hub run on it?)")

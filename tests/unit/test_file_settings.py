@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,3 +106,27 @@ def test_the_passphrase_comes_from_its_file_without_a_prompt(
     monkeypatch.setenv(PASSPHRASE_ENV, "another")
     with pytest.raises(ContractError, match="not both"):
         passphrase()
+
+
+@pytest.mark.parametrize("command", [("cases",), ("overdue",), ("ledger", "verify")])
+def test_read_only_commands_take_the_database_url_from_its_file(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    # A URL naming a database that does not exist: the command must have read the file to
+    # name it in its refusal.
+    missing = tmp_path / "from-the-file.db"
+    url_file = tmp_path / "db_url"
+    url_file.write_text(f"sqlite:///{missing}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
+    env["CROSSFORCE_DB_URL_FILE"] = str(url_file)
+    result = subprocess.run(
+        [sys.executable, "-c", "from broker.cli.main import run; run()", *command],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "from-the-file.db" in result.stderr
+    assert not missing.exists()
