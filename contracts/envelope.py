@@ -141,7 +141,9 @@ class Envelope(BaseModel):
         return body
 
     def to_bytes(self) -> bytes:
-        return json.dumps(self.to_json_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+        # A received envelope is written straight from what arrived (no defensive copy).
+        body = self._received if self._received is not None else self.to_json_dict()
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def format_time(value: datetime) -> str:

@@ -17,6 +17,9 @@ def sign_envelope(envelope: Envelope, key: SigningKey) -> Envelope:
             ReasonCode.SENDER_MISMATCH,
             f"a {key.force} key cannot sign for sender {envelope.senderforce}",
         )
+    # Sign the form this returns: an envelope parsed from someone's JSON is re-written in
+    # Crossforce's own form (defaults present, time with a Z), so it is signed in that form.
+    envelope = envelope.model_copy()
     payload = canonical_json(envelope.signing_dict())
     return envelope.model_copy(update={"signature": sign_detached(payload, key)})
 

@@ -182,6 +182,15 @@ def test_an_envelope_signed_by_another_jose_library_verifies_as_written() -> Non
     assert verify_envelope(parse_envelope(received.to_bytes()), TRUST).kid == key.kid
 
 
+def test_an_envelope_written_by_hand_is_signed_in_the_form_it_is_printed() -> None:
+    # No specversion, a time without microseconds: `message sign` on a hand-written file.
+    body = {k: v for k, v in make_envelope().to_json_dict().items() if k != "specversion"}
+    body["time"] = PKI.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    signed = sign_envelope(parse_envelope(json.dumps(body).encode()), PKI.key("ESSEX"))
+    printed = json.dumps(signed.to_json_dict()).encode()
+    assert verify_envelope(parse_envelope(printed), TRUST).kid == PKI.key("ESSEX").kid
+
+
 def test_adding_a_field_fails_verification() -> None:
     body = dict(SIGNED_BODY)
     body["data"] = {**body["data"], "extra": 1}
