@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,11 +20,12 @@ from sqlalchemy import Engine, Table, select
 from adapters.client.force_client import ForceClient
 from adapters.nats import subjects
 from broker.runtime import BrokerSettings, RunningBroker
-from contracts.envelope import Envelope
 from contracts.pki import EphemeralPki
 
-# The scenario modules share their payload builders (hub_payloads.py) by name.
+# The scenario modules share payload builders and readers (hub_helpers.py) by name.
 sys.path.insert(0, str(Path(__file__).parent))
+
+from hub_helpers import drain, drain_all  # noqa: E402
 
 FORCES = ["HUB", "KENT", "ESSEX", "SURREY", "PSOS", "PSOS_E", "METROPOLITAN"]
 
@@ -46,21 +47,6 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
         await asyncio.sleep(interval)
-
-
-async def drain(client: ForceClient, idle_timeout: float = 1.0) -> list[Envelope]:
-    """Every delivery waiting for the force, verified by the client and acked."""
-    received = []
-    async for delivery in client.deliveries(idle_timeout=idle_timeout):
-        received.append(delivery.envelope)
-        await delivery.ack()
-    return received
-
-
-async def drain_all(clients: Mapping[str, ForceClient]) -> dict[str, list[Envelope]]:
-    forces = list(clients)
-    results = await asyncio.gather(*(drain(clients[force]) for force in forces))
-    return dict(zip(forces, results, strict=True))
 
 
 class Admin:

@@ -6,7 +6,7 @@ each force received, and who owns each part afterwards.
 
 from __future__ import annotations
 
-from hub_payloads import A_APPLICANT, enquiry, opened, party
+from hub_helpers import A_APPLICANT, enquiry, names_received, opened, party
 
 from adapters.client.force_client import ForceClient
 from broker.runtime import RunningBroker
@@ -14,14 +14,6 @@ from broker.scenario import _build
 from broker.service.queries import case_view
 
 CASE = "CF-2026-100001"
-
-
-async def types_received(client: ForceClient) -> list[str]:
-    names = []
-    async for delivery in client.deliveries(idle_timeout=1.0):
-        names.append(delivery.envelope.name)
-        await delivery.ack()
-    return names
 
 
 async def test_kent_receives_essex_coordinates_scotland_responds(
@@ -36,8 +28,8 @@ async def test_kent_receives_essex_coordinates_scotland_responds(
     liaison = [p for p in view.parts if p.kind.value == "applicant-liaison"]
     assert [p.owner for p in liaison] == ["ESSEX"]  # Essex alone liaises with the applicant
     assert {p.owner for p in view.parts if p.kind.value == "enquiry"} == {"PSOS"}
-    assert await types_received(psos) == ["enquiry-requested"]
-    assert "enquiry-requested" not in await types_received(kent)
+    assert await names_received(psos) == ["enquiry-requested"]
+    assert "enquiry-requested" not in await names_received(kent)
     # Police Scotland sees only its own part.
     assert [p.owner for p in case_view(running.engine, CASE, "PSOS").parts] == ["PSOS"]
 
@@ -53,7 +45,7 @@ async def test_receiving_and_coordinating_the_same_force(
     assert {p.kind.value for p in view.parts} == {"applicant-liaison"}
     assert view.receiving_force == view.coordinating_force == "KENT"
     for force in ("ESSEX", "SURREY", "PSOS"):
-        assert await types_received(clients[force]) == []
+        assert await names_received(clients[force]) == []
 
 
 async def test_a_second_coordinating_force_is_refused(
@@ -169,7 +161,7 @@ async def test_immediate_risk_reaches_every_participant_flagged_priority(
     # Essex has not yet read its routine delivery (the case opening) when the risk arrives.
     for force, client in clients.items():
         if force != "ESSEX":
-            await types_received(client)
+            await names_received(client)
     risk = _build("immediate-risk-raised", "SURREY", "ESSEX", at_risk_party_ids=["P1"])
     assert (await clients["SURREY"].send(risk, case_ref=CASE)).accepted
     expected = {

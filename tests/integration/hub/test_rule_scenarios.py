@@ -8,11 +8,10 @@ The pure-domain versions of these rules are in tests/unit/domain/.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
-from hub_payloads import A_APPLICANT, enquiry, opened, party
+from hub_helpers import A_APPLICANT, enquiry, names_by_force, opened, party
 
 from adapters.client.force_client import ForceClient, SignedReceipt
 from adapters.nats import subjects
@@ -58,20 +57,6 @@ async def accepted(client: ForceClient, message: Message, case_ref: str = CASE) 
     receipt = await client.send(message, case_ref=case_ref)
     assert receipt.accepted, f"{message.NAME}: {receipt.reason_code} {receipt.receipt.message}"
     return receipt
-
-
-async def received(clients: dict[str, ForceClient], *forces: str) -> dict[str, list[str]]:
-    """The message names each force has been delivered (and acks them), drained in parallel."""
-
-    async def names(client: ForceClient) -> list[str]:
-        out = []
-        async for delivery in client.deliveries(idle_timeout=1.0):
-            out.append(delivery.envelope.name)
-            await delivery.ack()
-        return out
-
-    found = await asyncio.gather(*(names(clients[force]) for force in forces))
-    return dict(zip(forces, found, strict=True))
 
 
 def events(running: RunningBroker, case_ref: str = CASE) -> list[str]:
@@ -142,7 +127,7 @@ async def test_no_disclosure_instruction_without_verified_applicant_identity(
     assert case_view(running.engine, CASE, None).decision is None
     assert parts(running, "disclosure-delivery") == []
     assert "decision-recorded" not in events(running)
-    assert (await received(clients, "SURREY"))["SURREY"] == []
+    assert (await names_by_force(clients, "SURREY"))["SURREY"] == []
 
     # Concerns about an unverified applicant's B still become intelligence (§4 item 4).
     concern_only = decision(
@@ -215,7 +200,9 @@ async def test_a_request_that_is_not_a_genuine_application_closes_with_no_timers
             "case-closed",
         )
         assert admin.rows(schema.deadlines, case_ref=case_ref) == [], category
-    assert (await received(clients, "ESSEX"))["ESSEX"] == ["enquiry-requested"]  # genuine only
+    assert (await names_by_force(clients, "ESSEX"))["ESSEX"] == [
+        "enquiry-requested"
+    ]  # genuine only
 
 
 async def test_a_linked_crime_runs_alongside_the_case(
@@ -224,7 +211,7 @@ async def test_a_linked_crime_runs_alongside_the_case(
     parties = [party("P1", "A", "ESSEX", **A_APPLICANT), party("P2", "B", "SURREY")]
     await accepted(clients["KENT"], opened("KENT", "ESSEX", parties))
     await accepted(clients["ESSEX"], enquiry("ESSEX", "SURREY", "E1", "P2", "SURREY"))
-    await received(clients, "SURREY", "ESSEX", "KENT")
+    await names_by_force(clients, "SURREY", "ESSEX", "KENT")
 
     crime = _build("crime-linked", "SURREY", "ESSEX", investigating_force="SURREY")
     await accepted(clients["SURREY"], crime)
@@ -233,7 +220,7 @@ async def test_a_linked_crime_runs_alongside_the_case(
     assert view.status.value == "open"
     assert [c.crime_reference for c in view.linked_crimes] == ["SURREY/SURREY-CR-26-0099817"]
     assert [c.investigating_force for c in view.linked_crimes] == ["SURREY"]
-    got = await received(clients, "ESSEX", "KENT")
+    got = await names_by_force(clients, "ESSEX", "KENT")
     assert got == {"ESSEX": ["crime-linked"], "KENT": []}  # need to know: not the receiver
 
     # The case carries on: the enquiry is answered and the decision recorded.
@@ -289,7 +276,7 @@ async def test_a_refused_undertaking_needs_a_recorded_decision_and_the_dmf_is_to
         await accepted(psos, decision("PSOS"), case_ref)
         [part] = parts(running, "disclosure-delivery", case_ref)
         assert (part.owner, part.status.value) == ("PSOS", "in-progress")
-        await received(clients, "PSOS_E")
+        await names_by_force(clients, "PSOS_E")
 
     def delivered(**changes: Any) -> Message:
         return _build("disclosure-delivered", "PSOS", "PSOS", recipient_party_id="P1", **changes)
@@ -308,7 +295,7 @@ async def test_a_refused_undertaking_needs_a_recorded_decision_and_the_dmf_is_to
     ]
     assert "dmfs_informed=['PSOS_E']" in history_line(running, "undertaking-refused", withheld)
     assert "proceed=False" in history_line(running, "undertaking-decision", withheld)
-    assert (await received(clients, "PSOS_E"))["PSOS_E"] == ["disclosure-delivered"]
+    assert (await names_by_force(clients, "PSOS_E"))["PSOS_E"] == ["disclosure-delivered"]
 
     # A refusal with no proceed-or-withhold decision is refused by the contract.
     pending = "CF-2026-200062"
@@ -325,7 +312,7 @@ async def test_a_refused_undertaking_needs_a_recorded_decision_and_the_dmf_is_to
     await accepted(psos, delivered(refused_decision="refer-to-dmf", **refusal), pending)
     [part] = parts(running, "disclosure-delivery", pending)
     assert part.status.value == "undertaking-refused"
-    assert (await received(clients, "PSOS_E"))["PSOS_E"] == ["disclosure-delivered"]
+    assert (await names_by_force(clients, "PSOS_E"))["PSOS_E"] == ["disclosure-delivered"]
     refused(
         await psos.send(delivered(), case_ref=pending),
         ReasonCode.INVALID_TRANSITION,
@@ -345,7 +332,7 @@ async def test_a_refused_undertaking_needs_a_recorded_decision_and_the_dmf_is_to
     assert running.engine is not None
     decisions = [h for h in case_history(running.engine, pending) if h.event == "dmf-decision"]
     assert ["reconsideration=True" in h.summary for h in decisions] == [False, True]
-    assert (await received(clients, "PSOS"))["PSOS"][-1] == "dmf-decision"
+    assert (await names_by_force(clients, "PSOS"))["PSOS"][-1] == "dmf-decision"
     # Police Scotland records the decision that follows, and the DMF hears of it.
     await accepted(psos, delivered(refused_decision="proceed", **refusal), pending)
     [part] = parts(running, "disclosure-delivery", pending)
@@ -356,7 +343,7 @@ async def test_a_refused_undertaking_needs_a_recorded_decision_and_the_dmf_is_to
         "record-delivered",
     ]
     assert "proceed=True" in history_line(running, "undertaking-decision", pending)
-    assert (await received(clients, "PSOS_E"))["PSOS_E"] == ["disclosure-delivered"]
+    assert (await names_by_force(clients, "PSOS_E"))["PSOS_E"] == ["disclosure-delivered"]
 
     # England & Wales has no DMF: the force itself must decide.
     english = "CF-2026-200063"
@@ -452,7 +439,7 @@ async def test_a_dmf_decision_without_police_scotland_or_below_chief_inspector_i
     await accepted(dmf, deputy)
     [referral] = parts(running, "dmf-referral")
     assert referral.status.value == "completed"
-    got = await received(clients, "PSOS", "ESSEX")
+    got = await names_by_force(clients, "PSOS", "ESSEX")
     assert got["PSOS"][-1:] == ["dmf-decision"] and got["ESSEX"][-1:] == ["dmf-decision"]
 
 
@@ -467,7 +454,7 @@ async def test_spent_convictions_are_refused_in_any_dmf_bound_payload(
         "spent-conviction-to-dmf",
     )
     assert parts(running, "dmf-referral") == []
-    assert (await received(clients, "PSOS_E"))["PSOS_E"] == []
+    assert (await names_by_force(clients, "PSOS_E"))["PSOS_E"] == []
 
     await accepted(psos, dmf_referral())
     refused(
@@ -601,7 +588,7 @@ async def test_a_declined_enquiry_is_reassigned_and_follows_a_corrected_home_for
     assert surrey_view.value.code is ReasonCode.NOT_AUTHORISED
     [deadline] = admin.rows(schema.deadlines, case_ref=CASE, status="open")
     assert (deadline["part_id"], deadline["owner_force"]) == (part.part_id, "KENT")
-    got = await received(clients, "SURREY", "METROPOLITAN", "KENT")
+    got = await names_by_force(clients, "SURREY", "METROPOLITAN", "KENT")
     assert got == {
         "SURREY": ["enquiry-requested", "enquiry-reassigned"],
         "METROPOLITAN": ["enquiry-reassigned", "party-home-force-corrected"],
@@ -619,7 +606,7 @@ async def test_an_enquiry_naming_someone_who_lives_elsewhere_is_refused_and_goes
         party("P3", "child", "SURREY"),
     ]
     await accepted(clients["KENT"], opened("KENT", "ESSEX", parties), case_ref)
-    await received(clients, "ESSEX")
+    await names_by_force(clients, "ESSEX")
     # One request to Police Scotland naming both B (in Scotland) and a child (in Surrey).
     both = _build(
         "enquiry-requested",
@@ -636,5 +623,5 @@ async def test_an_enquiry_naming_someone_who_lives_elsewhere_is_refused_and_goes
         ReasonCode.RULE_VIOLATION,
         "enquiry-party-elsewhere",
     )
-    assert await received(clients, "PSOS", "SURREY") == {"PSOS": [], "SURREY": []}
+    assert await names_by_force(clients, "PSOS", "SURREY") == {"PSOS": [], "SURREY": []}
     assert parts(running, "enquiry", case_ref) == []
