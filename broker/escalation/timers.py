@@ -25,6 +25,7 @@ from broker.escalation.service import SWEEP_BATCH, EscalationService, deadline_i
 from broker.hub.publisher import OutboxPublisher
 from broker.service.outbox import OutboundMessage
 from broker.service.unit_of_work import ConcurrentUpdate
+from contracts.envelope import HUB_FORCE_CODE
 
 log = logging.getLogger("crossforce.escalation")
 
@@ -85,7 +86,7 @@ def register_timer_subscriber(
         durable="hub_timers",
         config=timer_consumer(),
         pull_sub=PullSub(batch_size=1, timeout=1.0),
-        inbox_prefix=subjects.pull_inbox_prefix("HUB"),
+        inbox_prefix=subjects.pull_inbox_prefix(HUB_FORCE_CODE),
         ack_policy=AckPolicy.MANUAL,
         decoder=decode_raw,
         title="hub-deadline-timers",

@@ -27,6 +27,7 @@ from broker.escalation.timers import register_timer_subscriber, sweep_forever
 from broker.hub.publisher import OutboxPublisher
 from broker.service.pipeline import HubPipeline, Inbound, PipelineResult
 from broker.service.unit_of_work import ConcurrentUpdate
+from contracts.envelope import HUB_FORCE_CODE
 
 log = logging.getLogger("crossforce.hub")
 
@@ -59,7 +60,7 @@ def build_hub(
         auth = {"security": NatsSecurity(ssl_context=tls)}
     broker = NatsBroker(
         connection.nats_url.split(","),  # a cluster is given as comma-separated URLs
-        inbox_prefix=subjects.inbox_prefix("HUB").encode(),
+        inbox_prefix=subjects.inbox_prefix(HUB_FORCE_CODE).encode(),
         graceful_timeout=30.0,  # shutdown drains in-flight messages for up to this long
         # Per-message access logs go to DEBUG: they name case references, and the hub's own
         # log lines already say what matters.
@@ -89,7 +90,7 @@ def build_hub(
             durable=f"hub_p{partition}",
             config=hub_partition_consumer(partition),
             pull_sub=PullSub(batch_size=1, timeout=1.0),
-            inbox_prefix=subjects.pull_inbox_prefix("HUB"),
+            inbox_prefix=subjects.pull_inbox_prefix(HUB_FORCE_CODE),
             ack_policy=AckPolicy.MANUAL,
             decoder=decode_raw,
             title=f"hub-inbound-p{partition}",

@@ -135,18 +135,14 @@ class HubPipeline:
         prefix = f"{envelope.id}/"
         with SqlUnitOfWork(self.engine) as uow:
             first = uow.processed_as(envelope.id)
-            if first is not None and first != (
-                envelope.senderforce,
-                envelope.type,
-                envelope.caseref,
-            ):
-                # Never treat someone else's message as a repeat of this one; say nothing of
-                # what the first message was.
-                raise ContractError(
-                    ReasonCode.ENVELOPE_ID_REUSED,
-                    f"envelope id {envelope.id} was already used for a different message",
-                )
             if first is not None:
+                if first != (envelope.senderforce, envelope.type, envelope.caseref):
+                    # Never take someone else's message for a repeat of this one; say nothing
+                    # of what the first message was.
+                    raise ContractError(
+                        ReasonCode.ENVELOPE_ID_REUSED,
+                        f"envelope id {envelope.id} was already used for a different message",
+                    )
                 # A redelivery or a republished duplicate: the effects are committed already;
                 # only finish any publish a crash interrupted.
                 return PipelineResult(
