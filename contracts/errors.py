@@ -23,6 +23,8 @@ class ReasonCode(StrEnum):
     UNKNOWN_KEY = "UNKNOWN_KEY"
     REVOKED_KEY = "REVOKED_KEY"
     EXPIRED_KEY = "EXPIRED_KEY"
+    # The key's validity has not started: the sender's clock or key is ahead of the hub's.
+    KEY_NOT_YET_VALID = "KEY_NOT_YET_VALID"
     SENDER_MISMATCH = "SENDER_MISMATCH"
     STALE_MESSAGE = "STALE_MESSAGE"
     UNTRUSTED_STORE = "UNTRUSTED_STORE"

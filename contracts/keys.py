@@ -72,10 +72,15 @@ class PublicKeyRecord(BaseModel):
             raise ContractError(
                 ReasonCode.REVOKED_KEY, f"key {self.kid} was revoked at {self.revoked_at}"
             )
-        if when < self.nbf or when >= self.exp:
+        if when < self.nbf:
+            raise ContractError(
+                ReasonCode.KEY_NOT_YET_VALID,
+                f"key {self.kid} is valid from {self.nbf}, not yet at {when}",
+            )
+        if when >= self.exp:
             raise ContractError(
                 ReasonCode.EXPIRED_KEY,
-                f"key {self.kid} is valid {self.nbf} to {self.exp}, not at {when}",
+                f"key {self.kid} expired at {self.exp}, before {when}",
             )
 
 

@@ -26,8 +26,8 @@ def _database(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'hub.db'}"
     engine = make_engine(url)
     metadata.create_all(engine)
-    pki = EphemeralPki(FORCES)
     now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    pki = EphemeralPki(FORCES, now=now)
     pipeline = HubPipeline(
         engine,
         pki.trust_store(),

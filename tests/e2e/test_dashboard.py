@@ -41,8 +41,9 @@ def late_case(tmp_path: Path) -> tuple[object, datetime]:
     """A case where Police Scotland's enquiry is late: built through the real pipeline."""
     engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
     metadata.create_all(engine)
-    pki = EphemeralPki(FORCES)
-    now = datetime.now(UTC)
+    # A fixed Monday with no holiday within the case's working days in any jurisdiction.
+    now = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    pki = EphemeralPki(FORCES, now=now)
     handlers = CaseHandlers(engine, subject_key_secret=load_or_create(tmp_path).subject_key_secret)
     pipeline = HubPipeline(engine, pki.trust_store(), pki.key("HUB"), handlers, clock=lambda: now)
     for sequence, step in enumerate(case_steps(CASE_REF)[:3], start=1):

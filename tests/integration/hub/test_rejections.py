@@ -40,6 +40,7 @@ class KentKeys:
 
     revoked: SigningKey
     expired: SigningKey
+    future: SigningKey  # valid only from tomorrow
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,9 @@ class Attempt:
 
 @pytest.fixture()
 def kent_keys() -> KentKeys:
-    return KentKeys(SigningKey.generate("KENT"), SigningKey.generate("KENT"))
+    return KentKeys(
+        SigningKey.generate("KENT"), SigningKey.generate("KENT"), SigningKey.generate("KENT")
+    )
 
 
 @pytest.fixture()
@@ -63,6 +66,7 @@ def pki(kent_keys: KentKeys) -> EphemeralPki:
     pki.key_sets["KENT"].keys += [
         revoked.model_copy(update={"revoked_at": now - timedelta(hours=1)}),
         kent_keys.expired.public_record(now - timedelta(days=400), now - timedelta(days=1)),
+        kent_keys.future.public_record(now + timedelta(days=1), now + timedelta(days=400)),
     ]
     return pki
 
@@ -102,6 +106,12 @@ async def expired_key(
     clients: dict[str, ForceClient], pki: EphemeralPki, keys: KentKeys
 ) -> Attempt:
     return _attempt(sign_envelope(_opening(clients), keys.expired))
+
+
+async def not_yet_valid_key(
+    clients: dict[str, ForceClient], pki: EphemeralPki, keys: KentKeys
+) -> Attempt:
+    return _attempt(sign_envelope(_opening(clients), keys.future))
 
 
 async def spoofed_with_essex_key(
@@ -179,6 +189,7 @@ CASES: list[tuple[Build, ReasonCode]] = [
     (unknown_key, ReasonCode.UNKNOWN_KEY),
     (revoked_key, ReasonCode.REVOKED_KEY),
     (expired_key, ReasonCode.EXPIRED_KEY),
+    (not_yet_valid_key, ReasonCode.KEY_NOT_YET_VALID),
     (spoofed_with_essex_key, ReasonCode.SENDER_MISMATCH),
     (spoofed_with_kent_key, ReasonCode.SENDER_MISMATCH),
     (unknown_type, ReasonCode.UNKNOWN_TYPE),

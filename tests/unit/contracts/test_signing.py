@@ -244,7 +244,15 @@ def test_bad_bytes_get_typed_errors(raw: bytes, code: ReasonCode) -> None:
     assert refused.value.code == code
 
 
-def test_time_outside_key_life_is_expired() -> None:
+def test_time_before_key_life_is_not_yet_valid() -> None:
+    # A sender whose clock or key is ahead of the hub's is told so, not that its key expired.
+    early = make_envelope(time=PKI.not_before - timedelta(seconds=1))
+    with pytest.raises(ContractError) as refused:
+        verify_envelope(sign_envelope(early, PKI.key("ESSEX")), TRUST)
+    assert refused.value.code == ReasonCode.KEY_NOT_YET_VALID
+
+
+def test_time_after_key_life_is_expired() -> None:
     late = make_envelope(time=PKI.not_after + timedelta(seconds=1))
     with pytest.raises(ContractError) as refused:
         verify_envelope(sign_envelope(late, PKI.key("ESSEX")), TRUST)
