@@ -9,6 +9,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from contracts.errors import ContractError, ReasonCode
+
 # Integers outside this range cannot round-trip through an IEEE 754 double (RFC 8785 §3.2.2.3).
 _MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -24,13 +26,20 @@ _ESCAPES = {
 
 
 def canonical_json(value: Any) -> bytes:
-    """Return the RFC 8785 canonical UTF-8 bytes of a JSON-compatible value."""
+    """Return the RFC 8785 canonical UTF-8 bytes of a JSON-compatible value.
+
+    A value with no canonical form (NaN, an unsafe integer, a lone surrogate, a non-JSON
+    type, nesting past the interpreter's limit) is refused with MALFORMED_JSON."""
     parts: list[str] = []
-    _write(value, parts)
     try:
+        _write(value, parts)
         return "".join(parts).encode("utf-8")
-    except UnicodeEncodeError as exc:  # lone surrogates are not valid I-JSON
-        raise ValueError("string is not valid Unicode (lone surrogate)") from exc
+    except UnicodeEncodeError:  # lone surrogates are not valid I-JSON
+        raise ContractError(ReasonCode.MALFORMED_JSON, "a string holds a lone surrogate") from None
+    except (ValueError, TypeError) as exc:
+        raise ContractError(ReasonCode.MALFORMED_JSON, str(exc)) from None
+    except RecursionError:
+        raise ContractError(ReasonCode.MALFORMED_JSON, "nested too deep to canonicalise") from None
 
 
 def _write(value: Any, out: list[str]) -> None:

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from contracts.errors import ContractError, ReasonCode
+from contracts.ijson import read_json
 
 MAX_ENVELOPE_BYTES = 256 * 1024
 TYPE_PREFIX = "uk.police.dvds."
@@ -156,14 +157,13 @@ def parse_envelope(raw: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> Envelo
         raise ContractError(
             ReasonCode.OVERSIZE, f"message is {len(raw)} bytes; the limit is {max_bytes}"
         )
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContractError(ReasonCode.MALFORMED_JSON, f"not valid JSON: {exc}") from None
+    body = read_json(raw)
     if not isinstance(body, dict):
         raise ContractError(ReasonCode.MALFORMED_JSON, "an envelope must be a JSON object")
     try:
-        envelope = Envelope.model_validate(body)
+        # Strict, in JSON terms: what the published schema refuses is refused here, so a
+        # number is never taken for a time, nor a string for a number.
+        envelope = Envelope.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "envelope"

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
+from pydantic_core import to_json
 
 from contracts.envelope import Envelope, parse_type_uri
 from contracts.errors import ContractError, ReasonCode
@@ -93,7 +94,8 @@ class MessageRegistry:
 
 def _validate(model: type[Message], data: dict[str, Any]) -> Message:
     try:
-        return model.model_validate(data)
+        # Strict, in JSON terms, as the published schema is: `12345` is not a date-time.
+        return model.model_validate_json(to_json(data), strict=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "data"

@@ -25,13 +25,16 @@ from nats.js.errors import NotFoundError
 from adapters.nats import subjects
 
 DUPLICATE_WINDOW_SECONDS = 2 * 60 * 60.0
-# Redelivery: explicit ack always; a message that keeps failing is retried with back-off
-# and, on its last attempt, the hub dead-letters it rather than letting it vanish.
+# Redelivery: explicit ack always. The hub answers every input (applied, or refused with a
+# receipt and a dead letter) and retries only infrastructure faults, naking with its own short
+# delays (broker.service.faults); so its inbound consumers never give a message up, and have
+# no back-off list that could override those delays.
+HUB_MAX_DELIVER = -1
+# Deadline timers: a timer that keeps failing is left to the sweep, which fires it from its row.
 MAX_DELIVER = 8
-# With a back-off list the server takes ack_wait from its first step, so that step is also
-# how long a hub may hold a message before another replica gets it (hubs nak faster themselves).
 BACKOFF_SECONDS = [30.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0]
-ACK_WAIT_SECONDS = BACKOFF_SECONDS[0]
+# How long a hub may hold a message before another replica gets it; hubs nak sooner themselves.
+ACK_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +101,8 @@ def hub_partition_consumer(partition: int) -> ConsumerConfig:
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         max_ack_pending=1,
-        max_deliver=MAX_DELIVER,
+        max_deliver=HUB_MAX_DELIVER,
         ack_wait=ACK_WAIT_SECONDS,
-        backoff=BACKOFF_SECONDS,
     )
 
 

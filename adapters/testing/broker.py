@@ -14,6 +14,7 @@ import asyncio
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import aclosing, asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 import nats
@@ -21,6 +22,7 @@ import nats
 from adapters.client.force_client import Delivery, ForceClient, SignedReceipt
 from broker.runtime import BrokerSettings, RunningBroker
 from contracts.envelope import HUB_FORCE_CODE
+from contracts.keys import utcnow
 from contracts.pki import EphemeralPki
 
 __all__ = [
@@ -41,10 +43,13 @@ FORCES_MARKER = "crossforce_forces"
 ForceClientFactory = Callable[[str], Awaitable[ForceClient]]
 
 
-def make_pki(forces: Iterable[str]) -> EphemeralPki:
-    """Fresh keys for the given forces and for the hub."""
+def make_pki(forces: Iterable[str], *, now: datetime | None = None) -> EphemeralPki:
+    """Fresh keys for the given forces and for the hub, valid around `now`.
+
+    A test that fixes its clock passes that time here, and the same clock to `running_hub`:
+    keys made for the wall clock stop verifying at a fixed time once the calendar moves on."""
     chosen = [force.upper() for force in forces if force.upper() != HUB_FORCE_CODE]
-    return EphemeralPki([HUB_FORCE_CODE, *dict.fromkeys(chosen)])
+    return EphemeralPki([HUB_FORCE_CODE, *dict.fromkeys(chosen)], now=now)
 
 
 async def forget_streams(nats_url: str) -> None:
@@ -61,14 +66,20 @@ async def forget_streams(nats_url: str) -> None:
 
 @asynccontextmanager
 async def running_hub(
-    nats_url: str, pki: EphemeralPki, data_dir: Path, *, partitions: int = 4
+    nats_url: str,
+    pki: EphemeralPki,
+    data_dir: Path,
+    *,
+    partitions: int = 4,
+    clock: Callable[[], datetime] = utcnow,
 ) -> AsyncIterator[RunningBroker]:
     """A hub (SQLite in `data_dir`) on an existing NATS server; its streams are deleted on
-    the way out, because the server is shared by the whole test session."""
+    the way out, because the server is shared by the whole test session. A fixed `clock`
+    goes with keys made for it: `make_pki(forces, now=clock())`."""
     settings = BrokerSettings(data_dir=data_dir, nats_url=nats_url, partitions=partitions)
     try:
         async with RunningBroker(
-            settings, trust=pki.trust_store(), hub_key=pki.key(HUB_FORCE_CODE)
+            settings, trust=pki.trust_store(), hub_key=pki.key(HUB_FORCE_CODE), clock=clock
         ) as running:
             yield running
     finally:

@@ -16,34 +16,23 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
-from sqlalchemy.exc import OperationalError
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from adapters.nats import subjects
 from adapters.nats.provisioning import MAX_DELIVER, timer_consumer
 from broker.escalation.service import SWEEP_BATCH, EscalationService, deadline_id_from_subject
 from broker.hub.publisher import OutboxPublisher
+from broker.service.faults import retry_step
 from broker.service.outbox import OutboundMessage
-from broker.service.unit_of_work import ConcurrentUpdate
 from contracts.envelope import HUB_FORCE_CODE
 
 log = logging.getLogger("crossforce.escalation")
 
-TRANSIENT = (OperationalError, ConcurrentUpdate, ConnectionError, TimeoutError)
 DEFAULT_SWEEP_INTERVAL = 30.0
 MAX_BATCHES_PER_PASS = 20
 
 
 def _fire_with_retry(service: EscalationService, deadline_id: str | None) -> list[OutboundMessage]:
-    for attempt in Retrying(
-        retry=retry_if_exception_type(TRANSIENT),
-        wait=wait_exponential(multiplier=0.05, max=2),
-        stop=stop_after_attempt(6),
-        reraise=True,
-    ):
-        with attempt:
-            return service.fire_due(deadline_id=deadline_id)
-    raise AssertionError("unreachable")
+    return retry_step(lambda: service.fire_due(deadline_id=deadline_id))
 
 
 def register_timer_subscriber(
@@ -68,7 +57,7 @@ def register_timer_subscriber(
         delivered = raw.metadata.num_delivered
         try:
             outbound = await asyncio.to_thread(_fire_with_retry, service, deadline_id)
-            await publisher_factory().publish(outbound)
+            await publisher_factory().publish_committed(outbound)
         except Exception as exc:
             if delivered >= MAX_DELIVER:
                 # The row still has its next_fire_at, so the sweep fires it; nothing is lost.
@@ -103,7 +92,7 @@ async def sweep_once(service: EscalationService, publisher: OutboxPublisher) -> 
         due = await asyncio.to_thread(service.due_ids, service.clock())
         for deadline_id in due:
             outbound = await asyncio.to_thread(_fire_with_retry, service, deadline_id)
-            await publisher.publish(outbound)
+            await publisher.publish_committed(outbound)
             sent += len(outbound)
         if len(due) < SWEEP_BATCH:
             break

@@ -1,8 +1,9 @@
 """The hub as a FastStream application: one pull subscriber per inbound partition.
 
 Acknowledgement is always explicit (AckPolicy.MANUAL): the hub acks only after the
-transaction has committed and its outbox is published, naks with a delay on a transient
-fault, and dead-letters a message on its last permitted delivery, so nothing is dropped.
+transaction that applied or refused the message has committed (its outbox then holds what
+must be published), and naks with a short delay on a database fault. A message is never
+abandoned: every input is applied or refused with a receipt and a dead letter.
 """
 
 from __future__ import annotations
@@ -16,22 +17,18 @@ from typing import Any
 
 from faststream import AckPolicy, FastStream
 from faststream.nats import JStream, NatsBroker, NatsMessage, NatsNKey, NatsSecurity, PullSub
-from sqlalchemy.exc import OperationalError
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from adapters.nats import subjects
-from adapters.nats.provisioning import MAX_DELIVER, hub_partition_consumer
+from adapters.nats.provisioning import hub_partition_consumer
 from adapters.nats.tls import client_ssl_context
 from broker.escalation.service import EscalationService
 from broker.escalation.timers import register_timer_subscriber, sweep_forever
 from broker.hub.publisher import OutboxPublisher
+from broker.service.faults import redelivery_delay, retry_step
 from broker.service.pipeline import HubPipeline, Inbound, PipelineResult
-from broker.service.unit_of_work import ConcurrentUpdate
 from contracts.envelope import HUB_FORCE_CODE
 
 log = logging.getLogger("crossforce.hub")
-
-TRANSIENT = (OperationalError, ConcurrentUpdate, ConnectionError, TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,17 +123,6 @@ def _make_handler(
     publisher: Callable[[], OutboxPublisher],
     on_result: ResultListener | None,
 ) -> Callable[..., Awaitable[None]]:
-    def process_with_retry(inbound: Inbound) -> PipelineResult:
-        for attempt in Retrying(
-            retry=retry_if_exception_type(TRANSIENT),
-            wait=wait_exponential(multiplier=0.05, max=2),
-            stop=stop_after_attempt(6),
-            reraise=True,
-        ):
-            with attempt:
-                return pipeline.process(inbound)
-        raise AssertionError("unreachable")
-
     async def handle_inbound(body: bytes, message: NatsMessage) -> None:
         raw = message.raw_message
         metadata = raw.metadata
@@ -148,22 +134,22 @@ def _make_handler(
             nats_msg_id=(raw.headers or {}).get("Nats-Msg-Id"),
         )
         try:
-            result = await asyncio.to_thread(process_with_retry, inbound)
-            await publisher().publish(result.outbound)
+            # Every input is applied or refused here; only a database fault escapes.
+            result = await asyncio.to_thread(retry_step, lambda: pipeline.process(inbound))
         except Exception as exc:
-            if metadata.num_delivered >= MAX_DELIVER:
-                log.error("giving up on inbound %s: %s", inbound.stream_sequence, exc)
-                result = await asyncio.to_thread(pipeline.give_up, inbound, exc)
-                await publisher().publish(result.outbound)
-                await message.ack()
-                return
+            delay = redelivery_delay(metadata.num_delivered)
             log.warning(
-                "transient fault on inbound %s, will retry: %s",
+                "infrastructure fault on inbound %s (attempt %d), again in %gs: %s",
                 inbound.stream_sequence,
+                metadata.num_delivered,
+                delay,
                 type(exc).__name__,
             )
-            await message.nack(delay=min(2.0 * metadata.num_delivered, 30.0))
+            await message.nack(delay=delay)
             return
+        # Committed: the outbox holds what must go out, so the inbound is finished even if
+        # NATS cannot take the publishes now; the relay sends them in order.
+        await publisher().publish_committed(result.outbound)
         await message.ack()
         if on_result is not None:
             outcome = on_result(result)

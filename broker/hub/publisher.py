@@ -13,38 +13,75 @@ from datetime import datetime, timedelta
 
 from nats.js import JetStreamContext
 from sqlalchemy import Engine
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from broker.service.faults import NATS_FAULTS
 from broker.service.outbox import OutboundMessage
 from broker.service.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger("crossforce.hub.outbox")
 
+# A leader election takes a few seconds; past that, the relay takes over.
+PUBLISH_RETRY_SECONDS = 8.0
+# While behind, the relay runs often, so rows wait about a second longer than the fault.
+BEHIND_INTERVAL = 1.0
+UNSENT_BATCH = 1000  # SqlUnitOfWork.unsent's default limit
+
 
 class OutboxPublisher:
+    """Publishes committed outbox rows. A row that cannot be published now stays in the
+    outbox for `relay_forever`, which publishes everything unsent in commit order; until it
+    has caught up, new rows go through it too, so no recipient sees a later message first."""
+
     def __init__(self, js: JetStreamContext, engine: Engine, clock: Callable[[], datetime]) -> None:
         self.js = js
         self.engine = engine
         self.clock = clock
+        self.behind = False  # unsent rows wait in the outbox: publish in commit order only
 
     async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        """Publish now, riding out leader elections and reconnects for a few seconds."""
         if not messages:
             return
         async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type((TimeoutError, ConnectionError, OSError)),
-            wait=wait_exponential(multiplier=0.2, max=5),
-            stop=stop_after_attempt(8),
+            retry=retry_if_exception_type((*NATS_FAULTS, TimeoutError, ConnectionError, OSError)),
+            wait=wait_exponential(multiplier=0.1, max=1.0),
+            stop=stop_after_delay(PUBLISH_RETRY_SECONDS),
             reraise=True,
         ):
             with attempt:
-                for message in messages:
-                    await self.js.publish(
-                        message.subject,
-                        message.payload,
-                        headers={**message.headers, "Nats-Msg-Id": message.msg_id},
-                    )
+                await self._publish_all(messages)
         row_ids = [m.row_id for m in messages if m.row_id is not None]
         await asyncio.to_thread(self._mark_sent, row_ids)
+
+    async def publish_committed(self, messages: Sequence[OutboundMessage]) -> bool:
+        """Publish what a committed transaction queued, or leave it to the relay.
+
+        Returns False when the rows wait in the outbox: the caller may still acknowledge its
+        inbound message, because the rows are durable and the relay will send them."""
+        if not messages:
+            return True
+        if self.behind:
+            return False
+        try:
+            await self.publish(messages)
+        except Exception as exc:
+            self.behind = True
+            log.warning(
+                "publish failed, %d rows left to the outbox relay: %s",
+                len(messages),
+                type(exc).__name__,
+            )
+            return False
+        return True
+
+    async def _publish_all(self, messages: Sequence[OutboundMessage]) -> None:
+        for message in messages:
+            await self.js.publish(
+                message.subject,
+                message.payload,
+                headers={**message.headers, "Nats-Msg-Id": message.msg_id},
+            )
 
     def _mark_sent(self, row_ids: list[int]) -> None:
         with SqlUnitOfWork(self.engine) as uow:
@@ -55,15 +92,23 @@ class OutboxPublisher:
         with SqlUnitOfWork(self.engine) as uow:
             return [m for m in uow.unsent() if m.created_at is None or m.created_at <= cutoff]
 
+    async def relay_once(self, older_than: timedelta) -> int:
+        """Publish unsent rows in commit order; returns how many went out."""
+        stale = await asyncio.to_thread(self._stale, timedelta(0) if self.behind else older_than)
+        await self.publish(stale)
+        if self.behind and len(stale) < UNSENT_BATCH:
+            self.behind = False  # caught up: direct publishing is in order again
+            log.info("outbox relay caught up")
+        return len(stale)
+
     async def relay_forever(
         self, interval: float = 5.0, older_than: timedelta = timedelta(seconds=10)
     ) -> None:
-        """Backstop: publish rows a crashed or cancelled handler left unsent."""
+        """Backstop: publish rows a crashed or cancelled handler, or a NATS fault, left unsent."""
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(BEHIND_INTERVAL if self.behind else interval)
             try:
-                stale = await asyncio.to_thread(self._stale, older_than)
-                await self.publish(stale)
+                await self.relay_once(older_than)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the relay must outlive a transient fault

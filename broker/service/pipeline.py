@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from adapters.nats import subjects
 from broker.service.case_handlers import CaseHandlers, Delivery, HandlerOutcome
+from broker.service.faults import is_infrastructure_fault
 from broker.service.outbox import OutboundMessage
 from broker.service.unit_of_work import SqlUnitOfWork
 from contracts.compose import compose
@@ -86,6 +87,11 @@ class HubPipeline:
         self.max_clock_skew = max_clock_skew
 
     def process(self, inbound: Inbound) -> PipelineResult:
+        """Apply or refuse one inbound message; only an infrastructure fault escapes.
+
+        Reading, verifying and validating do no I/O, so anything they raise is the input's
+        doing and is refused at once. A failure while applying is refused at once too,
+        unless it is the database's (broker.service.faults): then the caller retries."""
         address = subjects.parse_inbound(inbound.subject)
         envelope: Envelope | None = None
         try:
@@ -93,18 +99,48 @@ class HubPipeline:
             verify_envelope(envelope, self.trust)
             self._check_addressing(envelope, address, inbound)
             message = REGISTRY.open(envelope)
+        except ContractError as refusal:
+            return self._reject(inbound, address.force, envelope, refusal)
+        except Exception as error:  # a reader tripped over the input: still a typed answer
+            return self._reject(inbound, address.force, envelope, _unreadable(error))
+        try:
             return self._accept(envelope, message, inbound)
         except ContractError as refusal:
             return self._reject(inbound, address.force, envelope, refusal)
+        except Exception as error:
+            if is_infrastructure_fault(error):
+                raise
+            log.error(
+                "could not apply %s to %s: %s at %s",
+                envelope.id,
+                envelope.caseref,
+                type(error).__name__,
+                _where(error),
+            )
+            failed = ContractError(
+                ReasonCode.PROCESSING_FAILED,
+                f"the hub could not apply this message ({type(error).__name__})",
+            )
+            return self._reject(inbound, address.force, envelope, failed)
 
     def give_up(self, inbound: Inbound, error: Exception) -> PipelineResult:
-        """The last permitted delivery failed on a fault: dead-letter it, never drop it."""
+        """Dead-letter a message the hub cannot finish; never one that was already applied."""
         address = subjects.parse_inbound(inbound.subject)
+        envelope: Envelope | None = None
+        try:
+            envelope = parse_envelope(inbound.data, max_bytes=self.max_bytes)
+        except Exception:
+            envelope = None
+        if envelope is not None:
+            with SqlUnitOfWork(self.engine) as uow:
+                if uow.processed_as(envelope.id) is not None:
+                    unsent = uow.unsent(f"{envelope.id}/")
+                    return PipelineResult(True, envelope.id, duplicate=True, outbound=unsent)
         refusal = ContractError(
             ReasonCode.PROCESSING_FAILED,
             f"could not be processed after repeated faults ({type(error).__name__})",
         )
-        return self._reject(inbound, address.force, None, refusal)
+        return self._reject(inbound, address.force, envelope, refusal)
 
     # -- checks --------------------------------------------------------------------------
     def _check_addressing(
@@ -143,11 +179,13 @@ class HubPipeline:
                         ReasonCode.ENVELOPE_ID_REUSED,
                         f"envelope id {envelope.id} was already used for a different message",
                     )
-                # A redelivery or a republished duplicate: the effects are committed already;
-                # only finish any publish a crash interrupted.
-                return PipelineResult(
-                    True, envelope.id, duplicate=True, outbound=uow.unsent(prefix)
-                )
+                # A redelivery or a republished duplicate: the effects are committed already.
+                # Finish any publish a crash interrupted; if nothing is left, the sender has
+                # most likely lost the receipt, so it gets the original one again.
+                unsent = uow.unsent(prefix)
+                if not unsent:
+                    unsent = self._receipt_again(uow, envelope, inbound)
+                return PipelineResult(True, envelope.id, duplicate=True, outbound=unsent)
             outcome = self.handlers.apply(uow, envelope, message, now)
             uow.mark_processed(
                 envelope.id, envelope.caseref, envelope.type, envelope.senderforce, now
@@ -164,6 +202,28 @@ class HubPipeline:
             uow.publish_later(_to_receipt(receipt, prefix), now)
             outbound = list(uow.outbound)
         return PipelineResult(True, envelope.id, outbound=outbound)
+
+    def _receipt_again(
+        self, uow: SqlUnitOfWork, envelope: Envelope, inbound: Inbound
+    ) -> list[OutboundMessage]:
+        original = uow.outbound_message(f"{envelope.id}/receipt")
+        log.info(
+            "duplicate of %s on %s (stream sequence %d): original receipt sent again",
+            envelope.id,
+            envelope.caseref,
+            inbound.stream_sequence,
+        )
+        if original is None:
+            return []
+        # A new transport id, so JetStream does not take it for the first copy; one per
+        # inbound sequence, so a redelivery of this duplicate is not answered twice.
+        again = OutboundMessage(
+            f"{envelope.id}/receipt/again/{inbound.stream_sequence}",
+            original.subject,
+            original.payload,
+            {**original.headers, "Crossforce-Duplicate-Of": envelope.id},
+        )
+        return [again]
 
     def _record_outcome(
         self,
@@ -242,7 +302,13 @@ class HubPipeline:
         key = f"seq{inbound.stream_sequence}"
         envelope_id = envelope.id if envelope else None
         answered = envelope_id or inbound.nats_msg_id or key
-        log.info("rejected %s from %s: %s", answered, arrival_force, refusal.code)
+        log.warning(
+            "refused %s from %s on %s: %s",
+            answered,
+            arrival_force,
+            envelope.caseref if envelope else subjects.parse_inbound(inbound.subject).case_ref,
+            refusal.code.value,
+        )
         with SqlUnitOfWork(self.engine) as uow:
             if uow.already_rejected(key):
                 return PipelineResult(
@@ -333,6 +399,24 @@ def _to_receipt(receipt: Envelope, prefix: str) -> OutboundMessage:
         receipt.to_bytes(),
         {"Crossforce-Type": receipt.type, "Crossforce-In-Reply-To": receipt.causationid or ""},
     )
+
+
+def _unreadable(error: Exception) -> ContractError:
+    """A typed refusal for an input that broke a reader (the reader's defect is logged)."""
+    log.error("an input broke a reader: %s at %s", type(error).__name__, _where(error))
+    if isinstance(error, RecursionError | ValueError | TypeError | UnicodeError):
+        return ContractError(ReasonCode.MALFORMED_JSON, f"unreadable ({type(error).__name__})")
+    return ContractError(ReasonCode.INVALID_ENVELOPE, f"unreadable ({type(error).__name__})")
+
+
+def _where(error: BaseException) -> str:
+    """file:line of the innermost frame: enough to find a defect, and no message content."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
 
 
 def _header_safe(text: str) -> str:

@@ -154,6 +154,19 @@ class SqlUnitOfWork:
             )
         )
 
+    def outbound_message(self, msg_id: str) -> OutboundMessage | None:
+        """The outbox row published (or to be published) under this Nats-Msg-Id."""
+        row = (
+            self.db.execute(select(schema.outbox).where(schema.outbox.c.msg_id == msg_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        return OutboundMessage(
+            row["msg_id"], row["subject"], row["payload"], dict(row["headers"]), row["id"]
+        )
+
     def unsent(self, msg_id_prefix: str | None = None, limit: int = 1000) -> list[OutboundMessage]:
         query = select(schema.outbox).where(schema.outbox.c.sent_at.is_(None))
         if msg_id_prefix is not None:

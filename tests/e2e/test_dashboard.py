@@ -23,6 +23,8 @@ from contracts.forces import FORCES as DIRECTORY
 from contracts.pki import EphemeralPki
 from contracts.signing import sign_envelope
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CASE_REF = "CF-2026-000777"
 

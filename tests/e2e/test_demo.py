@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
 
 
 def test_demo_shows_the_whole_case_from_opening_to_ledger(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from contracts.examples import example
 from contracts.messages.base import Message
 from contracts.pki import EphemeralPki
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.timeout(600)]
 
 CASES = 100
 PER_CASE = 50  # case-opened, enquiry-requested, then delays: 5,000 messages in all

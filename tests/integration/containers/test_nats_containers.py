@@ -20,6 +20,8 @@ from adapters.testing.containers import (
     require_docker,
 )
 
+pytestmark = pytest.mark.server
+
 
 async def _round_trip(url: str) -> None:
     nc = await nats.connect(url)

@@ -42,7 +42,7 @@ from contracts.envelope import parse_envelope
 from contracts.pki import EphemeralPki
 from contracts.signing import verify_envelope
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 
 FORCES = ("KENT", "ESSEX")
 PKI = EphemeralPki(["HUB", *FORCES])

@@ -22,6 +22,8 @@ from broker.scenario import case_steps
 from broker.service.outbox import OutboundMessage
 from contracts.envelope import Envelope, parse_envelope
 
+pytestmark = pytest.mark.server
+
 CASE = "CF-2026-000201"
 
 
@@ -94,8 +96,11 @@ async def test_a_duplicate_envelope_has_its_effect_once(
     assert admin.rows(schema.rejections) == []
     surrey = await admin.drain(clients["SURREY"])
     assert [e.id for e in surrey] == [enquiry.id]
+    # The replay under a new transport id is answered with the original receipt, again.
     receipts = await _messages(admin, subjects.receipt_subject("ESSEX"), enquiry.id)
-    assert len(receipts) == 1
+    assert len(receipts) == 2
+    assert receipts[0].to_bytes() == receipts[1].to_bytes()
+    assert receipts[1].id == receipt.envelope.id
     caselog = await admin.read(subjects.CASELOG_STREAM, subjects.caselog_subject(CASE))
     assert [parse_envelope(m.data).id for m in caselog].count(enquiry.id) == 1
 

@@ -21,6 +21,8 @@ from contracts.errors import ContractError, ReasonCode
 from contracts.pki import EphemeralPki
 from contracts.signing import verify_envelope
 
+pytestmark = pytest.mark.server
+
 CASE = "CF-2026-000101"
 
 # What each force is delivered, in order, as (message type, sender).

@@ -6,12 +6,15 @@ each force received, and who owns each part afterwards.
 
 from __future__ import annotations
 
+import pytest
 from hub_helpers import A_APPLICANT, enquiry, names_received, opened, party
 
 from adapters.client.force_client import ForceClient
 from broker.runtime import RunningBroker
 from broker.scenario import _build
 from broker.service.queries import case_view
+
+pytestmark = pytest.mark.server
 
 CASE = "CF-2026-100001"
 

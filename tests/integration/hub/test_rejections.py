@@ -28,6 +28,8 @@ from contracts.keys import SigningKey
 from contracts.pki import EphemeralPki
 from contracts.signing import sign_envelope, verify_envelope
 
+pytestmark = pytest.mark.server
+
 FORCES = ["HUB", "KENT", "ESSEX", "SURREY", "PSOS", "PSOS_E", "METROPOLITAN"]
 CASE = "CF-2026-000301"
 # Over the hub's 256 KiB envelope limit, under the inbound stream's 300 KiB message limit.

@@ -26,6 +26,8 @@ from contracts.messages.dmf import DmfDecision
 from contracts.pki import EphemeralPki
 from contracts.signing import sign_envelope
 
+pytestmark = pytest.mark.server
+
 CASE = "CF-2026-200001"
 
 

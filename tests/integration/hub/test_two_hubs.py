@@ -33,6 +33,8 @@ from contracts.messages.base import Message
 from contracts.pki import EphemeralPki
 from contracts.registry import REGISTRY
 
+pytestmark = pytest.mark.server
+
 FORCES = ["HUB", "KENT", "ESSEX", "SURREY", "PSOS", "PSOS_E", "METROPOLITAN"]
 CASES = 50
 ENQUIRY_ROUNDS = 9  # case-opened + 9 x (request, acknowledge, result, delay) + 3 delays = 40

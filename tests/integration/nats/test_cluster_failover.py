@@ -13,6 +13,8 @@ from nats.js.api import StorageType, StreamConfig
 
 from adapters.testing.cluster import LoopbackCluster
 
+pytestmark = pytest.mark.server
+
 TOTAL = 1000
 
 

@@ -32,6 +32,8 @@ from contracts.b64 import b64url_decode
 from contracts.keys import PASSPHRASE_ENV
 from ledger import key_material
 
+pytestmark = pytest.mark.server
+
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 CONFIGS = sorted((DEPLOY / "nats").glob("nats-*.conf"))
 NKEY = re.compile(r"\bU[A-Z2-7]{55}\b")

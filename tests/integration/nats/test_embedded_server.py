@@ -9,6 +9,8 @@ import pytest
 
 from adapters.nats.server import EmbeddedNats, NatsServerError, find_nats_server
 
+pytestmark = pytest.mark.server
+
 
 def test_find_nats_server_returns_the_pinned_binary() -> None:
     binary = find_nats_server()

@@ -18,6 +18,8 @@ from adapters.nats.security import HUB, connect_options, delivery_consumers
 from adapters.nats.server import EmbeddedNats
 from adapters.nats.subjects import force_consumers
 
+pytestmark = pytest.mark.server
+
 FORCES = ("KENT", "ESSEX")
 SHORT = 0.75  # seconds: a refused request never gets an answer, so keep the wait short
 

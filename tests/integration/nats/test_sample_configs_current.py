@@ -9,6 +9,8 @@ import pytest
 
 from adapters.nats.security import delivery_consumers
 
+pytestmark = pytest.mark.server
+
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 SAMPLES = [
     *sorted((DEPLOY / "nats").glob("nats-*.conf")),

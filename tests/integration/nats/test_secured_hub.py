@@ -18,7 +18,7 @@ from broker.runtime import BrokerSettings, RunningBroker, hub_connect_options
 from broker.scenario import case_steps
 from contracts.pki import EphemeralPki
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 
 CASE = "CF-2026-000777"
 FORCES = ("KENT", "ESSEX")

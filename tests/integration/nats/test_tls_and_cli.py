@@ -15,6 +15,8 @@ from adapters.nats.security import HUB, connect_options, read_credentials
 from adapters.nats.server import EmbeddedNats, find_nats_server
 from broker.cli.deploy_cmd import app
 
+pytestmark = pytest.mark.server
+
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)

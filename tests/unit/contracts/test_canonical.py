@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.canonical import canonical_json, serialize_number
+from contracts.errors import ContractError, ReasonCode
 
 RFC8785_INPUTS = [
     ('[56,{"d":true,"10":null,"1":[]}]', '[56,{"1":[],"10":null,"d":true}]'),
@@ -83,10 +84,20 @@ def test_rfc8785_appendix_b_numbers(bits: str, expected: str) -> None:
     assert serialize_number(value) == expected
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), 2**60])
-def test_values_outside_i_json_are_refused(value: float) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 2**60, "\ud800", b"x"])
+def test_values_outside_i_json_are_refused(value: object) -> None:
+    with pytest.raises(ContractError) as refused:
         canonical_json({"n": value})
+    assert refused.value.code == ReasonCode.MALFORMED_JSON
+
+
+def test_nesting_past_the_interpreter_limit_is_refused() -> None:
+    deep: object = 0
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(ContractError) as refused:
+        canonical_json(deep)
+    assert refused.value.code == ReasonCode.MALFORMED_JSON
 
 
 json_values = st.recursive(
