@@ -5,6 +5,8 @@ Entry points (`crossforce up`, `crossforce demo`, test fixtures) only call this.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from adapters.sql.engine import create_schema, make_engine
 from adapters.sql.schema import metadata
 from broker.domain.sla import load_policy
 from broker.hub.app import HubConnection, ResultListener, build_hub
+from broker.hub.trust_watch import TrustStoreWatcher
 from broker.secrets import load_or_create
 from broker.service.case_handlers import CaseHandlers
 from broker.service.intelligence import IntelligenceLedger
@@ -51,6 +54,9 @@ class BrokerSettings:
     nats_port: int = 0
     extra_forces: tuple[str, ...] = field(default_factory=tuple)
     sla_policy: Path | None = None  # None: the packaged broker/data/sla-policy.yaml
+    # The trust store's file: watched, so a re-issued store (a revocation) takes effect live.
+    trust_path: Path | None = None
+    anchor_kid: str | None = None  # the pinned trust anchor, if any
 
     @property
     def database_url(self) -> str:
@@ -103,6 +109,8 @@ class RunningBroker:
         self.broker: NatsBroker | None = None
         self.pipeline: HubPipeline | None = None
         self.ledger: Ledger | None = None
+        self.trust_watcher: TrustStoreWatcher | None = None
+        self._trust_task: asyncio.Task[None] | None = None
 
     @property
     def nats_url(self) -> str:
@@ -142,9 +150,23 @@ class RunningBroker:
         self.pipeline = HubPipeline(
             self.engine, self.trust, self.hub_key, handlers, clock=self.clock
         )
+        if self.settings.trust_path is not None:
+            self.trust_watcher = TrustStoreWatcher(
+                self.settings.trust_path,
+                self.trust,
+                self.use_trust,
+                pinned_anchor_kid=self.settings.anchor_kid,
+            )
+            self._trust_task = asyncio.create_task(self.trust_watcher.run_forever())
         if self.start_hub:
             await self.start_replica()
         return self
+
+    def use_trust(self, store: TrustStore) -> None:
+        """Verify with `store` from the next message on (a reloaded or re-issued store)."""
+        self.trust = store
+        if self.pipeline is not None:
+            self.pipeline.trust = store
 
     async def provision(self) -> list[str]:
         connection = await nats.connect(
@@ -181,6 +203,10 @@ class RunningBroker:
             self.app = None
 
     async def stop(self) -> None:
+        if self._trust_task is not None:
+            self._trust_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._trust_task
         await self.stop_replica()
         if self.ledger is not None:
             self.ledger.close()

@@ -10,13 +10,14 @@ import hashlib
 import json
 import os
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contracts.b64 import b64url_decode, b64url_encode
 from contracts.canonical import canonical_json
@@ -45,6 +46,18 @@ def public_key_from_jwk(jwk: dict[str, Any]) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
 
 
+class RevocationReason(StrEnum):
+    """Why a key was revoked, which decides what it signed before then is still worth.
+
+    - `compromise`: someone else may hold the key. Nothing it signed after the hub last
+      accepted a message from it is trusted, even if dated before the revocation.
+    - `retirement`: the key is simply out of use. What it signed before `revoked_at` stands.
+    """
+
+    COMPROMISE = "compromise"
+    RETIREMENT = "retirement"
+
+
 class PublicKeyRecord(BaseModel):
     """One public key of a force, with its life."""
 
@@ -59,6 +72,20 @@ class PublicKeyRecord(BaseModel):
     nbf: datetime
     exp: datetime
     revoked_at: datetime | None = None
+    revocation_reason: RevocationReason | None = None
+
+    @field_validator("nbf", "exp", "revoked_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        # A naive time cannot be compared with the envelope's: refuse it where it is written.
+        if value is not None and value.tzinfo is None:
+            raise ValueError("key times must carry a UTC offset")
+        return value
+
+    @property
+    def compromised(self) -> bool:
+        """Revoked for compromise (a revocation without a reason is taken as one)."""
+        return self.revoked_at is not None and self.revocation_reason != RevocationReason.RETIREMENT
 
     def jwk(self) -> dict[str, str]:
         return {"kty": self.kty, "crv": self.crv, "x": self.x}

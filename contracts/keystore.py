@@ -19,6 +19,7 @@ from contracts.keys import (
     DEFAULT_ROTATION_OVERLAP,
     ForceKeySet,
     PublicKeyRecord,
+    RevocationReason,
     SigningKey,
     utcnow,
 )
@@ -81,12 +82,25 @@ class KeyDirectory:
         self.save_key_set(ForceKeySet(force=force, keys=records))
         return new
 
-    def revoke(self, force: str, kid: str, *, at: datetime | None = None) -> PublicKeyRecord:
+    def revoke(
+        self,
+        force: str,
+        kid: str,
+        *,
+        at: datetime | None = None,
+        reason: RevocationReason = RevocationReason.COMPROMISE,
+    ) -> PublicKeyRecord:
+        if at is not None and at.tzinfo is None:
+            raise ContractError(
+                ReasonCode.KEY_FILE_INVALID, "a revocation time must carry a UTC offset"
+            )
         key_set = self.load_key_set(force)
         record = key_set.find(kid)
         if record is None:
             raise ContractError(ReasonCode.UNKNOWN_KEY, f"{force} has no key {kid}")
-        revoked = record.model_copy(update={"revoked_at": at or utcnow()})
+        revoked = record.model_copy(
+            update={"revoked_at": at or utcnow(), "revocation_reason": reason}
+        )
         key_set.keys = [revoked if k.kid == kid else k for k in key_set.keys]
         self.save_key_set(key_set)
         return revoked

@@ -7,12 +7,15 @@ tests (decision 10). Nothing here imitates NATS: it only starts, watches and sto
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import logging
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import sysconfig
 import time
 import urllib.error
@@ -24,7 +27,13 @@ from typing import Self
 
 from adapters.net import free_ports
 
+logger = logging.getLogger("crossforce.nats")
+
 LOG_FILE_NAME = "nats-server.log"
+PID_FILE_NAME = "nats-server.pid"
+# The kernel sends this to the server when the process that started it dies, however it
+# dies (Linux's PR_SET_PDEATHSIG): SIGTERM, so JetStream still flushes.
+_PR_SET_PDEATHSIG = 1
 _STORE_DIR_SETTING = re.compile(r"^\s*store_dir\s*[:=]", re.MULTILINE)
 
 
@@ -82,6 +91,7 @@ class EmbeddedNats:
         self.binary = binary
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0
 
     # -- addresses -------------------------------------------------------------------------
 
@@ -96,6 +106,10 @@ class EmbeddedNats:
     @property
     def log_path(self) -> Path:
         return self.store_dir / LOG_FILE_NAME
+
+    @property
+    def pid_path(self) -> Path:
+        return self.store_dir / PID_FILE_NAME
 
     @property
     def pid(self) -> int | None:
@@ -118,7 +132,7 @@ class EmbeddedNats:
         if not self._config_sets_store_dir():
             args += ["-sd", str(self.store_dir)]
         args += ["-a", self.host, "-p", str(self.port)]
-        args += ["-m", str(self.monitor_port), "-l", str(self.log_path)]
+        args += ["-m", str(self.monitor_port), "-l", str(self.log_path), "-P", str(self.pid_path)]
         if self.server_name:
             args += ["-n", self.server_name]
         args += list(self.extra_args)
@@ -132,23 +146,52 @@ class EmbeddedNats:
     def start(self) -> Self:
         if self.running:
             return self
-        self.store_dir.mkdir(parents=True, exist_ok=True)
-        command = self.command()
-        try:
-            self._process = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-        except FileNotFoundError as exc:
-            raise NatsServerError(f"nats-server binary not found at {command[0]}") from exc
+        self._spawn()
         try:
             self._wait_ready()
         except BaseException:
             self.kill()
             raise
         return self
+
+    def _spawn(self) -> None:
+        """Start the binary (quick; readiness is `_wait_ready`). Call it from the thread
+        that lives as long as the server should: the parent-death signal follows it."""
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self._stop_orphan()
+        command = self.command()
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        try:
+            self._process = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+                # Its own session: Ctrl-C reaches the hub, which drains, then stops the server.
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            raise NatsServerError(f"nats-server binary not found at {command[0]}") from exc
+
+    def _stop_orphan(self) -> None:
+        """Stop a server a killed run left on this store: two servers must never share one
+        JetStream store, and the old one may hold the port."""
+        try:
+            pid = int(self.pid_path.read_text().strip())
+        except (OSError, ValueError):
+            return
+        if not _is_nats_server_on(pid, self.store_dir):
+            self.pid_path.unlink(missing_ok=True)
+            return
+        logger.warning("stopping nats-server %d left running on %s", pid, self.store_dir)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline and _is_nats_server_on(pid, self.store_dir):
+            time.sleep(0.05)
+        if _is_nats_server_on(pid, self.store_dir):
+            os.kill(pid, signal.SIGKILL)
+        self.pid_path.unlink(missing_ok=True)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Graceful shutdown (SIGTERM lets JetStream flush), then SIGKILL if it hangs."""
@@ -217,15 +260,20 @@ class EmbeddedNats:
             return False
 
     def _failure(self, headline: str) -> str:
+        """One line that names the cause (as nats-server logged it), then the details."""
         stderr = b""
         process = self._process
         if process is not None and process.stderr is not None and process.poll() is not None:
             stderr = process.stderr.read() or b""
-        log_tail = ""
+        written = ""
         if self.log_path.exists():
-            log_tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-20:])
-        detail = (stderr.decode(errors="replace") + "\n" + log_tail).strip()
-        return f"{headline} ({' '.join(self.command())}):\n{detail}"
+            with self.log_path.open("rb") as log_file:
+                log_file.seek(self._log_offset)
+                written = log_file.read().decode(errors="replace")
+        lines = [*stderr.decode(errors="replace").splitlines(), *written.splitlines()]
+        reason = _cause(lines)
+        detail = "\n".join(lines[-20:]).strip()
+        return f"{headline}: {reason}\n({' '.join(self.command())})\n{detail}".rstrip()
 
     # -- context managers ------------------------------------------------------------------
 
@@ -241,8 +289,17 @@ class EmbeddedNats:
         self.stop()
 
     async def astart(self) -> Self:
-        # Startup polls and sleeps; run it off the event loop.
-        return await asyncio.to_thread(self.start)
+        if self.running:
+            return self
+        # Spawn on the loop's own thread (the parent-death signal follows the thread that
+        # forked, and a worker thread may end first); poll for readiness off the loop.
+        self._spawn()
+        try:
+            await asyncio.to_thread(self._wait_ready)
+        except BaseException:
+            self.kill()
+            raise
+        return self
 
     async def astop(self) -> None:
         await asyncio.to_thread(self.stop)
@@ -261,3 +318,39 @@ class EmbeddedNats:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"EmbeddedNats({self.url}, store={self.store_dir}, {state})"
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask the kernel for SIGTERM when the parent dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def _is_nats_server_on(pid: int, store_dir: Path) -> bool:
+    """Whether `pid` is a live nats-server using `store_dir` (from /proc; False elsewhere)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    if not argv or not argv[0].endswith(b"nats-server"):
+        return False
+    store = os.fsencode(str(store_dir))
+    return store in argv or any(arg.startswith(store + b"/") for arg in argv)
+
+
+_CAUSE = re.compile(r"\[(?:FTL|ERR)\]\s*(.*)")
+
+
+def _cause(lines: list[str]) -> str:
+    """The server's own reason for failing: its last fatal or error line, shortened."""
+    for line in reversed(lines):
+        found = _CAUSE.search(line)
+        if found:
+            text = found.group(1).strip()
+            if "address already in use" in text:
+                return f"{text} (is another nats-server or `crossforce up` running?)"
+            return text
+    for line in reversed(lines):
+        if line.strip():
+            return line.strip()
+    return "no reason given (see nats-server.log)"

@@ -12,8 +12,9 @@ from rich.console import Console
 
 from broker.cli.common import passphrase
 from contracts.envelope import HUB_FORCE_CODE
+from contracts.errors import ContractError, ReasonCode
 from contracts.forces import get_force
-from contracts.keys import ANCHOR
+from contracts.keys import ANCHOR, RevocationReason
 from contracts.keystore import KeyDirectory, load_key_set
 
 app = typer.Typer(help="Force signing keys and the signed trust store.", no_args_is_help=True)
@@ -59,12 +60,42 @@ def rotate(
 def revoke(
     force: Annotated[str, typer.Option(help="Force code")],
     kid: Annotated[str, typer.Option(help="Key id (RFC 7638 thumbprint)")],
-    at: Annotated[datetime | None, typer.Option(help="Revocation time (ISO 8601, UTC)")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(help="Revocation time, ISO 8601 with an offset (default: now)"),
+    ] = None,
+    reason: Annotated[
+        RevocationReason,
+        typer.Option(
+            help="compromise: nothing the key signed after the hub last saw it is trusted; "
+            "retirement: what it signed before --at stands"
+        ),
+    ] = RevocationReason.COMPROMISE,
     out_dir: OutDir = Path("keys"),
 ) -> None:
-    """Revoke a key from a time: messages signed before it still verify."""
-    record = KeyDirectory(out_dir).revoke(force, kid, at=at)
-    out.print(f"revoked {force} {kid} at {record.revoked_at}; re-issue the trust store")
+    """Revoke a key from a time; the hub picks up the re-issued trust store while it runs."""
+    record = KeyDirectory(out_dir).revoke(force, kid, at=_aware_time(at), reason=reason)
+    out.print(
+        f"revoked {force} {kid} at {record.revoked_at} ({reason.value}); re-issue the trust "
+        "store: a running hub reloads it within seconds (or at once on SIGHUP)"
+    )
+
+
+def _aware_time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ContractError(
+            ReasonCode.KEY_FILE_INVALID, f"--at {text!r} is not an ISO 8601 time"
+        ) from None
+    if when.tzinfo is None:
+        raise ContractError(
+            ReasonCode.KEY_FILE_INVALID,
+            f"--at {text!r} has no UTC offset: write e.g. {text}+00:00 or {text}Z",
+        )
+    return when
 
 
 @app.command("export")

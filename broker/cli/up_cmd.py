@@ -12,6 +12,7 @@ from rich.console import Console
 
 from adapters.nats.tls import client_ssl_context
 from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, passphrase, setting
+from broker.cli.logs import LogLevel, configure_logging
 from broker.domain.sla import load_policy
 from broker.runtime import BrokerSettings, RunningBroker
 from contracts.envelope import HUB_FORCE_CODE
@@ -60,8 +61,13 @@ def up(
         Path | None,
         typer.Option(envvar="CROSSFORCE_SLA_POLICY", help="SLA policy file (default: packaged)"),
     ] = None,
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(envvar="CROSSFORCE_LOG_LEVEL", help="Refusals and faults log at warning"),
+    ] = LogLevel.INFO,
 ) -> None:
     """Start NATS (embedded unless --nats-url), provision streams, and run the hub."""
+    configure_logging(log_level)
     if not trust.exists() or not hub_key.exists():
         raise ContractError(
             ReasonCode.KEY_FILE_INVALID,
@@ -93,6 +99,8 @@ def up(
         partitions=partitions,
         nats_port=port,
         sla_policy=sla_policy,
+        trust_path=trust,
+        anchor_kid=anchor_kid,
     )
     asyncio.run(_serve(settings, store, key))
 
@@ -111,6 +119,9 @@ async def _serve(settings: BrokerSettings, trust: TrustStore, key: SigningKey) -
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with RunningBroker(settings, trust=trust, hub_key=key) as running:
+        if running.trust_watcher is not None:
+            # SIGHUP: look at the trust store now rather than at the next poll.
+            loop.add_signal_handler(signal.SIGHUP, running.trust_watcher.check_now)
         where = "embedded nats-server" if settings.nats_url is None else "NATS cluster"
         console.print(
             f"[green]Crossforce is up[/]: {where} at {_redact(running.nats_url)}; database "

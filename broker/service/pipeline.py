@@ -31,7 +31,7 @@ from contracts.envelope import (
 )
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES
-from contracts.keys import SigningKey
+from contracts.keys import PublicKeyRecord, SigningKey
 from contracts.messages.base import Message
 from contracts.messages.receipt import Receipt, ReceiptStatus
 from contracts.registry import REGISTRY
@@ -85,6 +85,10 @@ class HubPipeline:
         self.clock = clock
         self.max_bytes = max_bytes
         self.max_clock_skew = max_clock_skew
+        # The latest envelope time accepted from each key, as this process saw it. After a
+        # compromise, nothing a key signed after that is trusted: a hub that never saw the
+        # key in use (e.g. after a restart) trusts nothing more from it.
+        self.key_last_use: dict[str, datetime] = {}
 
     def process(self, inbound: Inbound) -> PipelineResult:
         """Apply or refuse one inbound message; only an infrastructure fault escapes.
@@ -96,7 +100,8 @@ class HubPipeline:
         envelope: Envelope | None = None
         try:
             envelope = parse_envelope(inbound.data, max_bytes=self.max_bytes)
-            verify_envelope(envelope, self.trust)
+            key = verify_envelope(envelope, self.trust)
+            self._check_compromise(envelope, key)
             self._check_addressing(envelope, address, inbound)
             message = REGISTRY.open(envelope)
         except ContractError as refusal:
@@ -104,7 +109,12 @@ class HubPipeline:
         except Exception as error:  # a reader tripped over the input: still a typed answer
             return self._reject(inbound, address.force, envelope, _unreadable(error))
         try:
-            return self._accept(envelope, message, inbound)
+            result = self._accept(envelope, message, inbound)
+            if not result.duplicate:
+                last = self.key_last_use.get(key.kid)
+                if last is None or envelope.time > last:
+                    self.key_last_use[key.kid] = envelope.time
+            return result
         except ContractError as refusal:
             return self._reject(inbound, address.force, envelope, refusal)
         except Exception as error:
@@ -143,6 +153,24 @@ class HubPipeline:
         return self._reject(inbound, address.force, envelope, refusal)
 
     # -- checks --------------------------------------------------------------------------
+    def _check_compromise(self, envelope: Envelope, key: PublicKeyRecord) -> None:
+        """A key revoked for compromise signs nothing new: the revocation time alone would
+        let whoever holds it back-date a message to just before it (within the skew)."""
+        if not key.compromised:
+            return
+        last = self.key_last_use.get(key.kid)
+        if last is None or envelope.time > last:
+            since = (
+                f"after its last accepted use at {last:%Y-%m-%dT%H:%M:%SZ}"
+                if last is not None
+                else "from now on"
+            )
+            raise ContractError(
+                ReasonCode.REVOKED_KEY,
+                f"key {key.kid} was revoked after a compromise: nothing it signed {since} "
+                "is trusted",
+            )
+
     def _check_addressing(
         self, envelope: Envelope, address: subjects.InboundAddress, inbound: Inbound
     ) -> None:
