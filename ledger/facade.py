@@ -123,7 +123,8 @@ class Ledger:
         self._master_key = master_key if master_key is not None else master_key_from_env()
         self.trusted_keys = list(trusted_keys)
         Checkpoint(origin, 0, merkle.EMPTY_ROOT).body()  # rejects a malformed origin early
-        with self.store.writing() as conn:
+        # Check-then-insert, so under the lock: replicas start together on a fresh database.
+        with self.store.setting_up() as conn:
             recorded = self.store.set_meta_once(conn, "origin", origin)
             if self.signing_key is not None:
                 self.store.set_meta_once(conn, "checkpoint_key", self.verifier().to_string())

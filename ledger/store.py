@@ -273,13 +273,20 @@ class LedgerStore:
                 yield conn
 
     @contextmanager
+    def setting_up(self) -> Iterator[Connection]:
+        """A write transaction under the schema lock: ledgers starting together on one
+        PostgreSQL database take turns to record their settings, as they do for tables."""
+        with self.writing() as conn:
+            lock_schema_creation(conn, _PG_SCHEMA_LOCK)
+            yield conn
+
+    @contextmanager
     def reading(self) -> Iterator[Connection]:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
     def _create_schema(self) -> None:
-        with self.writing() as conn:
-            lock_schema_creation(conn, _PG_SCHEMA_LOCK)
+        with self.setting_up() as conn:
             metadata.create_all(conn, checkfirst=True)
             if conn.execute(select(head_table.c.id)).first() is None:
                 conn.execute(

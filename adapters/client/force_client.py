@@ -27,7 +27,14 @@ from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from adapters.nats import subjects
 from adapters.nats.tls import client_ssl_context
@@ -46,6 +53,9 @@ log = logging.getLogger("crossforce.client")
 UNVERIFIED_RETRY_SECONDS = 60
 PRIORITY_POLL_SECONDS = 0.05
 RETRY_PAUSE_SECONDS = 0.5
+# A JetStream leader election takes a few seconds; a publish waits that long before failing.
+PUBLISH_RETRY_SECONDS = 10.0
+PUBLISH_FAULTS = (NoStreamResponseError, ServiceUnavailableError, NatsTimeoutError)
 
 
 async def _fetch(
@@ -224,9 +234,20 @@ class ForceClient:
     async def publish_raw(self, data: bytes, *, case_ref: str, msg_id: str) -> None:
         """Send bytes as they are (the hub still checks everything)."""
         self._waiters.setdefault(msg_id, asyncio.get_running_loop().create_future())
-        await self.js.publish(
-            subjects.inbound_subject(self.force, case_ref), data, headers={"Nats-Msg-Id": msg_id}
-        )
+        # A stream with no leader for a moment (an election after a node loss) is ridden
+        # out here; the same Nats-Msg-Id makes a publish that did land count once.
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(PUBLISH_FAULTS),
+            wait=wait_exponential(multiplier=0.1, max=1.0),
+            stop=stop_after_delay(PUBLISH_RETRY_SECONDS),
+            reraise=True,
+        ):
+            with attempt:
+                await self.js.publish(
+                    subjects.inbound_subject(self.force, case_ref),
+                    data,
+                    headers={"Nats-Msg-Id": msg_id},
+                )
 
     async def receipt(self, envelope_id: str, timeout: float = 30.0) -> SignedReceipt:
         if envelope_id in self._receipts:
