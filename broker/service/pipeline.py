@@ -133,25 +133,6 @@ class HubPipeline:
             )
             return self._reject(inbound, address.force, envelope, failed)
 
-    def give_up(self, inbound: Inbound, error: Exception) -> PipelineResult:
-        """Dead-letter a message the hub cannot finish; never one that was already applied."""
-        address = subjects.parse_inbound(inbound.subject)
-        envelope: Envelope | None = None
-        try:
-            envelope = parse_envelope(inbound.data, max_bytes=self.max_bytes)
-        except Exception:
-            envelope = None
-        if envelope is not None:
-            with SqlUnitOfWork(self.engine) as uow:
-                if uow.processed_as(envelope.id) is not None:
-                    unsent = uow.unsent(f"{envelope.id}/")
-                    return PipelineResult(True, envelope.id, duplicate=True, outbound=unsent)
-        refusal = ContractError(
-            ReasonCode.PROCESSING_FAILED,
-            f"could not be processed after repeated faults ({type(error).__name__})",
-        )
-        return self._reject(inbound, address.force, envelope, refusal)
-
     # -- checks --------------------------------------------------------------------------
     def _check_compromise(self, envelope: Envelope, key: PublicKeyRecord) -> None:
         """A key revoked for compromise signs nothing new: the revocation time alone would
