@@ -25,7 +25,8 @@ log = logging.getLogger("crossforce.hub.outbox")
 PUBLISH_RETRY_SECONDS = 8.0
 # While behind, the relay runs often, so rows wait about a second longer than the fault.
 BEHIND_INTERVAL = 1.0
-UNSENT_BATCH = 1000  # SqlUnitOfWork.unsent's default limit
+UNSENT_BATCH = 1000
+ACK_TIMEOUT_SECONDS = 5.0  # JetStream answers in milliseconds; longer is a fault  # SqlUnitOfWork.unsent's default limit
 
 
 class OutboxPublisher:
@@ -76,12 +77,23 @@ class OutboxPublisher:
         return True
 
     async def _publish_all(self, messages: Sequence[OutboundMessage]) -> None:
-        for message in messages:
-            await self.js.publish(
+        # Pipelined: every row goes out in order, then the acks are gathered, so a fan-out
+        # costs one round trip rather than one per row. A partial failure is retried whole;
+        # JetStream drops the copies that had landed (same Nats-Msg-Id).
+        acks = [
+            await self.js.publish_async(
                 message.subject,
                 message.payload,
                 headers={**message.headers, "Nats-Msg-Id": message.msg_id},
             )
+            for message in messages
+        ]
+        results = await asyncio.wait_for(
+            asyncio.gather(*acks, return_exceptions=True), timeout=ACK_TIMEOUT_SECONDS
+        )
+        failed = next((r for r in results if isinstance(r, BaseException)), None)
+        if failed is not None:
+            raise failed
 
     def _mark_sent(self, row_ids: list[int]) -> None:
         with SqlUnitOfWork(self.engine) as uow:

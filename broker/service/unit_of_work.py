@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from adapters.sql import schema
 from adapters.sql.engine import stored_utc
@@ -132,22 +134,24 @@ class SqlUnitOfWork:
 
     # outbox ----------------------------------------------------------------------------
     def publish_later(self, message: OutboundMessage, now: datetime) -> None:
-        """Queue a publish; it becomes visible to the relay only if this transaction commits."""
-        existing = self.db.execute(
-            select(schema.outbox.c.id).where(schema.outbox.c.msg_id == message.msg_id)
-        ).first()
-        if existing is not None:
-            return
-        result = self.db.execute(
-            insert(schema.outbox).values(
-                msg_id=message.msg_id,
-                subject=message.subject,
-                headers=message.headers,
-                payload=message.payload,
-                created_at=now,
-            )
+        """Queue a publish; it becomes visible to the relay only if this transaction commits.
+
+        The Nats-Msg-Id is the outbox's unique key: a row queued twice is kept once, in one
+        statement (no read first)."""
+        insert_row = _insert_for(self.db)(schema.outbox).values(
+            msg_id=message.msg_id,
+            subject=message.subject,
+            headers=message.headers,
+            payload=message.payload,
+            created_at=now,
         )
-        row_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        row_id = self.db.execute(
+            insert_row.on_conflict_do_nothing(index_elements=["msg_id"]).returning(
+                schema.outbox.c.id
+            )
+        ).scalar_one_or_none()
+        if row_id is None:
+            return
         self.outbound.append(
             OutboundMessage(
                 message.msg_id, message.subject, message.payload, message.headers, row_id
@@ -189,3 +193,10 @@ class SqlUnitOfWork:
             self.db.execute(
                 update(schema.outbox).where(schema.outbox.c.id.in_(row_ids)).values(sent_at=at)
             )
+
+
+def _insert_for(connection: Connection) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL both do)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
