@@ -22,8 +22,8 @@ from adapters.nats import subjects
 from adapters.nats.provisioning import Topology, provision
 from adapters.nats.server import EmbeddedNats
 from adapters.nats.tls import client_ssl_context
-from adapters.sql.engine import create_schema, make_engine
-from adapters.sql.schema import metadata
+from adapters.sql.engine import make_engine
+from adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
 from broker.domain.sla import load_policy
 from broker.hub.app import HubConnection, ResultListener, build_hub
 from broker.secrets import load_or_create
@@ -124,8 +124,9 @@ class RunningBroker:
             await self.nats.astart()
         await self.provision()
         self.engine = make_engine(self.settings.database_url)
-        # Replicas starting together on one PostgreSQL database take turns (advisory lock).
-        create_schema(self.engine, metadata)
+        # Replicas starting together on one PostgreSQL database take turns (advisory lock);
+        # a schema older than the code is refused (`crossforce db upgrade` upgrades it).
+        prepare_engine(self.engine, BROKER_SCHEMA)
         secrets = load_or_create(self.settings.data_dir / "secrets")
         self.ledger = Ledger(
             self.settings.ledger_url,

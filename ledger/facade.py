@@ -81,7 +81,8 @@ class Ledger:
     and `master_key` wraps data keys; the last two default to the environment (see
     `ledger.key_material`). Each may be absent for a process that does not need it:
     verification needs none of them. Without `create`, a database with no ledger is
-    refused (`NoLedger`) instead of given an empty one: for tools that only read.
+    refused (`NoLedger`) instead of given an empty one: for tools that only read. A schema
+    older than the code is refused unless `upgrade`.
     """
 
     def __init__(
@@ -95,8 +96,9 @@ class Ledger:
         key_name: str | None = None,
         trusted_keys: Iterable[NoteVerifier] = (),
         create: bool = True,
+        upgrade: bool = False,
     ) -> None:
-        self.store = LedgerStore(db_url, create=create)
+        self.store = LedgerStore(db_url, create=create, upgrade=upgrade)
         try:
             self._set_up(signing_key, hmac_key, origin, master_key, key_name, trusted_keys)
         except BaseException:

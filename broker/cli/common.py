@@ -4,17 +4,49 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from broker.runtime import BrokerSettings
 from contracts.errors import ContractError, ReasonCode
 from contracts.keys import PASSPHRASE_ENV
 
 DB_URL_ENV = "CROSSFORCE_DB_URL"
+LEDGER_DB_URL_ENV = "CROSSFORCE_LEDGER_DB_URL"
+DATA_DIR_ENV = "CROSSFORCE_DATA_DIR"
+DEFAULT_DATA_DIR = Path(".crossforce")
 FILE_SUFFIX = "_FILE"
 # Settings that may also be given as NAME_FILE=<path of a file holding the value>, so that a
 # container secret never has to be written into a container definition.
 FILE_SETTINGS = (PASSPHRASE_ENV, DB_URL_ENV)
+
+# The options every command that reads the broker's data takes, with one meaning throughout:
+# the data directory `up` uses, unless a database URL says otherwise.
+DataDir = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir",
+        envvar=DATA_DIR_ENV,
+        help="The broker's data directory, as given to `crossforce up`",
+    ),
+]
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--db-url",
+        help=f"The broker's database URL (default: ${DB_URL_ENV}, or a file holding it: "
+        f"${DB_URL_ENV}{FILE_SUFFIX}; else SQLite in --data-dir)",
+    ),
+]
+LedgerDbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--ledger-db-url",
+        help=f"The ledger's database URL (default: ${LEDGER_DB_URL_ENV}; else the broker's "
+        "PostgreSQL database, or SQLite in --data-dir)",
+    ),
+]
 
 
 def setting(name: str, given: str | None = None) -> str | None:
@@ -58,3 +90,16 @@ def passphrase(*, confirm: bool = False) -> str:
     if value:
         return value
     return str(typer.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm))
+
+
+def database_urls(
+    data_dir: Path = DEFAULT_DATA_DIR, db_url: str | None = None, ledger_db_url: str | None = None
+) -> tuple[str, str]:
+    """The broker's and the ledger's database URLs, worked out exactly as `crossforce up`
+    works them out, so every command reads the database the running broker writes."""
+    settings = BrokerSettings(
+        data_dir=data_dir,
+        db_url=setting(DB_URL_ENV, db_url),
+        ledger_db_url=ledger_db_url or os.environ.get(LEDGER_DB_URL_ENV),
+    )
+    return settings.database_url, settings.ledger_url

@@ -33,6 +33,7 @@ def _register() -> None:
         cases_cmd,
         contracts_cmd,
         dashboard_cmd,
+        db_cmd,
         demo_cmd,
         deploy_cmd,
         docs_cmd,
@@ -55,6 +56,7 @@ def _register() -> None:
     app.add_typer(ledger_cmd.app, name="ledger")
     app.add_typer(deploy_cmd.app, name="deploy")
     app.add_typer(docs_cmd.app, name="docs")
+    app.add_typer(db_cmd.app, name="db")
 
 
 def run() -> None:

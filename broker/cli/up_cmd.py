@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from adapters.nats.tls import client_ssl_context
+from broker.cli import db_cmd
 from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, passphrase, setting
 from broker.domain.sla import load_policy
 from broker.runtime import BrokerSettings, RunningBroker
@@ -60,6 +61,12 @@ def up(
         Path | None,
         typer.Option(envvar="CROSSFORCE_SLA_POLICY", help="SLA policy file (default: packaged)"),
     ] = None,
+    upgrade: Annotated[
+        bool,
+        typer.Option(
+            "--upgrade", help="Upgrade a database older than this Crossforce first (back it up)"
+        ),
+    ] = False,
 ) -> None:
     """Start NATS (embedded unless --nats-url), provision streams, and run the hub."""
     if not trust.exists() or not hub_key.exists():
@@ -70,6 +77,12 @@ def up(
         )
     load_policy(sla_policy)  # refuse a bad policy file before asking for a passphrase
     db_url = setting(DB_URL_ENV, db_url)
+    # A schema is changed only when the operator says so (see adapters.sql.migrate).
+    found = db_cmd.schemas(data_dir, db_url, None)
+    if upgrade:
+        db_cmd.upgrade_all(found)
+    else:
+        db_cmd.refuse_out_of_date(found)
     if nats_ca is not None:
         _check_ca(nats_ca)
     store = TrustStore.load(trust, pinned_anchor_kid=anchor_kid)
