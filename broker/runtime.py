@@ -31,7 +31,7 @@ from broker.service.case_handlers import CaseHandlers
 from broker.service.intelligence import IntelligenceLedger
 from broker.service.pipeline import HubPipeline
 from contracts.envelope import HUB_FORCE_CODE
-from contracts.keys import SigningKey, utcnow
+from contracts.keys import Signer, utcnow
 from contracts.trust import TrustStore
 from ledger import Ledger
 
@@ -84,7 +84,7 @@ class RunningBroker:
         settings: BrokerSettings,
         *,
         trust: TrustStore,
-        hub_key: SigningKey,
+        hub_key: Signer,
         clock: Callable[[], datetime] = utcnow,
         on_result: ResultListener | None = None,
         start_hub: bool = True,

@@ -41,8 +41,6 @@ class ReasonCode(StrEnum):
     # Command-line failures that are not about a message: a file, the database, NATS.
     FILE_ERROR = "FILE_ERROR"
     DATABASE_ERROR = "DATABASE_ERROR"
-    # The database's schema is older or newer than the code: upgrade it deliberately.
-    SCHEMA_OUT_OF_DATE = "SCHEMA_OUT_OF_DATE"
     NATS_ERROR = "NATS_ERROR"
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from contracts.b64 import b64url_decode, b64url_encode
 from contracts.canonical import canonical_json
 from contracts.errors import ContractError, ReasonCode
-from contracts.keys import SigningKey
+from contracts.keys import Signer
 
 ALGORITHM = "Ed25519"
 # The only algorithms a Crossforce signature may name (RFC 8725 §3.1: an allow-list, never
@@ -20,7 +20,7 @@ ALGORITHM = "Ed25519"
 ALLOWED_ALGORITHMS = frozenset({ALGORITHM})
 
 
-def sign_detached(payload: bytes, key: SigningKey) -> str:
+def sign_detached(payload: bytes, key: Signer) -> str:
     header = b64url_encode(canonical_json({"alg": ALGORITHM, "kid": key.kid}))
     signing_input = f"{header}.{b64url_encode(payload)}".encode("ascii")
     return f"{header}..{b64url_encode(key.sign(signing_input))}"

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from contracts.canonical import canonical_json
 from contracts.errors import ContractError, ReasonCode
 from contracts.jws import read_header, sign_detached, signing_input
-from contracts.keys import ANCHOR, ForceKeySet, PublicKeyRecord, SigningKey, utcnow, verify_raw
+from contracts.keys import ANCHOR, ForceKeySet, PublicKeyRecord, Signer, utcnow, verify_raw
 
 
 class TrustStore(BaseModel):
@@ -38,7 +38,7 @@ class TrustStore(BaseModel):
     @classmethod
     def issue(
         cls,
-        anchor: SigningKey,
+        anchor: Signer,
         anchor_record: PublicKeyRecord,
         key_sets: list[ForceKeySet],
     ) -> TrustStore:

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contracts.b64 import b64url_decode
 from contracts.errors import ReasonCode
-from contracts.keys import SigningKey, verify_raw
+from contracts.keys import Signer, verify_raw
 from ledger.errors import LedgerError
 from ledger.merkle import HASH_SIZE
 
@@ -93,12 +93,12 @@ class NoteVerifier:
         return verifier
 
     @classmethod
-    def for_signing_key(cls, key: SigningKey, name: str) -> NoteVerifier:
+    def for_signing_key(cls, key: Signer, name: str) -> NoteVerifier:
         check_key_name(name)
         return cls(name, b64url_decode(key.jwk["x"]))
 
 
-def sign_checkpoint(checkpoint: Checkpoint, key: SigningKey, name: str) -> str:
+def sign_checkpoint(checkpoint: Checkpoint, key: Signer, name: str) -> str:
     """The signed note text of a checkpoint."""
     check_key_name(name)
     body = checkpoint.body()

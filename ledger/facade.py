@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Connection, insert, select
 
-from contracts.keys import SigningKey
+from contracts.keys import Signer
 from ledger import merkle, retention, sealing
 from ledger.access import AccessAction, AccessRecord, read_access_log, record_access
 from ledger.checkpoints import Checkpoint, CheckpointError, NoteVerifier, sign_checkpoint
@@ -88,7 +88,7 @@ class Ledger:
     def __init__(
         self,
         db_url: str,
-        signing_key: SigningKey | None = None,
+        signing_key: Signer | None = None,
         hmac_key: bytes | None = None,
         origin: str | None = None,
         *,
@@ -107,7 +107,7 @@ class Ledger:
 
     def _set_up(
         self,
-        signing_key: SigningKey | None,
+        signing_key: Signer | None,
         hmac_key: bytes | None,
         origin: str | None,
         master_key: bytes | None,
@@ -360,7 +360,7 @@ class Ledger:
         with self.store.writing() as conn:
             return self._sign_head(conn)
 
-    def _require_signing_key(self) -> SigningKey:
+    def _require_signing_key(self) -> Signer:
         if self.signing_key is None:
             raise MissingSecret("no checkpoint signing key was given")
         return self.signing_key

@@ -23,7 +23,6 @@ from typing import Any
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
@@ -122,13 +121,13 @@ def prepare(connection: Connection, spec: SchemaSpec, *, upgrade: bool = False) 
     found = status(connection, spec)
     if found.state is SchemaState.NEWER:
         raise ContractError(
-            ReasonCode.SCHEMA_OUT_OF_DATE,
+            ReasonCode.DATABASE_ERROR,
             f"the {spec.name} database is at revision {found.revision}, which this Crossforce "
             f"does not know (its newest is {found.head}): run the Crossforce that upgraded it",
         )
     if found.state is SchemaState.OLDER and not upgrade:
         raise ContractError(
-            ReasonCode.SCHEMA_OUT_OF_DATE,
+            ReasonCode.DATABASE_ERROR,
             f"the {spec.name} database is older than this Crossforce "
             f"({found.revision or 'no version recorded'}, needs {found.head}): back it up, "
             "then run `crossforce db upgrade` (or `crossforce up --upgrade`)",
@@ -157,8 +156,11 @@ def _upgrade_to_head(connection: Connection, spec: SchemaSpec) -> None:
     command.upgrade(_config(connection, spec), "head")
 
 
-def run_environment(context: EnvironmentContext) -> None:
-    """The body of each revision folder's env.py: migrate the connection it was handed."""
+def run_environment(context: Any) -> None:
+    """The body of each revision folder's env.py: migrate the connection it was handed.
+
+    `context` is `alembic.context`, a module standing in for the running EnvironmentContext.
+    """
     connection: Connection | None = context.config.attributes.get("connection")
     spec: SchemaSpec | None = context.config.attributes.get("spec")
     if connection is None or spec is None:

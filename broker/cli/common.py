@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
+from adapters.hsm.pkcs11 import MODULE_ENV, PIN_ENV, Pkcs11Signer, is_pkcs11_uri
 from broker.runtime import BrokerSettings
 from contracts.errors import ContractError, ReasonCode
-from contracts.keys import PASSPHRASE_ENV
+from contracts.keys import PASSPHRASE_ENV, Signer, SigningKey
 
 DB_URL_ENV = "CROSSFORCE_DB_URL"
 LEDGER_DB_URL_ENV = "CROSSFORCE_LEDGER_DB_URL"
@@ -103,3 +104,17 @@ def database_urls(
         ledger_db_url=ledger_db_url or os.environ.get(LEDGER_DB_URL_ENV),
     )
     return settings.database_url, settings.ledger_url
+
+
+def load_signer(where: str) -> Signer:
+    """A signing key: an encrypted key file (passphrase as for every key command), or a
+    `pkcs11:token=...;object=FORCE` URI naming a key kept in an HSM (module from
+    $CROSSFORCE_PKCS11_MODULE, PIN from $CROSSFORCE_PKCS11_PIN or its _FILE)."""
+    if is_pkcs11_uri(where):
+        return Pkcs11Signer.open(
+            where, pin=setting(PIN_ENV), module_path=os.environ.get(MODULE_ENV)
+        )
+    path = Path(where)
+    if not path.exists():
+        raise ContractError(ReasonCode.KEY_FILE_INVALID, f"no key file {path}")
+    return SigningKey.from_encrypted_file(path, passphrase())

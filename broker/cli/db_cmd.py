@@ -98,7 +98,7 @@ def refuse_out_of_date(found: list[Found]) -> None:
                 else "run the Crossforce that upgraded it"
             )
             raise ContractError(
-                ReasonCode.SCHEMA_OUT_OF_DATE,
+                ReasonCode.DATABASE_ERROR,
                 f"the {each.spec.name} database is {each.state} than this Crossforce "
                 f"({each.revision or 'no version recorded'}, this Crossforce: {each.head}): "
                 f"{hint}",

@@ -30,7 +30,7 @@ from contracts.envelope import (
 )
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES
-from contracts.keys import SigningKey
+from contracts.keys import Signer
 from contracts.messages.base import Message
 from contracts.messages.receipt import Receipt, ReceiptStatus
 from contracts.registry import REGISTRY
@@ -70,7 +70,7 @@ class HubPipeline:
         self,
         engine: Engine,
         trust: TrustStore,
-        hub_key: SigningKey,
+        hub_key: Signer,
         handlers: CaseHandlers,
         *,
         clock: Callable[[], datetime],

@@ -144,7 +144,7 @@ def test_a_database_from_before_versions_upgrades_without_loss(
     with pytest.raises(ContractError) as refused:
         prepare_engine(engine, BROKER_SCHEMA)
     engine.dispose()
-    assert refused.value.code is ReasonCode.SCHEMA_OUT_OF_DATE
+    assert refused.value.code is ReasonCode.DATABASE_ERROR
     assert "crossforce db upgrade" in refused.value.message
     assert _rows(broker_url, broker_tables.metadata) == broker_rows  # and changed nothing
 
@@ -177,7 +177,7 @@ def test_up_refuses_an_older_database_in_one_line(
     args = ["up", "--data-dir", str(data_dir), "--trust", str(trust), "--hub-key", str(hub_key)]
     result = runner.invoke(main.app, args, env={"CROSSFORCE_KEY_PASSPHRASE": "a passphrase"})
     assert isinstance(result.exception, ContractError), result.output
-    assert result.exception.code is ReasonCode.SCHEMA_OUT_OF_DATE
+    assert result.exception.code is ReasonCode.DATABASE_ERROR
     assert "older than this Crossforce" in result.exception.message
     assert "\n" not in result.exception.message
     assert _rows(broker_url, broker_tables.metadata) == before
