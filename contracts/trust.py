@@ -75,8 +75,13 @@ class TrustStore(BaseModel):
     @classmethod
     def load(cls, path: Path, pinned_anchor_kid: str | None = None) -> TrustStore:
         try:
-            store = cls.model_validate_json(Path(path).read_bytes())
-        except (OSError, ValidationError) as exc:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise ContractError(ReasonCode.FILE_ERROR, f"{path}: {reason}") from None
+        try:
+            store = cls.model_validate_json(data)
+        except ValidationError as exc:
             raise ContractError(
                 ReasonCode.UNTRUSTED_STORE, f"{path} is not a trust store ({type(exc).__name__})"
             ) from None

@@ -3,15 +3,82 @@
 from __future__ import annotations
 
 import os
+import sys
+from enum import IntEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn, TextIO
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 
 from adapters.hsm.pkcs11 import MODULE_ENV, PIN_ENV, Pkcs11Signer, is_pkcs11_uri
 from broker.runtime import BrokerSettings
 from contracts.errors import ContractError, ReasonCode
 from contracts.keys import PASSPHRASE_ENV, Signer, SigningKey
+
+
+class ExitCode(IntEnum):
+    """What a script can tell from `crossforce`'s exit status (README: "Exit codes")."""
+
+    OK = 0
+    # The check ran and the thing checked is not valid: a signature, an envelope, the ledger.
+    VERIFICATION_FAILED = 1
+    # The command line is wrong: an unknown option, a bad value (Click's own code), a force
+    # code that is not in the directory.
+    USAGE = 2
+    # The work could not be done: a file, the database, NATS, a key or passphrase, a refusal.
+    RUNTIME_ERROR = 3
+
+
+# Reason codes that say "checked, and not valid" (contracts.errors).
+VERIFICATION_CODES = frozenset(
+    {
+        ReasonCode.MALFORMED_JSON,
+        ReasonCode.OVERSIZE,
+        ReasonCode.INVALID_ENVELOPE,
+        ReasonCode.UNKNOWN_TYPE,
+        ReasonCode.UNKNOWN_VERSION,
+        ReasonCode.SCHEMA_INVALID,
+        ReasonCode.MISSING_SIGNATURE,
+        ReasonCode.BAD_SIGNATURE,
+        ReasonCode.UNKNOWN_KEY,
+        ReasonCode.REVOKED_KEY,
+        ReasonCode.EXPIRED_KEY,
+        ReasonCode.KEY_NOT_YET_VALID,
+        ReasonCode.SENDER_MISMATCH,
+        ReasonCode.STALE_MESSAGE,
+        ReasonCode.UNTRUSTED_STORE,
+        ReasonCode.ENVELOPE_ID_REUSED,
+    }
+)
+USAGE_CODES = frozenset({ReasonCode.UNKNOWN_FORCE})
+
+
+def exit_code(code: ReasonCode) -> ExitCode:
+    if code in VERIFICATION_CODES:
+        return ExitCode.VERIFICATION_FAILED
+    if code in USAGE_CODES:
+        return ExitCode.USAGE
+    return ExitCode.RUNTIME_ERROR
+
+
+def fail(code: ReasonCode, message: str) -> NoReturn:
+    """One line on stderr, `error CODE: message`, and the exit status for the code."""
+    Console(stderr=True, soft_wrap=True).print(
+        f"[bold red]error[/] {code}: {escape(message)}", highlight=False
+    )
+    raise typer.Exit(exit_code(code))
+
+
+def console(*, stderr: bool = False, file: TextIO | None = None) -> Console:
+    """A console that never truncates or wraps for a pipe or file: scripts get whole
+    values (a terminal still gets its own width)."""
+    stream = file or (sys.stderr if stderr else sys.stdout)
+    if stream.isatty():
+        return Console(file=stream)
+    return Console(file=stream, width=100_000, soft_wrap=True)
+
 
 DB_URL_ENV = "CROSSFORCE_DB_URL"
 LEDGER_DB_URL_ENV = "CROSSFORCE_LEDGER_DB_URL"
@@ -36,10 +103,12 @@ DbUrl = Annotated[
     str | None,
     typer.Option(
         "--db-url",
+        envvar=DB_URL_ENV,
         help=f"The broker's database URL (default: ${DB_URL_ENV}, or a file holding it: "
         f"${DB_URL_ENV}{FILE_SUFFIX}; else SQLite in --data-dir)",
     ),
 ]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON on stdout, for scripts")]
 LedgerDbUrl = Annotated[
     str | None,
     typer.Option(

@@ -21,15 +21,20 @@ from adapters.sql.migrate import (
     prepare_engine,
     status,
 )
-from broker.cli.common import DEFAULT_DATA_DIR, DataDir, DbUrl, LedgerDbUrl, database_urls
+from broker.cli.common import (
+    DEFAULT_DATA_DIR,
+    DataDir,
+    DbUrl,
+    Json,
+    LedgerDbUrl,
+    database_urls,
+)
 from contracts.errors import ContractError, ReasonCode
 from ledger.store import LEDGER_SCHEMA, LedgerStore, safe_url
 from ledger.store import make_engine as ledger_engine
 
 app = typer.Typer(help="Schema versions of the broker's and the ledger's databases.")
 out = Console(soft_wrap=True)
-
-Json = Annotated[bool, typer.Option("--json", help="One JSON document on stdout")]
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,14 @@ from rich.progress import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from broker.cli.common import DB_URL_ENV as HUB_DB_URL_ENV
-from broker.cli.common import passphrase, setting
+from broker.cli.common import (
+    DEFAULT_DATA_DIR,
+    DataDir,
+    database_urls,
+    fail,
+    passphrase,
+    setting,
+)
 from contracts.errors import ContractError, ReasonCode
 from contracts.keys import SigningKey
 from ledger import (
@@ -41,7 +48,6 @@ from ledger.store import one_line
 # The embedded broker keeps the ledger in a file of its own (see broker.runtime); with
 # PostgreSQL it shares the hub's database, so CROSSFORCE_DB_URL is the fallback.
 DB_URL_ENV = "CROSSFORCE_LEDGER_DB_URL"
-DEFAULT_DB_URL = "sqlite:///.crossforce/ledger.db"
 CHECKPOINT_KEY_ENV = "CROSSFORCE_LEDGER_CHECKPOINT_KEY"
 
 app = typer.Typer(help="The end-of-case intelligence-submission ledger.", no_args_is_help=True)
@@ -51,7 +57,11 @@ err = Console(stderr=True, soft_wrap=True)
 
 DbUrl = Annotated[
     str | None,
-    typer.Option("--db-url", help=f"SQLAlchemy URL (default: ${DB_URL_ENV} or {DEFAULT_DB_URL})"),
+    typer.Option(
+        "--db-url",
+        help=f"The ledger's database URL (default: ${DB_URL_ENV}, else ${HUB_DB_URL_ENV}, "
+        "else ledger.db in --data-dir)",
+    ),
 ]
 KeyFile = Annotated[
     Path | None,
@@ -79,8 +89,9 @@ Why = Annotated[
 ]
 
 
-def _db_url(value: str | None) -> str:
-    return value or os.environ.get(DB_URL_ENV) or setting(HUB_DB_URL_ENV) or DEFAULT_DB_URL
+def _db_url(value: str | None, data_dir: Path) -> str:
+    explicit = value or os.environ.get(DB_URL_ENV) or setting(HUB_DB_URL_ENV)
+    return explicit or database_urls(data_dir)[1]
 
 
 def _signing_key(path: Path | None) -> SigningKey | None:
@@ -95,10 +106,12 @@ def _verifier(value: str) -> NoteVerifier:
         _fail(ReasonCode.KEY_FILE_INVALID, f"--verifier-key: {exc}")
 
 
-def _open(db_url: str | None, key_file: Path | None, verifier: str | None = None) -> Ledger:
+def _open(
+    db_url: str | None, data_dir: Path, key_file: Path | None, verifier: str | None = None
+) -> Ledger:
     """The existing ledger; these commands never create one (nor its database file)."""
     trusted = [_verifier(verifier)] if verifier else []
-    url = _db_url(db_url)
+    url = _db_url(db_url, data_dir)
     signing_key = _signing_key(key_file)
     try:
         return Ledger(url, signing_key, trusted_keys=trusted, create=False)
@@ -109,7 +122,8 @@ def _open(db_url: str | None, key_file: Path | None, verifier: str | None = None
 
 @contextmanager
 def _one_line_errors() -> Iterator[None]:
-    """Any refusal or database failure becomes one line with its reason code, exit 2."""
+    """Any refusal or database failure becomes one line with its reason code, and the exit
+    status for that code (broker.cli.common.ExitCode)."""
     try:
         yield
     except LedgerError as exc:
@@ -121,8 +135,7 @@ def _one_line_errors() -> Iterator[None]:
 
 
 def _fail(code: ReasonCode, message: str) -> NoReturn:
-    err.print(f"[bold red]error[/] {code}: {escape(message)}", highlight=False)
-    raise typer.Exit(2)
+    fail(code, message)
 
 
 def _read_note(path: Path) -> PublishedCheckpoint:
@@ -143,6 +156,7 @@ def _b64(data: bytes) -> str:
 @app.command("verify")
 def verify(
     db_url: DbUrl = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
     key_file: KeyFile = None,
     verifier_key: VerifierKey = None,
     checkpoint: PublishedNotes = None,
@@ -156,7 +170,7 @@ def verify(
     else with the key recorded in the ledger itself.
     """
     published = [_read_note(path) for path in checkpoint or []]
-    with _one_line_errors(), _open(db_url, key_file, verifier_key) as ledger:
+    with _one_line_errors(), _open(db_url, data_dir, key_file, verifier_key) as ledger:
         columns = (
             TextColumn("{task.description:<12}"),
             BarColumn(),
@@ -193,6 +207,7 @@ def proof(
     by: By,
     justification: Why,
     db_url: DbUrl = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
     key_file: KeyFile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
@@ -203,7 +218,7 @@ def proof(
     the verifier key. With no covering checkpoint and a checkpoint key, one is signed
     first. The read is logged as a DPA 2018 s.62 consultation.
     """
-    with _one_line_errors(), _open(db_url, key_file) as ledger:
+    with _one_line_errors(), _open(db_url, data_dir, key_file) as ledger:
         note = ledger.latest_checkpoint(covering=entry + 1)
         if note is None and ledger.signing_key is not None:
             note = ledger.checkpoint()
@@ -235,7 +250,9 @@ def proof(
 
 
 @app.command("checkpoint")
-def checkpoint(db_url: DbUrl = None, key_file: KeyFile = None) -> None:
+def checkpoint(
+    db_url: DbUrl = None, data_dir: DataDir = DEFAULT_DATA_DIR, key_file: KeyFile = None
+) -> None:
     """Sign the current tree head and print the checkpoint note and the verifier key.
 
     Keep the note outside the database (publish it, give it to a witness): later,
@@ -243,7 +260,7 @@ def checkpoint(db_url: DbUrl = None, key_file: KeyFile = None) -> None:
     """
     if key_file is None and not os.environ.get(CHECKPOINT_KEY_ENV):
         _fail(ReasonCode.KEY_FILE_INVALID, f"give --key-file or set {CHECKPOINT_KEY_ENV}")
-    with _one_line_errors(), _open(db_url, key_file) as ledger:
+    with _one_line_errors(), _open(db_url, data_dir, key_file) as ledger:
         note = ledger.checkpoint()
         verifier = ledger.verifier().to_string()
     typer.echo(note, nl=False)
@@ -258,9 +275,10 @@ def find_subject(
     by: By,
     justification: Why,
     db_url: DbUrl = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Every live submission about the same subject, from any force (needs the subject key)."""
-    with _one_line_errors(), _open(db_url, None) as ledger:
+    with _one_line_errors(), _open(db_url, data_dir, None) as ledger:
         key = ledger.subject_key({"surname": surname, "forenames": forenames, "date_of_birth": dob})
         found = ledger.find_by_subject(key, by=by, justification=justification)
     if not found:

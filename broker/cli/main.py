@@ -6,9 +6,11 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.nats.server import NatsServerError
+from broker.cli.common import exit_code
 from contracts.errors import ContractError, ReasonCode
 
 app = typer.Typer(
@@ -78,5 +80,5 @@ def run() -> None:
 
 
 def _fail(code: ReasonCode, message: str) -> None:
-    err.print(f"[bold red]error[/] {code}: {message}", highlight=False, soft_wrap=True)
-    sys.exit(2)
+    err.print(f"[bold red]error[/] {code}: {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(exit_code(code))
