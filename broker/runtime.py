@@ -25,8 +25,8 @@ from adapters.nats import subjects
 from adapters.nats.provisioning import Topology, provision
 from adapters.nats.server import EmbeddedNats
 from adapters.nats.tls import client_ssl_context
-from adapters.sql.engine import create_schema, make_engine
-from adapters.sql.schema import metadata
+from adapters.sql.engine import make_engine
+from adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
 from broker.domain.sla import load_policy
 from broker.hub.app import HubConnection, ResultListener, build_hub
 from broker.hub.trust_watch import TrustStoreWatcher
@@ -36,7 +36,7 @@ from broker.service.faults import NATS_FAULTS
 from broker.service.intelligence import IntelligenceLedger
 from broker.service.pipeline import HubPipeline
 from contracts.envelope import HUB_FORCE_CODE
-from contracts.keys import SigningKey, utcnow
+from contracts.keys import Signer, utcnow
 from contracts.trust import TrustStore
 from ledger import Ledger
 
@@ -94,7 +94,7 @@ class RunningBroker:
         settings: BrokerSettings,
         *,
         trust: TrustStore,
-        hub_key: SigningKey,
+        hub_key: Signer,
         clock: Callable[[], datetime] = utcnow,
         on_result: ResultListener | None = None,
         start_hub: bool = True,
@@ -136,8 +136,9 @@ class RunningBroker:
             await self.nats.astart()
         await self.provision()
         self.engine = make_engine(self.settings.database_url)
-        # Replicas starting together on one PostgreSQL database take turns (advisory lock).
-        create_schema(self.engine, metadata)
+        # Replicas starting together on one PostgreSQL database take turns (advisory lock);
+        # a schema older than the code is refused (`crossforce db upgrade` upgrades it).
+        prepare_engine(self.engine, BROKER_SCHEMA)
         # A database other than the embedded SQLite file may be shared by replicas: the
         # ledger keys must then be given, never made up by whichever replica starts first.
         shared = not self.settings.database_url.startswith("sqlite")

@@ -12,12 +12,15 @@ from typing import Any
 from contracts.b64 import b64url_decode, b64url_encode
 from contracts.canonical import canonical_json
 from contracts.errors import ContractError, ReasonCode
-from contracts.keys import SigningKey
+from contracts.keys import Signer
 
 ALGORITHM = "Ed25519"
+# The only algorithms a Crossforce signature may name (RFC 8725 §3.1: an allow-list, never
+# "whatever the token says"). `alg: none` and every other value are refused.
+ALLOWED_ALGORITHMS = frozenset({ALGORITHM})
 
 
-def sign_detached(payload: bytes, key: SigningKey) -> str:
+def sign_detached(payload: bytes, key: Signer) -> str:
     header = b64url_encode(canonical_json({"alg": ALGORITHM, "kid": key.kid}))
     signing_input = f"{header}.{b64url_encode(payload)}".encode("ascii")
     return f"{header}..{b64url_encode(key.sign(signing_input))}"
@@ -29,16 +32,32 @@ def read_header(token: str) -> dict[str, Any]:
     if len(parts) != 3 or parts[1] != "":
         raise ContractError(ReasonCode.BAD_SIGNATURE, "signature is not a compact detached JWS")
     try:
-        header = json.loads(b64url_decode(parts[0]))
-    except ValueError:
-        raise ContractError(ReasonCode.BAD_SIGNATURE, "JWS header is not valid JSON") from None
-    if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
+        encoded = b64url_decode(parts[0])
+    except ValueError as exc:
+        raise ContractError(ReasonCode.BAD_SIGNATURE, f"JWS header is {exc}") from None
+    try:
+        header = json.loads(encoded, object_pairs_hook=_unique_members)
+    except ValueError as exc:
+        raise ContractError(ReasonCode.BAD_SIGNATURE, f"JWS header: {exc}") from None
+    if not isinstance(header, dict):
+        raise ContractError(ReasonCode.BAD_SIGNATURE, "JWS header is not a JSON object")
+    if header.get("alg") not in ALLOWED_ALGORITHMS:
         raise ContractError(ReasonCode.BAD_SIGNATURE, f"JWS alg must be {ALGORITHM}")
+    # RFC 7515 §4.1.11: a verifier must refuse critical parameters it does not process, and
+    # Crossforce processes none (an unencoded payload, RFC 7797 `b64`, would need `crit`).
+    if "crit" in header or "b64" in header:
+        raise ContractError(ReasonCode.BAD_SIGNATURE, "JWS crit parameters are not supported")
     if not isinstance(header.get("kid"), str):
         raise ContractError(ReasonCode.UNKNOWN_KEY, "JWS header has no kid")
-    if "crit" in header:
-        raise ContractError(ReasonCode.BAD_SIGNATURE, "JWS crit parameters are not supported")
     return header
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """RFC 7515 §4: a header naming one parameter twice is refused, not read one way."""
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise ValueError("a parameter is named twice")
+    return members
 
 
 def signing_input(token: str, payload: bytes) -> tuple[bytes, bytes]:
@@ -46,8 +65,8 @@ def signing_input(token: str, payload: bytes) -> tuple[bytes, bytes]:
     header, _, signature = token.split(".")
     try:
         raw_signature = b64url_decode(signature)
-    except ValueError:
-        raise ContractError(ReasonCode.BAD_SIGNATURE, "JWS signature is not base64url") from None
+    except ValueError as exc:
+        raise ContractError(ReasonCode.BAD_SIGNATURE, f"JWS signature is {exc}") from None
     return f"{header}.{b64url_encode(payload)}".encode("ascii"), raw_signature
 
 

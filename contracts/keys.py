@@ -12,7 +12,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from contracts.b64 import b64url_decode, b64url_encode
 from contracts.canonical import canonical_json
 from contracts.errors import ContractError, ReasonCode
+from contracts.pkcs8 import Protection, encrypt, protection
 
 PASSPHRASE_ENV = "CROSSFORCE_KEY_PASSPHRASE"
 ANCHOR = "ANCHOR"
@@ -135,6 +136,30 @@ class ForceKeySet(BaseModel):
         return json.dumps(self.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
 
 
+@runtime_checkable
+class Signer(Protocol):
+    """Whatever signs for a force: a key file decrypted in memory (`SigningKey`) or a key
+    that never leaves a hardware module (`adapters.hsm.pkcs11.Pkcs11Signer`). The hub, the
+    force client and the ledger take any of them."""
+
+    @property
+    def force(self) -> str: ...
+
+    @property
+    def kid(self) -> str:
+        """RFC 7638 thumbprint of the public key."""
+        ...
+
+    @property
+    def jwk(self) -> dict[str, str]:
+        """The public key as an OKP JWK."""
+        ...
+
+    def sign(self, data: bytes) -> bytes:
+        """A raw Ed25519 signature of `data`."""
+        ...
+
+
 class SigningKey:
     """A force's private Ed25519 key, decrypted in memory only."""
 
@@ -152,33 +177,23 @@ class SigningKey:
         return self._private_key.sign(data)
 
     def public_record(self, nbf: datetime, exp: datetime) -> PublicKeyRecord:
-        return PublicKeyRecord(kid=self.kid, x=self.jwk["x"], nbf=nbf, exp=exp)
+        return public_record(self, nbf, exp)
 
     def __repr__(self) -> str:  # never show key material
         return f"SigningKey(force={self.force!r}, kid={self.kid!r})"
 
     def to_encrypted_file(self, path: Path, passphrase: str) -> None:
-        """Write the key encrypted with the passphrase (PKCS#8, scrypt/AES) at mode 0600."""
+        """Write the key encrypted with the passphrase at mode 0600: PKCS#8 under scrypt at
+        OWASP's cost and AES-256 (see contracts.pkcs8)."""
         if not passphrase:
             raise ContractError(ReasonCode.BAD_PASSPHRASE, "an empty passphrase is not allowed")
-        pem = self._private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(passphrase.encode()),
-        )
+        pem = encrypt(self._private_key, passphrase.encode())
         body = {"force": self.force, "kid": self.kid, "encrypted_pkcs8": pem.decode("ascii")}
         write_private_file(path, json.dumps(body, indent=2) + "\n")
 
     @classmethod
     def from_encrypted_file(cls, path: Path, passphrase: str) -> SigningKey:
-        try:
-            body = json.loads(Path(path).read_text())
-            pem = body["encrypted_pkcs8"].encode("ascii")
-            force = body["force"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise ContractError(
-                ReasonCode.KEY_FILE_INVALID, f"{path} is not a Crossforce key file ({exc})"
-            ) from None
+        force, pem = _read_key_file(path)
         try:
             key = serialization.load_pem_private_key(pem, passphrase.encode())
         except (ValueError, TypeError):
@@ -188,6 +203,57 @@ class SigningKey:
         if not isinstance(key, Ed25519PrivateKey):
             raise ContractError(ReasonCode.KEY_FILE_INVALID, f"{path} is not an Ed25519 key")
         return cls(force, key)
+
+
+def public_record(signer: Signer, nbf: datetime, exp: datetime) -> PublicKeyRecord:
+    """The public entry for any signer's key, valid from `nbf` until `exp`."""
+    return PublicKeyRecord(kid=signer.kid, x=signer.jwk["x"], nbf=nbf, exp=exp)
+
+
+def _read_key_file(path: Path) -> tuple[str, bytes]:
+    try:
+        body = json.loads(Path(path).read_text())
+        return str(body["force"]), body["encrypted_pkcs8"].encode("ascii")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ContractError(
+            ReasonCode.KEY_FILE_INVALID, f"{path} is not a Crossforce key file ({exc})"
+        ) from None
+
+
+def key_file_protection(path: Path) -> Protection:
+    """How a key file's private key is protected; needs no passphrase."""
+    _, pem = _read_key_file(path)
+    try:
+        return protection(pem)
+    except ValueError as exc:
+        raise ContractError(
+            ReasonCode.KEY_FILE_INVALID, f"{path} holds no encrypted PKCS#8 key ({exc})"
+        ) from None
+
+
+def rewrap_key_file(path: Path, passphrase: str) -> Path | None:
+    """Re-encrypt a key file whose key derivation is weaker than OWASP's, in place, after
+    copying it to a backup beside it (0600). Returns the backup, or None if the file was
+    strong already. The key, its kid and the passphrase stay as they were."""
+    path = Path(path)
+    if key_file_protection(path).strong:
+        return None
+    key = SigningKey.from_encrypted_file(path, passphrase)  # proves the passphrase first
+    backup = _free_backup_name(path)
+    write_private_file(backup, path.read_text())
+    key.to_encrypted_file(path, passphrase)
+    if SigningKey.from_encrypted_file(path, passphrase).kid != key.kid:  # pragma: no cover
+        raise ContractError(ReasonCode.KEY_FILE_INVALID, f"rewrapping {path} failed")
+    return backup
+
+
+def _free_backup_name(path: Path) -> Path:
+    candidate = path.with_name(path.name + ".bak")
+    number = 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.bak{number}")
+        number += 1
+    return candidate
 
 
 def verify_raw(public_key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:

@@ -20,7 +20,9 @@ from contracts.keys import (
     ForceKeySet,
     PublicKeyRecord,
     RevocationReason,
+    Signer,
     SigningKey,
+    public_record,
     utcnow,
 )
 from contracts.trust import TrustStore
@@ -56,6 +58,23 @@ class KeyDirectory:
         key_set = ForceKeySet(force=force, keys=[key.public_record(now, now + lifetime)])
         self.save_key_set(key_set)
         return key
+
+    def publish(
+        self,
+        signer: Signer,
+        *,
+        now: datetime | None = None,
+        lifetime: timedelta = DEFAULT_KEY_LIFETIME,
+    ) -> ForceKeySet:
+        """The public key set of a key held elsewhere (an HSM): CODE.jwk and no CODE.key."""
+        if self.public_path(signer.force).exists():
+            raise ContractError(
+                ReasonCode.KEY_FILE_INVALID, f"{self.public_path(signer.force)} exists"
+            )
+        now = now or utcnow()
+        key_set = ForceKeySet(force=signer.force, keys=[public_record(signer, now, now + lifetime)])
+        self.save_key_set(key_set)
+        return key_set
 
     def rotate(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from contracts.keys import ANCHOR, ForceKeySet, SigningKey, utcnow
+from contracts.keys import ANCHOR, ForceKeySet, Signer, SigningKey, public_record, utcnow
 from contracts.trust import TrustStore
 
 
@@ -29,6 +29,13 @@ class EphemeralPki:
             force=force, keys=[key.public_record(self.not_before, self.not_after)]
         )
         return key
+
+    def adopt(self, signer: Signer) -> None:
+        """Trust a key held elsewhere (an HSM) for its force, in place of a generated one."""
+        self.keys.pop(signer.force, None)
+        self.key_sets[signer.force] = ForceKeySet(
+            force=signer.force, keys=[public_record(signer, self.not_before, self.not_after)]
+        )
 
     def key(self, force: str) -> SigningKey:
         return self.keys[force]

@@ -6,11 +6,11 @@ from contracts.canonical import canonical_json
 from contracts.envelope import FORCE_URN_PREFIX, Envelope
 from contracts.errors import ContractError, ReasonCode
 from contracts.jws import read_header, sign_detached, signing_input
-from contracts.keys import PublicKeyRecord, SigningKey, verify_raw
+from contracts.keys import PublicKeyRecord, Signer, verify_raw
 from contracts.trust import TrustStore
 
 
-def sign_envelope(envelope: Envelope, key: SigningKey) -> Envelope:
+def sign_envelope(envelope: Envelope, key: Signer) -> Envelope:
     """Return the envelope with a detached JWS over its canonical JSON (minus signature)."""
     if key.force != envelope.senderforce:
         raise ContractError(

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from contracts.canonical import canonical_json
 from contracts.errors import ContractError, ReasonCode
 from contracts.jws import read_header, sign_detached, signing_input
-from contracts.keys import ANCHOR, ForceKeySet, PublicKeyRecord, SigningKey, utcnow, verify_raw
+from contracts.keys import ANCHOR, ForceKeySet, PublicKeyRecord, Signer, utcnow, verify_raw
 
 
 class TrustStore(BaseModel):
@@ -38,7 +38,7 @@ class TrustStore(BaseModel):
     @classmethod
     def issue(
         cls,
-        anchor: SigningKey,
+        anchor: Signer,
         anchor_record: PublicKeyRecord,
         key_sets: list[ForceKeySet],
     ) -> TrustStore:
@@ -75,8 +75,13 @@ class TrustStore(BaseModel):
     @classmethod
     def load(cls, path: Path, pinned_anchor_kid: str | None = None) -> TrustStore:
         try:
-            store = cls.model_validate_json(Path(path).read_bytes())
-        except (OSError, ValidationError) as exc:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise ContractError(ReasonCode.FILE_ERROR, f"{path}: {reason}") from None
+        try:
+            store = cls.model_validate_json(data)
+        except ValidationError as exc:
             raise ContractError(
                 ReasonCode.UNTRUSTED_STORE, f"{path} is not a trust store ({type(exc).__name__})"
             ) from None

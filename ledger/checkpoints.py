@@ -18,12 +18,13 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contracts.b64 import b64url_decode
 from contracts.errors import ReasonCode
-from contracts.keys import SigningKey, verify_raw
+from contracts.keys import Signer, verify_raw
 from ledger.errors import LedgerError
 from ledger.merkle import HASH_SIZE
 
@@ -93,12 +94,43 @@ class NoteVerifier:
         return verifier
 
     @classmethod
-    def for_signing_key(cls, key: SigningKey, name: str) -> NoteVerifier:
+    def for_signing_key(cls, key: Signer, name: str) -> NoteVerifier:
         check_key_name(name)
         return cls(name, b64url_decode(key.jwk["x"]))
 
 
-def sign_checkpoint(checkpoint: Checkpoint, key: SigningKey, name: str) -> str:
+def verifiers_from_public_keys(document: Any, name: str) -> list[NoteVerifier]:
+    """Checkpoint verifiers under key name `name` from public keys only: a force key set
+    (`keys/HUB.jwk`, every key it ever had, so rotated keys still verify old checkpoints),
+    a JWK Set (`crossforce keys export --jwks`) or one OKP JWK. A private key is refused:
+    checking a signature never needs one."""
+    if isinstance(document, dict) and isinstance(document.get("keys"), list):
+        jwks = document["keys"]
+    elif isinstance(document, dict) and "x" in document:
+        jwks = [document]
+    else:
+        raise CheckpointError("not a public key set, JWK Set or JWK")
+    verifiers = []
+    for jwk in jwks:
+        if not isinstance(jwk, dict):
+            raise CheckpointError("not a public key set, JWK Set or JWK")
+        if "d" in jwk:
+            raise CheckpointError("holds a private key: give the public key (.jwk) only")
+        if jwk.get("kty", "OKP") != "OKP" or jwk.get("crv", "Ed25519") != "Ed25519":
+            raise CheckpointError("only Ed25519 (OKP) keys sign checkpoints")
+        try:
+            public = b64url_decode(str(jwk["x"]))
+        except (KeyError, ValueError):
+            raise CheckpointError("a key's x is not base64url") from None
+        if len(public) != 32:
+            raise CheckpointError("a key's x is not an Ed25519 public key")
+        verifiers.append(NoteVerifier(name, public))
+    if not verifiers:
+        raise CheckpointError("the key set holds no key")
+    return verifiers
+
+
+def sign_checkpoint(checkpoint: Checkpoint, key: Signer, name: str) -> str:
     """The signed note text of a checkpoint."""
     check_key_name(name)
     body = checkpoint.body()

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Connection, insert, select
 
-from contracts.keys import SigningKey
+from contracts.keys import Signer
 from ledger import merkle, retention, sealing
 from ledger.access import AccessAction, AccessRecord, read_access_log, record_access
 from ledger.checkpoints import Checkpoint, CheckpointError, NoteVerifier, sign_checkpoint
@@ -81,13 +81,14 @@ class Ledger:
     and `master_key` wraps data keys; the last two default to the environment (see
     `ledger.key_material`). Each may be absent for a process that does not need it:
     verification needs none of them. Without `create`, a database with no ledger is
-    refused (`NoLedger`) instead of given an empty one: for tools that only read.
+    refused (`NoLedger`) instead of given an empty one: for tools that only read. A schema
+    older than the code is refused unless `upgrade`.
     """
 
     def __init__(
         self,
         db_url: str,
-        signing_key: SigningKey | None = None,
+        signing_key: Signer | None = None,
         hmac_key: bytes | None = None,
         origin: str | None = None,
         *,
@@ -95,8 +96,9 @@ class Ledger:
         key_name: str | None = None,
         trusted_keys: Iterable[NoteVerifier] = (),
         create: bool = True,
+        upgrade: bool = False,
     ) -> None:
-        self.store = LedgerStore(db_url, create=create)
+        self.store = LedgerStore(db_url, create=create, upgrade=upgrade)
         try:
             self._set_up(signing_key, hmac_key, origin, master_key, key_name, trusted_keys)
         except BaseException:
@@ -105,7 +107,7 @@ class Ledger:
 
     def _set_up(
         self,
-        signing_key: SigningKey | None,
+        signing_key: Signer | None,
         hmac_key: bytes | None,
         origin: str | None,
         master_key: bytes | None,
@@ -359,7 +361,7 @@ class Ledger:
         with self.store.writing() as conn:
             return self._sign_head(conn)
 
-    def _require_signing_key(self) -> SigningKey:
+    def _require_signing_key(self) -> Signer:
         if self.signing_key is None:
             raise MissingSecret("no checkpoint signing key was given")
         return self.signing_key

@@ -51,6 +51,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from adapters.sql.engine import create_private_file, lock_schema_creation
+from adapters.sql.migrate import SchemaSpec, prepare
+from contracts.errors import ContractError
 from ledger.errors import LedgerError, LedgerUnavailable, NoLedger
 from ledger.merkle import EMPTY_ROOT, Frontier, Node, leaf_hash
 
@@ -142,7 +144,14 @@ meta_table = Table(
 )
 
 HEAD_ID = 1
-_PG_SCHEMA_LOCK = 0x43524F53534C4447  # "CROSSLDG": serialises schema creation
+
+LEDGER_SCHEMA = SchemaSpec(
+    name="ledger",
+    metadata=metadata,
+    script_location=Path(__file__).parent / "migrations",
+    version_table="ledger_schema_version",
+    lock_key=0x43524F53534C4447,  # "CROSSLDG": serialises schema changes
+)
 
 
 def chain_link(previous: bytes, leaf: bytes) -> bytes:
@@ -230,10 +239,11 @@ class LedgerStore:
 
     With `create` (the default, as the hub opens it) a missing schema is created; without,
     a database holding no ledger is refused with `NoLedger` and nothing is written to it.
+    A schema older than the code is refused unless `upgrade` (see `adapters.sql.migrate`).
     A database that cannot be opened at all raises `LedgerUnavailable`.
     """
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, create: bool = True, upgrade: bool = False) -> None:
         self.url = url
         try:
             if not create:
@@ -246,7 +256,7 @@ class LedgerStore:
         self.dialect = self.engine.dialect.name
         try:
             if create:
-                self._create_schema()
+                self._create_schema(upgrade)
             else:
                 with self.reading() as conn:
                     self.head(conn)
@@ -255,7 +265,7 @@ class LedgerStore:
             raise LedgerUnavailable(
                 f"cannot open the ledger database {safe_url(url)}: {one_line(exc)}"
             ) from None
-        except LedgerError:
+        except (LedgerError, ContractError):  # ContractError: a schema to upgrade first
             self.engine.dispose()
             raise
 
@@ -277,7 +287,7 @@ class LedgerStore:
         """A write transaction under the schema lock: ledgers starting together on one
         PostgreSQL database take turns to record their settings, as they do for tables."""
         with self.writing() as conn:
-            lock_schema_creation(conn, _PG_SCHEMA_LOCK)
+            lock_schema_creation(conn, LEDGER_SCHEMA.lock_key)
             yield conn
 
     @contextmanager
@@ -285,9 +295,9 @@ class LedgerStore:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
-    def _create_schema(self) -> None:
-        with self.setting_up() as conn:
-            metadata.create_all(conn, checkfirst=True)
+    def _create_schema(self, upgrade: bool) -> None:
+        with self.writing() as conn:
+            prepare(conn, LEDGER_SCHEMA, upgrade=upgrade)
             if conn.execute(select(head_table.c.id)).first() is None:
                 conn.execute(
                     insert(head_table).values(

@@ -42,7 +42,7 @@ from contracts.compose import compose
 from contracts.envelope import MAX_ENVELOPE_BYTES, Envelope, Jurisdiction, parse_envelope
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES
-from contracts.keys import SigningKey
+from contracts.keys import Signer
 from contracts.messages.base import Message
 from contracts.messages.receipt import Receipt
 from contracts.registry import REGISTRY
@@ -119,7 +119,7 @@ class ForceClient:
         self,
         *,
         force: str,
-        key: SigningKey,
+        key: Signer,
         trust: TrustStore,
         nats_url: str,
         credentials: Path | None = None,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from contracts.errors import ContractError, ReasonCode
@@ -88,16 +88,6 @@ def lock_schema_creation(connection: Connection, key: int) -> None:
     """
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-
-
-def create_schema(
-    engine: Engine, metadata: MetaData, *, lock_key: int = BROKER_SCHEMA_LOCK
-) -> None:
-    """Create whatever of `metadata` is missing, in one transaction under a schema lock, so
-    any number of processes may do it at once."""
-    with engine.begin() as connection:
-        lock_schema_creation(connection, lock_key)
-        metadata.create_all(connection, checkfirst=True)
 
 
 def make_engine(url: str = DEFAULT_DB_URL) -> Engine:

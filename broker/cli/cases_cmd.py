@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from adapters.sql.engine import DEFAULT_DB_URL, open_existing
-from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, setting
+from adapters.sql.engine import open_existing
+from broker.cli.common import DEFAULT_DATA_DIR, DataDir, DbUrl, Json, console, database_urls
 from broker.domain.views import CaseView
-from broker.service.queries import case_history, case_view, list_cases
+from broker.service.queries import HistoryLine, case_history, case_view, list_cases
 from contracts.forces import get_force
 
-console = Console()
 
-DbUrl = Annotated[
-    str | None,
-    typer.Option(
-        envvar=DB_URL_ENV, help=f"Database URL (or a file holding it: ${DB_URL_ENV}{FILE_SUFFIX})"
-    ),
-]
-
-
-def _engine(db_url: str | None) -> Engine:
-    return open_existing(setting(DB_URL_ENV, db_url) or DEFAULT_DB_URL)
+def _engine(data_dir: Path, db_url: str | None) -> Engine:
+    return open_existing(database_urls(data_dir, db_url)[0])
 
 
 def _known_force(code: str | None) -> str | None:
@@ -38,10 +31,34 @@ ForceOpt = Annotated[
 ]
 
 
-def cases(force: ForceOpt = None, db_url: DbUrl = None) -> None:
+def cases(
+    force: ForceOpt = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    db_url: DbUrl = None,
+    as_json: Json = False,
+) -> None:
     """List cases, or only those a force takes part in."""
+    engine = _engine(data_dir, db_url)
+    try:
+        found = list_cases(engine, force)
+    finally:
+        engine.dispose()
+    if as_json:
+        rows = [
+            {
+                "case_ref": case.case_ref,
+                "status": case.status,
+                "receiving_force": case.receiving_force,
+                "coordinating_force": case.coordinating_force,
+                "red": case.red,
+                "updated_at": case.updated_at.isoformat(),
+            }
+            for case in found
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
     table = Table("case", "status", "receiving", "co-ordinating", "red", "updated", title="Cases")
-    for case in list_cases(_engine(db_url), force):
+    for case in found:
         table.add_row(
             case.case_ref,
             case.status,
@@ -50,26 +67,74 @@ def cases(force: ForceOpt = None, db_url: DbUrl = None) -> None:
             "[red]RED[/]" if case.red else "",
             f"{case.updated_at:%Y-%m-%d %H:%M}",
         )
-    console.print(table)
+    console().print(table)
 
 
 def case(
     case_ref: Annotated[str, typer.Argument(help="Case reference")],
     force: ForceOpt = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
     db_url: DbUrl = None,
+    as_json: Json = False,
 ) -> None:
     """Who owns each part of a case, its status and due time, and the history."""
-    engine = _engine(db_url)
-    view = case_view(engine, case_ref, force)
-    print_case_view(view)
-    if force is None or force == view.coordinating_force:
-        history = Table("at", "by", "event", "details", title="History")
-        for line in case_history(engine, case_ref):
-            history.add_row(f"{line.at:%Y-%m-%d %H:%M}", line.actor, line.event, line.summary)
-        console.print(history)
+    engine = _engine(data_dir, db_url)
+    try:
+        view = case_view(engine, case_ref, force)
+        # The history is the co-ordinating force's (and an administrator's) to see.
+        show_history = force is None or force == view.coordinating_force
+        history = case_history(engine, case_ref) if show_history else None
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(case_json(view, history), indent=2, ensure_ascii=False))
+        return
+    out = console()
+    print_case_view(view, out)
+    if history is not None:
+        table = Table("at", "by", "event", "details", title="History")
+        for line in history:
+            table.add_row(f"{line.at:%Y-%m-%d %H:%M}", line.actor, line.event, line.summary)
+        out.print(table)
 
 
-def print_case_view(view: CaseView, target: Console = console) -> None:
+def case_json(view: CaseView, history: list[HistoryLine] | None) -> dict[str, Any]:
+    """What `case` prints, as data: the same need-to-know view, no personal details."""
+    document: dict[str, Any] = {
+        "case_ref": view.case_ref,
+        "status": view.status.value,
+        "receiving_force": view.receiving_force,
+        "coordinating_force": view.coordinating_force,
+        "viewed_as": view.viewer,
+        "immediate_risk": view.priority,
+        "parts": [
+            {
+                "part_id": part.part_id,
+                "kind": part.kind.value,
+                "owner": part.owner,
+                "status": part.status.value,
+                "party_id": part.party_id,
+                "due_at": part.due_at.isoformat() if part.due_at else None,
+                "owners": [entry.to_owner for entry in part.ownership_history()],
+            }
+            for part in view.parts
+        ],
+    }
+    if history is not None:
+        document["history"] = [
+            {
+                "at": line.at.isoformat(),
+                "by": line.actor,
+                "event": line.event,
+                "details": line.summary,
+            }
+            for line in history
+        ]
+    return document
+
+
+def print_case_view(view: CaseView, target: Console | None = None) -> None:
+    target = target or console()
     target.print(
         f"[bold]{view.case_ref}[/] {view.status.value} · receiving {view.receiving_force} · "
         f"co-ordinating {view.coordinating_force} · viewed as {view.viewer}"

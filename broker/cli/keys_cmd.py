@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -10,11 +11,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from broker.cli.common import passphrase
+from adapters.hsm.pkcs11 import MODULE_ENV, PIN_ENV, Pkcs11Signer, Pkcs11Uri
+from broker.cli.common import passphrase, setting
 from contracts.envelope import HUB_FORCE_CODE
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import get_force
-from contracts.keys import ANCHOR, RevocationReason
+from contracts.keys import ANCHOR, RevocationReason, key_file_protection, rewrap_key_file
 from contracts.keystore import KeyDirectory, load_key_set
 
 app = typer.Typer(help="Force signing keys and the signed trust store.", no_args_is_help=True)
@@ -29,14 +31,72 @@ def new(
     force: Annotated[str | None, typer.Option(help="Force code, e.g. KENT")] = None,
     anchor: Annotated[bool, typer.Option("--anchor", help="Make the trust-anchor key")] = False,
     valid_days: Annotated[int, typer.Option(help="Key lifetime in days")] = 365,
+    pkcs11: Annotated[
+        str | None,
+        typer.Option(
+            "--pkcs11",
+            help="Make the key inside an HSM instead: pkcs11:token=LABEL;object=CODE "
+            f"(module from ${MODULE_ENV}, PIN from ${PIN_ENV}); writes only CODE.jwk",
+        ),
+    ] = None,
 ) -> None:
     """Generate a key: CODE.key (encrypted, 0600) and CODE.jwk (public key set)."""
     if anchor == (force is not None):
         raise typer.BadParameter("give exactly one of --force CODE or --anchor")
     owner = ANCHOR if anchor else _participant(str(force))
     keys = KeyDirectory(out_dir)
+    if pkcs11 is not None:
+        _new_in_hsm(keys, owner, pkcs11, timedelta(days=valid_days))
+        return
     key = keys.create(owner, passphrase(confirm=True), lifetime=timedelta(days=valid_days))
     out.print(f"{keys.private_path(owner)} (encrypted), {keys.public_path(owner)}  kid={key.kid}")
+
+
+def _new_in_hsm(keys: KeyDirectory, owner: str, uri: str, lifetime: timedelta) -> None:
+    if Pkcs11Uri.parse(uri).label != owner:
+        raise typer.BadParameter(f"the key's object label must be {owner}", param_hint="--pkcs11")
+    module = os.environ.get(MODULE_ENV) or Pkcs11Uri.parse(uri).module_path
+    pin = setting(PIN_ENV)
+    if not module or not pin:
+        raise typer.BadParameter(f"set {MODULE_ENV} and {PIN_ENV}", param_hint="--pkcs11")
+    signer = Pkcs11Signer.generate(uri, pin=pin, module_path=module)
+    try:
+        keys.publish(signer, lifetime=lifetime)
+    finally:
+        signer.close()
+    out.print(f"{uri} (in the HSM), {keys.public_path(owner)}  kid={signer.kid}")
+
+
+@app.command("rewrap")
+def rewrap(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Key files (default: every *.key in --out)", show_default=False),
+    ] = None,
+    out_dir: OutDir = Path("keys"),
+) -> None:
+    """Re-encrypt key files made with a weak key derivation (PBKDF2 at 2,048 iterations)
+    under scrypt at OWASP's cost, in place, keeping each old file as CODE.key.bak.
+
+    The key, its kid and its passphrase stay the same: nothing needs re-publishing."""
+    paths = files or sorted(out_dir.glob("*.key"))
+    if not paths:
+        raise ContractError(ReasonCode.FILE_ERROR, f"no key files in {out_dir}")
+    secret = passphrase()
+    for path in paths:
+        before = key_file_protection(path).describe()
+        backup = rewrap_key_file(path, secret)
+        if backup is None:
+            out.print(
+                f"{path}: {before}, strong already: unchanged", highlight=False, soft_wrap=True
+            )
+            continue
+        after = key_file_protection(path).describe()
+        out.print(
+            f"{path}: {before} -> {after} (old file kept as {backup})",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _participant(code: str) -> str:

@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -24,7 +24,15 @@ from rich.progress import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from broker.cli.common import DB_URL_ENV as HUB_DB_URL_ENV
-from broker.cli.common import passphrase, setting
+from broker.cli.common import (
+    DEFAULT_DATA_DIR,
+    DataDir,
+    ExitCode,
+    database_urls,
+    fail,
+    passphrase,
+    setting,
+)
 from contracts.errors import ContractError, ReasonCode
 from contracts.keys import SigningKey
 from ledger import (
@@ -34,14 +42,16 @@ from ledger import (
     NoteVerifier,
     PublishedCheckpoint,
     parse_checkpoint,
+    verify_checkpoint,
+    verify_consistency,
 )
+from ledger.checkpoints import verifiers_from_public_keys
 from ledger.errors import NoLedger
 from ledger.store import one_line
 
 # The embedded broker keeps the ledger in a file of its own (see broker.runtime); with
 # PostgreSQL it shares the hub's database, so CROSSFORCE_DB_URL is the fallback.
 DB_URL_ENV = "CROSSFORCE_LEDGER_DB_URL"
-DEFAULT_DB_URL = "sqlite:///.crossforce/ledger.db"
 CHECKPOINT_KEY_ENV = "CROSSFORCE_LEDGER_CHECKPOINT_KEY"
 
 app = typer.Typer(help="The end-of-case intelligence-submission ledger.", no_args_is_help=True)
@@ -51,7 +61,11 @@ err = Console(stderr=True, soft_wrap=True)
 
 DbUrl = Annotated[
     str | None,
-    typer.Option("--db-url", help=f"SQLAlchemy URL (default: ${DB_URL_ENV} or {DEFAULT_DB_URL})"),
+    typer.Option(
+        "--db-url",
+        help=f"The ledger's database URL (default: ${DB_URL_ENV}, else ${HUB_DB_URL_ENV}, "
+        "else ledger.db in --data-dir)",
+    ),
 ]
 KeyFile = Annotated[
     Path | None,
@@ -59,6 +73,14 @@ KeyFile = Annotated[
         "--key-file",
         help=f"Encrypted checkpoint key file (default: ${CHECKPOINT_KEY_ENV}); "
         "passphrase from CROSSFORCE_KEY_PASSPHRASE",
+    ),
+]
+PublicKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--public-key",
+        help="The hub's public key set (keys/HUB.jwk, or a JWK or JWK Set) to check "
+        "checkpoint signatures with: no private key or passphrase needed",
     ),
 ]
 VerifierKey = Annotated[
@@ -79,8 +101,9 @@ Why = Annotated[
 ]
 
 
-def _db_url(value: str | None) -> str:
-    return value or os.environ.get(DB_URL_ENV) or setting(HUB_DB_URL_ENV) or DEFAULT_DB_URL
+def _db_url(value: str | None, data_dir: Path) -> str:
+    explicit = value or os.environ.get(DB_URL_ENV) or setting(HUB_DB_URL_ENV)
+    return explicit or database_urls(data_dir)[1]
 
 
 def _signing_key(path: Path | None) -> SigningKey | None:
@@ -95,21 +118,45 @@ def _verifier(value: str) -> NoteVerifier:
         _fail(ReasonCode.KEY_FILE_INVALID, f"--verifier-key: {exc}")
 
 
-def _open(db_url: str | None, key_file: Path | None, verifier: str | None = None) -> Ledger:
+def _public_key_document(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not JSON"
+        _fail(ReasonCode.FILE_ERROR, f"--public-key {path}: {reason}")
+
+
+def _open(
+    db_url: str | None,
+    data_dir: Path,
+    key_file: Path | None,
+    verifier: str | None = None,
+    public_key: Path | None = None,
+) -> Ledger:
     """The existing ledger; these commands never create one (nor its database file)."""
     trusted = [_verifier(verifier)] if verifier else []
-    url = _db_url(db_url)
+    document = _public_key_document(public_key) if public_key else None
+    url = _db_url(db_url, data_dir)
     signing_key = _signing_key(key_file)
     try:
-        return Ledger(url, signing_key, trusted_keys=trusted, create=False)
+        ledger = Ledger(url, signing_key, trusted_keys=trusted, create=False)
     except NoLedger as exc:
         hint = "" if db_url else f" (give --db-url or set {DB_URL_ENV})"
         _fail(exc.code, f"{exc}{hint}")
+    if document is not None:
+        # The note key name is the log's: known only once the ledger is open.
+        try:
+            ledger.trusted_keys += verifiers_from_public_keys(document, ledger.key_name)
+        except CheckpointError as exc:
+            ledger.close()
+            _fail(ReasonCode.KEY_FILE_INVALID, f"--public-key {public_key}: {exc}")
+    return ledger
 
 
 @contextmanager
 def _one_line_errors() -> Iterator[None]:
-    """Any refusal or database failure becomes one line with its reason code, exit 2."""
+    """Any refusal or database failure becomes one line with its reason code, and the exit
+    status for that code (broker.cli.common.ExitCode)."""
     try:
         yield
     except LedgerError as exc:
@@ -121,8 +168,7 @@ def _one_line_errors() -> Iterator[None]:
 
 
 def _fail(code: ReasonCode, message: str) -> NoReturn:
-    err.print(f"[bold red]error[/] {code}: {escape(message)}", highlight=False)
-    raise typer.Exit(2)
+    fail(code, message)
 
 
 def _read_note(path: Path) -> PublishedCheckpoint:
@@ -143,8 +189,10 @@ def _b64(data: bytes) -> str:
 @app.command("verify")
 def verify(
     db_url: DbUrl = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
     key_file: KeyFile = None,
     verifier_key: VerifierKey = None,
+    public_key: PublicKey = None,
     checkpoint: PublishedNotes = None,
 ) -> None:
     """Recompute the whole ledger; exit 1 and say exactly which entry is wrong if any is.
@@ -152,11 +200,14 @@ def verify(
     Every entry must be under a signed checkpoint (the hub signs one with each append), and
     the log must extend each --checkpoint note published earlier: a note signing more
     entries than the log holds means entries were deleted, a different root at its size
-    that one was rewritten. Signatures are checked with --verifier-key (or --key-file),
-    else with the key recorded in the ledger itself.
+    that one was rewritten. Signatures are checked with --public-key (or --verifier-key, or
+    --key-file), else with the key recorded in the ledger itself.
     """
     published = [_read_note(path) for path in checkpoint or []]
-    with _one_line_errors(), _open(db_url, key_file, verifier_key) as ledger:
+    with (
+        _one_line_errors(),
+        _open(db_url, data_dir, key_file, verifier_key, public_key) as ledger,
+    ):
         columns = (
             TextColumn("{task.description:<12}"),
             BarColumn(),
@@ -193,6 +244,7 @@ def proof(
     by: By,
     justification: Why,
     db_url: DbUrl = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
     key_file: KeyFile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
@@ -203,7 +255,7 @@ def proof(
     the verifier key. With no covering checkpoint and a checkpoint key, one is signed
     first. The read is logged as a DPA 2018 s.62 consultation.
     """
-    with _one_line_errors(), _open(db_url, key_file) as ledger:
+    with _one_line_errors(), _open(db_url, data_dir, key_file) as ledger:
         note = ledger.latest_checkpoint(covering=entry + 1)
         if note is None and ledger.signing_key is not None:
             note = ledger.checkpoint()
@@ -235,7 +287,9 @@ def proof(
 
 
 @app.command("checkpoint")
-def checkpoint(db_url: DbUrl = None, key_file: KeyFile = None) -> None:
+def checkpoint(
+    db_url: DbUrl = None, data_dir: DataDir = DEFAULT_DATA_DIR, key_file: KeyFile = None
+) -> None:
     """Sign the current tree head and print the checkpoint note and the verifier key.
 
     Keep the note outside the database (publish it, give it to a witness): later,
@@ -243,7 +297,7 @@ def checkpoint(db_url: DbUrl = None, key_file: KeyFile = None) -> None:
     """
     if key_file is None and not os.environ.get(CHECKPOINT_KEY_ENV):
         _fail(ReasonCode.KEY_FILE_INVALID, f"give --key-file or set {CHECKPOINT_KEY_ENV}")
-    with _one_line_errors(), _open(db_url, key_file) as ledger:
+    with _one_line_errors(), _open(db_url, data_dir, key_file) as ledger:
         note = ledger.checkpoint()
         verifier = ledger.verifier().to_string()
     typer.echo(note, nl=False)
@@ -258,9 +312,10 @@ def find_subject(
     by: By,
     justification: Why,
     db_url: DbUrl = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Every live submission about the same subject, from any force (needs the subject key)."""
-    with _one_line_errors(), _open(db_url, None) as ledger:
+    with _one_line_errors(), _open(db_url, data_dir, None) as ledger:
         key = ledger.subject_key({"surname": surname, "forenames": forenames, "date_of_birth": dob})
         found = ledger.find_by_subject(key, by=by, justification=justification)
     if not found:
@@ -271,3 +326,85 @@ def find_subject(
             f"at {item.submitted_at:%Y-%m-%d}  review {item.review_date}",
             highlight=False,
         )
+
+
+@app.command("consistency")
+def consistency(
+    old: Annotated[Path, typer.Argument(help="A signed checkpoint published earlier")],
+    new: Annotated[
+        Path | None,
+        typer.Argument(help="A later signed checkpoint (default: the newest one stored)"),
+    ] = None,
+    public_key: PublicKey = None,
+    verifier_key: VerifierKey = None,
+    db_url: DbUrl = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Prove the log signed in NEW extends the log signed in OLD, with nothing changed.
+
+    Both notes are checked with the hub's public key (--public-key keys/HUB.jwk, or
+    --verifier-key); the RFC 9162 consistency path from the ledger must lead from OLD's
+    root to NEW's. Exit 1 when it does not: an entry OLD covered was changed or removed.
+    The proof holds no personal data.
+    """
+    old_note = _read_note(old).note
+    with _one_line_errors(), _open(db_url, data_dir, None, verifier_key, public_key) as ledger:
+        trusted, notes = ledger.checkpoint_verifiers()
+        new_note = _read_note(new).note if new else ledger.latest_checkpoint()
+        if new_note is None:
+            _fail(ReasonCode.DATABASE_ERROR, "the ledger holds no signed checkpoint yet")
+        try:
+            before = verify_checkpoint(old_note, trusted)
+            after = verify_checkpoint(new_note, trusted)
+        except CheckpointError as exc:
+            _verification_failed(f"checkpoint: {exc}")
+        if before.origin != after.origin:
+            _verification_failed(f"the notes are of two logs: {before.origin}, {after.origin}")
+        if before.tree_size > after.tree_size:
+            _verification_failed(
+                f"OLD has {before.tree_size} entries, more than NEW's {after.tree_size}"
+            )
+        if after.tree_size > ledger.size:
+            _verification_failed(
+                f"NEW signs {after.tree_size} entries; the ledger holds {ledger.size}: "
+                "entries were deleted"
+            )
+        proof = ledger.consistency_proof(before.tree_size, after.tree_size)
+    consistent = verify_consistency(
+        before.tree_size, after.tree_size, before.root_hash, after.root_hash, proof.path
+    )
+    for note in notes:
+        err.print(f"[yellow]note[/] {escape(note)}", highlight=False)
+    if as_json:
+        document = {
+            "origin": after.origin,
+            "old": {"tree_size": before.tree_size, "root_hash": _b64(before.root_hash)},
+            "new": {"tree_size": after.tree_size, "root_hash": _b64(after.root_hash)},
+            "path": [_b64(step) for step in proof.path],
+            "consistent": consistent,
+        }
+        typer.echo(json.dumps(document, indent=2))
+    else:
+        for label, head in (("old", before), ("new", after)):
+            line = f"{label}  {head.tree_size} entries, root {_b64(head.root_hash)}"
+            out.print(line, highlight=False)
+        out.print("consistency path (RFC 9162):", highlight=False)
+        for step in proof.path:
+            out.print(f"  {_b64(step)}", highlight=False)
+    if not consistent:
+        _verification_failed(
+            f"the log at {after.tree_size} entries does not extend the signed log at "
+            f"{before.tree_size}: an entry in 0..{before.tree_size - 1} was changed"
+        )
+    if not as_json:
+        out.print(
+            f"[bold green]OK[/] the log at {after.tree_size} entries extends the signed log "
+            f"at {before.tree_size}",
+            highlight=False,
+        )
+
+
+def _verification_failed(message: str) -> NoReturn:
+    out.print(f"[bold red]FAIL[/] {escape(message)}", highlight=False)
+    raise typer.Exit(ExitCode.VERIFICATION_FAILED)

@@ -7,9 +7,11 @@ import sys
 import typer
 from nats.errors import Error as NatsError
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.nats.server import NatsServerError
+from broker.cli.common import exit_code
 from contracts.errors import ContractError, ReasonCode
 
 app = typer.Typer(
@@ -34,6 +36,7 @@ def _register() -> None:
         cases_cmd,
         contracts_cmd,
         dashboard_cmd,
+        db_cmd,
         demo_cmd,
         deploy_cmd,
         docs_cmd,
@@ -56,6 +59,7 @@ def _register() -> None:
     app.add_typer(ledger_cmd.app, name="ledger")
     app.add_typer(deploy_cmd.app, name="deploy")
     app.add_typer(docs_cmd.app, name="docs")
+    app.add_typer(db_cmd.app, name="db")
 
 
 def run() -> None:
@@ -79,5 +83,5 @@ def run() -> None:
 
 
 def _fail(code: ReasonCode, message: str) -> None:
-    err.print(f"[bold red]error[/] {code}: {message}", highlight=False, soft_wrap=True)
-    sys.exit(2)
+    err.print(f"[bold red]error[/] {code}: {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(exit_code(code))

@@ -9,11 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from broker.cli.common import passphrase
+from broker.cli.common import load_signer
 from contracts.compose import compose
 from contracts.envelope import parse_envelope
 from contracts.forces import get_force
-from contracts.keys import SigningKey
 from contracts.registry import REGISTRY
 from contracts.signing import sign_envelope, verify_envelope
 from contracts.trust import TrustStore
@@ -48,12 +47,14 @@ def example(
 @app.command("sign")
 def sign(
     envelope_file: Annotated[Path, typer.Argument(help="Unsigned envelope JSON")],
-    key: Annotated[Path, typer.Option(help="The sending force's CODE.key")],
+    key: Annotated[
+        str, typer.Option(help="The sending force's CODE.key, or a pkcs11: URI of its key")
+    ],
 ) -> None:
     """Sign an envelope with a force key; prints the signed envelope."""
     envelope = parse_envelope(envelope_file.read_bytes())
     REGISTRY.open(envelope)  # refuse to sign what the hub would refuse to read
-    signed = sign_envelope(envelope, SigningKey.from_encrypted_file(key, passphrase()))
+    signed = sign_envelope(envelope, load_signer(key))
     typer.echo(json.dumps(signed.to_json_dict(), indent=2, ensure_ascii=False))
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import inspect
 
 from adapters.sql import schema
-from adapters.sql.engine import DEFAULT_DB_URL, open_existing
-from broker.cli.common import DB_URL_ENV, setting
+from adapters.sql.engine import open_existing
+from broker.cli.common import DEFAULT_DATA_DIR, DataDir, DbUrl, Json, console, database_urls
 from broker.domain.calendar import LONDON
 from broker.escalation.overdue import OverduePart, overdue_parts
 from contracts.errors import ContractError, ReasonCode
@@ -56,6 +56,27 @@ def _table(parts: list[OverduePart], now: datetime) -> Table:
     return table
 
 
+def _json(parts: list[OverduePart], now: datetime) -> dict[str, Any]:
+    return {
+        "at": now.isoformat(),
+        "parts": [
+            {
+                "owner_force": part.owner_force,
+                "case_ref": part.case_ref,
+                "part_id": part.part_id,
+                "step": part.step,
+                "due_at": part.due_at.isoformat(),
+                "working_days_late": part.working_days_late,
+                "late": part.late,
+                "level_fired": part.level_fired,
+                "level_name": part.level_name or None,
+                "red": part.red,
+            }
+            for part in parts
+        ],
+    }
+
+
 def _as_at(value: str | None) -> datetime:
     if value is None:
         return datetime.now(UTC)
@@ -72,12 +93,8 @@ def overdue(
     force: Annotated[
         str | None, typer.Option("--force", help="Only parts owned by this force code")
     ] = None,
-    db_url: Annotated[
-        str | None,
-        typer.Option(
-            "--db-url", help=f"SQLAlchemy URL (default: ${DB_URL_ENV} or {DEFAULT_DB_URL})"
-        ),
-    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    db_url: DbUrl = None,
     within_days: Annotated[
         int,
         typer.Option(
@@ -85,25 +102,37 @@ def overdue(
         ),
     ] = DEFAULT_WITHIN_DAYS,
     at: Annotated[
-        str | None, typer.Option("--at", help="Report as at this ISO 8601 time (default: now)")
+        str | None,
+        typer.Option(
+            "--at",
+            help="Report as at this ISO 8601 time (default: now); levels and red are then "
+            "what the escalation ladder had fired by that time",
+        ),
     ] = None,
+    as_json: Json = False,
 ) -> None:
     """List late and soon-due parts by owning force, counted in that owner's working days
     (negative: working days left)."""
     # Consoles are made per run so they read the terminal width the command is run in.
-    out, err = Console(), Console(stderr=True)
+    out = console()
     code = force.upper() if force else None
     if code is not None and code not in FORCES:
         raise ContractError(ReasonCode.UNKNOWN_FORCE, f"no force {code} in the force directory")
     now = _as_at(at)
-    engine = open_existing(setting(DB_URL_ENV, db_url) or DEFAULT_DB_URL)
+    engine = open_existing(database_urls(data_dir, db_url)[0])
     try:
         if not inspect(engine).has_table(schema.deadlines.name):
-            err.print("[bold red]error[/] no deadlines in this database (has a hub run on it?)")
-            raise typer.Exit(1)
-        parts = overdue_parts(engine, now, force=code, within_days=within_days)
+            raise ContractError(
+                ReasonCode.DATABASE_ERROR, "no deadlines in this database (has a hub run on it?)"
+            )
+        parts = overdue_parts(
+            engine, now, force=code, within_days=within_days, replay=at is not None
+        )
     finally:
         engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(_json(parts, now), indent=2))
+        return
     if not parts:
         who = f" for {code}" if code else ""
         out.print(f"Nothing late or due within {within_days} working days{who}.")

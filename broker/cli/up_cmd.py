@@ -10,14 +10,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from adapters.hsm.pkcs11 import is_pkcs11_uri
 from adapters.nats.tls import client_ssl_context
-from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, passphrase, setting
+from broker.cli import db_cmd
+from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, load_signer, setting
 from broker.cli.logs import LogLevel, configure_logging
 from broker.domain.sla import load_policy
 from broker.runtime import BrokerSettings, RunningBroker
 from contracts.envelope import HUB_FORCE_CODE
 from contracts.errors import ContractError, ReasonCode
-from contracts.keys import SigningKey
+from contracts.keys import Signer
 from contracts.trust import TrustStore
 
 console = Console(stderr=True)
@@ -38,7 +40,14 @@ def up(
         ),
     ] = None,
     trust: Annotated[Path, typer.Option(help="Signed trust store")] = Path("trust.json"),
-    hub_key: Annotated[Path, typer.Option(help="The hub's signing key")] = Path("keys/HUB.key"),
+    hub_key: Annotated[
+        str,
+        typer.Option(
+            envvar="CROSSFORCE_HUB_KEY",
+            help="The hub's signing key: a key file, or pkcs11:token=...;object=HUB for a key "
+            "in an HSM",
+        ),
+    ] = "keys/HUB.key",
     anchor_kid: Annotated[
         str | None, typer.Option(envvar="CROSSFORCE_ANCHOR_KID", help="Pin the trust anchor")
     ] = None,
@@ -61,6 +70,12 @@ def up(
         Path | None,
         typer.Option(envvar="CROSSFORCE_SLA_POLICY", help="SLA policy file (default: packaged)"),
     ] = None,
+    upgrade: Annotated[
+        bool,
+        typer.Option(
+            "--upgrade", help="Upgrade a database older than this Crossforce first (back it up)"
+        ),
+    ] = False,
     log_level: Annotated[
         LogLevel,
         typer.Option(envvar="CROSSFORCE_LOG_LEVEL", help="Refusals and faults log at warning"),
@@ -68,7 +83,7 @@ def up(
 ) -> None:
     """Start NATS (embedded unless --nats-url), provision streams, and run the hub."""
     configure_logging(log_level)
-    if not trust.exists() or not hub_key.exists():
+    if not trust.exists() or not (is_pkcs11_uri(hub_key) or Path(hub_key).exists()):
         raise ContractError(
             ReasonCode.KEY_FILE_INVALID,
             f"need {hub_key} and {trust}: run `crossforce keys new --force HUB --out keys/` and "
@@ -76,6 +91,12 @@ def up(
         )
     load_policy(sla_policy)  # refuse a bad policy file before asking for a passphrase
     db_url = setting(DB_URL_ENV, db_url)
+    # A schema is changed only when the operator says so (see adapters.sql.migrate).
+    found = db_cmd.schemas(data_dir, db_url, None)
+    if upgrade:
+        db_cmd.upgrade_all(found)
+    else:
+        db_cmd.refuse_out_of_date(found)
     if nats_ca is not None:
         _check_ca(nats_ca)
     store = TrustStore.load(trust, pinned_anchor_kid=anchor_kid)
@@ -86,7 +107,7 @@ def up(
             "is refused",
             highlight=False,
         )
-    key = SigningKey.from_encrypted_file(hub_key, passphrase())
+    key = load_signer(hub_key)
     if key.force != HUB_FORCE_CODE:
         raise ContractError(ReasonCode.KEY_FILE_INVALID, f"{hub_key} is not the hub's key")
     settings = BrokerSettings(
@@ -113,7 +134,7 @@ def _check_ca(path: Path) -> None:
         raise ContractError(ReasonCode.FILE_ERROR, f"--nats-ca {path}: {reason}") from None
 
 
-async def _serve(settings: BrokerSettings, trust: TrustStore, key: SigningKey) -> None:
+async def _serve(settings: BrokerSettings, trust: TrustStore, key: Signer) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -29,10 +29,19 @@ class OverduePart:
 
 
 def overdue_parts(
-    engine: Engine, now: datetime, *, force: str | None = None, within_days: int = 2
+    engine: Engine,
+    now: datetime,
+    *,
+    force: str | None = None,
+    within_days: int = 2,
+    replay: bool = False,
 ) -> list[OverduePart]:
     """Open deadlines that are late or due within `within_days` of the owner's working days,
-    by owner, most late first."""
+    by owner, most late first.
+
+    The level fired and red are what the hub recorded; with `replay`, what the ladder has
+    fired by `now` instead, for a report as at another time than the present.
+    """
     deadlines = schema.deadlines
     # Working days are never fewer than calendar days, so this bound loses nothing; the
     # exact test, in the owner's own calendar, is done below.
@@ -49,9 +58,14 @@ def overdue_parts(
         days = calendar_for_force(deadline.owner_force).working_days_between(deadline.due_at, now)
         if not late and -days > within_days:
             continue
-        fired = sorted(int(level) for level in row["fired_levels"] or ())
-        level = fired[-1] if fired else 0
         steps = escalation_steps(deadline, DEFAULT_POLICY.escalation)
+        if replay:
+            by_now = [step for step in steps if step.fire_at <= now]
+            level = max((step.level for step in by_now), default=0)
+            red = any(step.marks_red for step in by_now)
+        else:
+            level = max((int(fired) for fired in row["fired_levels"] or ()), default=0)
+            red = bool(row["red"])
         name = steps[level - 1].message.value if 0 < level <= len(steps) else ""
         found.append(
             OverduePart(
@@ -64,7 +78,7 @@ def overdue_parts(
                 late=late,
                 level_fired=level,
                 level_name=name,
-                red=bool(row["red"]),
+                red=red,
             )
         )
     found.sort(key=lambda p: (p.owner_force, not p.late, -p.working_days_late, p.due_at))

@@ -49,7 +49,7 @@ from broker.service.unit_of_work import ConcurrentUpdate, SqlUnitOfWork
 from contracts.compose import compose
 from contracts.envelope import HUB_FORCE_CODE, Envelope
 from contracts.forces import FORCES
-from contracts.keys import SigningKey
+from contracts.keys import Signer
 from contracts.messages.base import Message
 from contracts.messages.escalation import DeadlineReminder, EscalationRaised, OverdueNotice
 from contracts.signing import sign_envelope
@@ -314,7 +314,7 @@ class EscalationService:
     def __init__(
         self,
         engine: Engine,
-        hub_key: SigningKey,
+        hub_key: Signer,
         clock: Callable[[], datetime],
         policy: SlaPolicy = DEFAULT_POLICY,
     ) -> None:

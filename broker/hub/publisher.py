@@ -25,8 +25,8 @@ log = logging.getLogger("crossforce.hub.outbox")
 PUBLISH_RETRY_SECONDS = 8.0
 # While behind, the relay runs often, so rows wait about a second longer than the fault.
 BEHIND_INTERVAL = 1.0
-UNSENT_BATCH = 1000
-ACK_TIMEOUT_SECONDS = 5.0  # JetStream answers in milliseconds; longer is a fault  # SqlUnitOfWork.unsent's default limit
+UNSENT_BATCH = 1000  # SqlUnitOfWork.unsent's default limit
+ACK_TIMEOUT_SECONDS = 5.0  # JetStream answers in milliseconds; longer is a fault
 
 
 class OutboxPublisher:

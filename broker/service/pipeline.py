@@ -31,7 +31,7 @@ from contracts.envelope import (
 )
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES
-from contracts.keys import PublicKeyRecord, SigningKey
+from contracts.keys import PublicKeyRecord, Signer
 from contracts.messages.base import Message
 from contracts.messages.receipt import Receipt, ReceiptStatus
 from contracts.registry import REGISTRY
@@ -71,7 +71,7 @@ class HubPipeline:
         self,
         engine: Engine,
         trust: TrustStore,
-        hub_key: SigningKey,
+        hub_key: Signer,
         handlers: CaseHandlers,
         *,
         clock: Callable[[], datetime],

@@ -18,21 +18,22 @@ def crossforce(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
-    ("args", "code"),
+    ("args", "code", "status"),
     [
-        (("cases",), "DATABASE_ERROR"),
-        (("case", "CF-2026-000001"), "DATABASE_ERROR"),
-        (("overdue", "--db-url", "sqlite:///nowhere/crossforce.db"), "DATABASE_ERROR"),
-        (("cases", "--force", "NOPE"), "UNKNOWN_FORCE"),
-        (("contracts", "export", "a-file"), "FILE_ERROR"),
+        (("cases",), "DATABASE_ERROR", 3),
+        (("case", "CF-2026-000001"), "DATABASE_ERROR", 3),
+        (("overdue", "--db-url", "sqlite:///nowhere/crossforce.db"), "DATABASE_ERROR", 3),
+        (("cases", "--force", "NOPE"), "UNKNOWN_FORCE", 2),
+        (("contracts", "export", "a-file"), "FILE_ERROR", 3),
+        (("message", "verify", "signed.json", "--trust", "trust.json"), "FILE_ERROR", 3),
     ],
 )
 def test_a_failure_is_one_line_with_its_code(
-    tmp_path: Path, args: tuple[str, ...], code: str
+    tmp_path: Path, args: tuple[str, ...], code: str, status: int
 ) -> None:
     (tmp_path / "a-file").write_text("not a directory")
     result = crossforce(*args, cwd=tmp_path)
-    assert result.returncode == 2
+    assert result.returncode == status
     assert "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"error {code}: ")

@@ -127,6 +127,6 @@ def test_read_only_commands_take_the_database_url_from_its_file(
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "from-the-file.db" in result.stderr
     assert not missing.exists()

@@ -32,7 +32,7 @@ def ledger_cli(*args: str) -> Result:
 
 
 def one_line_error(result: Result, code: str) -> str:
-    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.exit_code == 3, (result.output, result.exception)  # a runtime error
     assert isinstance(result.exception, SystemExit), result.exception
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error {code}: "), result.stderr
@@ -227,6 +227,6 @@ def test_installed_command_prints_no_traceback(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error DATABASE_ERROR: cannot open the ledger database")

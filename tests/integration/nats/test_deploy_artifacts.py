@@ -135,7 +135,7 @@ def test_the_dashboard_reads_the_database_url_from_the_file_the_manifests_name(
         *("dashboard", "--force", "KENT"),
         cwd=tmp_path,
     )
-    assert result.returncode == 2
+    assert result.returncode == 3
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error DATABASE_ERROR: ") and "in-the-file.db" in line
     # Both forms at once are refused, in one line naming both.
@@ -145,7 +145,7 @@ def test_the_dashboard_reads_the_database_url_from_the_file_the_manifests_name(
         cwd=tmp_path,
     )
     [line] = both.stderr.strip().splitlines()
-    assert both.returncode == 2
+    assert both.returncode == 3
     assert line == "error FILE_ERROR: set CROSSFORCE_DB_URL or CROSSFORCE_DB_URL_FILE, not both"
 
 

@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, text
 
-from adapters.sql.engine import create_schema, make_engine
+from adapters.sql.engine import make_engine
+from adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
 from adapters.sql.schema import metadata
 from ledger.store import LedgerStore
 
@@ -22,14 +23,15 @@ REPLICAS = 4
 ROUNDS = 5
 
 
-def _create_together(url: str) -> None:
-    """REPLICAS engines, as separate hub processes would have, create the schema at once."""
+def _create_together(url: str, *, upgrade: bool = False) -> None:
+    """REPLICAS engines, as separate hub processes would have, create (or upgrade) the
+    schema at once."""
     engines = [make_engine(url) for _ in range(REPLICAS)]
     start = threading.Barrier(REPLICAS)
 
     def replica(index: int) -> None:
         start.wait()
-        create_schema(engines[index], metadata)
+        prepare_engine(engines[index], BROKER_SCHEMA, upgrade=upgrade)
 
     try:
         with ThreadPoolExecutor(REPLICAS) as pool:
@@ -45,11 +47,36 @@ def test_replicas_create_the_schema_on_postgresql_at_once(fresh_postgres_url: st
     engine = make_engine(fresh_postgres_url)
     try:
         for _ in range(ROUNDS):
-            metadata.drop_all(engine)
+            _drop_everything(engine)
             _create_together(fresh_postgres_url)
             assert set(metadata.tables) <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_replicas_upgrade_an_unversioned_schema_on_postgresql_at_once(
+    fresh_postgres_url: str,
+) -> None:
+    engine = make_engine(fresh_postgres_url)
+    try:
+        for _ in range(ROUNDS):
+            _drop_everything(engine)
+            metadata.create_all(engine)  # as made before schema versions
+            _create_together(fresh_postgres_url, upgrade=True)
+            with engine.connect() as connection:
+                version = connection.execute(
+                    text(f"SELECT version_num FROM {BROKER_SCHEMA.version_table}")
+                ).scalars()
+                assert list(version) == [BROKER_SCHEMA.head()]
+    finally:
+        engine.dispose()
+
+
+def _drop_everything(engine: Engine) -> None:
+    metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE IF EXISTS {BROKER_SCHEMA.version_table}"))
 
 
 def test_replicas_create_the_schema_on_sqlite_at_once(tmp_path: Path) -> None:
