@@ -15,6 +15,11 @@ from contracts.errors import ContractError, ReasonCode
 from contracts.keys import SigningKey
 
 ALGORITHM = "Ed25519"
+# Verifiers also take the older, polymorphic name RFC 9864 deprecates, because many JOSE
+# libraries still sign only as EdDSA. Every trusted key is an Ed25519 key (keys.py refuses any
+# other), so EdDSA here can only mean Ed25519. Crossforce itself always signs as Ed25519.
+# See docs/decisions/0030-eddsa-accepted-on-verify.md.
+ACCEPTED_ALGORITHMS = (ALGORITHM, "EdDSA")
 
 
 def sign_detached(payload: bytes, key: SigningKey) -> str:
@@ -32,8 +37,10 @@ def read_header(token: str) -> dict[str, Any]:
         header = json.loads(b64url_decode(parts[0]))
     except ValueError:
         raise ContractError(ReasonCode.BAD_SIGNATURE, "JWS header is not valid JSON") from None
-    if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
-        raise ContractError(ReasonCode.BAD_SIGNATURE, f"JWS alg must be {ALGORITHM}")
+    if not isinstance(header, dict) or header.get("alg") not in ACCEPTED_ALGORITHMS:
+        raise ContractError(
+            ReasonCode.BAD_SIGNATURE, f"JWS alg must be {ALGORITHM} (or EdDSA with an Ed25519 key)"
+        )
     if not isinstance(header.get("kid"), str):
         raise ContractError(ReasonCode.UNKNOWN_KEY, "JWS header has no kid")
     if "crit" in header:
