@@ -72,3 +72,14 @@ def export(
         err.print("Publish a new version with an upcaster instead, or pass --force.")
         raise typer.Exit(1) from None
     err.print(f"wrote {len(written)} schemas to {directory}")
+
+
+@app.command("vectors")
+def vectors(
+    directory: Annotated[Path, typer.Argument(help="Where to write the vector files")],
+) -> None:
+    """Write the conformance vectors (canonical JSON, keys, signatures, receipts)."""
+    from contracts.vectors import write_vectors
+
+    written = write_vectors(directory)
+    err.print(f"wrote {len(written)} vector files to {directory}")
