@@ -13,12 +13,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import nats
 from faststream import FastStream
 from faststream.nats import NatsBroker
 from sqlalchemy import Engine
 
 from adapters.nats import subjects
+from adapters.nats.connection import connect as connect_nats
 from adapters.nats.provisioning import Topology, provision
 from adapters.nats.server import EmbeddedNats
 from adapters.nats.tls import client_ssl_context
@@ -147,8 +147,10 @@ class RunningBroker:
         return self
 
     async def provision(self) -> list[str]:
-        connection = await nats.connect(
-            self.nats_url.split(","), **hub_connect_options(self.settings)
+        # The first thing to reach NATS: a dead server or a wrong URL ends here, in one
+        # NATS_ERROR line after the connect timeout, not in endless retries.
+        connection = await connect_nats(
+            self.nats_url, name="crossforce hub", **hub_connect_options(self.settings)
         )
         try:
             topology = Topology(

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from adapters.nats.connection import redact
 from adapters.nats.tls import client_ssl_context
 from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, passphrase, setting
 from broker.domain.sla import load_policy
@@ -113,20 +114,11 @@ async def _serve(settings: BrokerSettings, trust: TrustStore, key: SigningKey) -
     async with RunningBroker(settings, trust=trust, hub_key=key) as running:
         where = "embedded nats-server" if settings.nats_url is None else "NATS cluster"
         console.print(
-            f"[green]Crossforce is up[/]: {where} at {_redact(running.nats_url)}; database "
-            f"{_redact(settings.database_url)}; {len(running.forces())} forces; "
+            f"[green]Crossforce is up[/]: {where} at {redact(running.nats_url)}; database "
+            f"{redact(settings.database_url)}; {len(running.forces())} forces; "
             f"{settings.partitions} partitions. Ctrl-C stops (in-flight work drains).",
             highlight=False,
         )
         await stop.wait()
         console.print("stopping: draining in-flight messages…")
     console.print("stopped")
-
-
-def _redact(urls: str) -> str:
-    """Never print a password or token: the user-info part of each (comma-separated) URL."""
-    shown = []
-    for url in urls.split(","):
-        scheme, sep, rest = url.partition("://")
-        shown.append(f"{scheme}{sep}***@{rest.split('@', 1)[1]}" if "@" in rest else url)
-    return ",".join(shown)
