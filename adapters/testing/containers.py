@@ -72,7 +72,9 @@ def docker_client(timeout: int = 120) -> docker.DockerClient:
         client = docker.from_env(timeout=timeout)
         client.ping()
     except DockerException as exc:
-        raise DockerUnavailable(f"no Docker engine: {exc}") from exc
+        # One line: the docker library's own message nests the whole connection error.
+        cause = " ".join(str(exc).split())[:200]
+        raise DockerUnavailable(f"no Docker engine answered ({cause})") from None
     return client
 
 
@@ -232,6 +234,11 @@ def nats_service(workdir: Path, backend: Backend | None = None) -> Iterator[Nats
             )
             choice = "embedded"
     if choice == "container":
+        if not docker_available():
+            raise DockerUnavailable(
+                f"{BACKEND_ENV}=container needs a Docker engine and none answered: start "
+                f"dockerd, or set {BACKEND_ENV}=embedded (or auto)"
+            )
         container = NatsContainer().start()
         try:
             yield NatsService(container.url, "container", str(container.image))

@@ -18,6 +18,7 @@ fixtures, so sessions that use none of them are not slowed down.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,9 +55,17 @@ def nats_service_session(
     tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[NatsService]:
     """One NATS server for the session: a container when Docker answers, else embedded."""
-    from adapters.testing.containers import chosen_backend, nats_service
+    from adapters.testing.containers import DockerUnavailable, chosen_backend, nats_service
 
-    with nats_service(tmp_path_factory.mktemp("nats-service")) as service:
+    with ExitStack() as stack:
+        try:
+            service = stack.enter_context(nats_service(tmp_path_factory.mktemp("nats-service")))
+        except DockerUnavailable as exc:
+            missing = str(exc)
+        else:
+            missing = ""
+        if missing:  # one line, not the docker library's tracebacks
+            pytest.fail(f"crossforce: {missing}", pytrace=False)
         if service.backend == "embedded" and chosen_backend() == "auto":
             reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
