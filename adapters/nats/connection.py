@@ -23,9 +23,10 @@ from contracts.errors import ContractError, ReasonCode
 log = logging.getLogger("crossforce.nats")
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
-# Each attempt's own TCP/TLS handshake limit, within the overall deadline.
-ATTEMPT_TIMEOUT = 2.0
-RECONNECT_WAIT = 1.0
+# Each attempt's own TCP/TLS handshake limit (whole seconds, as nats-py types it), within the
+# overall deadline.
+ATTEMPT_TIMEOUT = 2
+RECONNECT_WAIT = 1
 
 
 class NatsUnreachable(ContractError):
@@ -90,7 +91,7 @@ async def connect(
         async with asyncio.timeout(timeout):
             await client.connect(
                 servers=urls,
-                connect_timeout=min(ATTEMPT_TIMEOUT, timeout),
+                connect_timeout=max(1, min(ATTEMPT_TIMEOUT, int(timeout))),
                 allow_reconnect=True,
                 max_reconnect_attempts=-1,  # after the first connect: keep trying
                 reconnect_time_wait=RECONNECT_WAIT,
