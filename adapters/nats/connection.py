@@ -80,7 +80,7 @@ async def connect(
             log.debug("%s: NATS connect attempt failed: %s", name, _describe(error))
 
     async def on_disconnected() -> None:
-        if connected.is_set():
+        if connected.is_set() and not client.is_closed:  # not when closed on purpose
             log.warning("%s: disconnected from NATS; reconnecting", name)
 
     async def on_reconnected() -> None:

@@ -17,9 +17,9 @@ import time
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Self
 
@@ -209,6 +209,9 @@ class NatsService:
     url: str
     backend: Literal["container", "embedded"]
     detail: str
+    # Per-force nkey seed files when the server runs a `crossforce deploy nats-config`
+    # configuration (the force's own NATS user, with production's permissions); else empty.
+    credentials: Mapping[str, Path] = field(default_factory=dict)
 
 
 def chosen_backend(backend: Backend | None = None) -> Backend:
@@ -219,8 +222,18 @@ def chosen_backend(backend: Backend | None = None) -> Backend:
 
 
 @contextmanager
-def nats_service(workdir: Path, backend: Backend | None = None) -> Iterator[NatsService]:
-    """A running JetStream server: a container when possible, else the embedded binary."""
+def nats_service(
+    workdir: Path,
+    backend: Backend | None = None,
+    *,
+    config_file: Path | None = None,
+    credentials: Mapping[str, Path] | None = None,
+) -> Iterator[NatsService]:
+    """A running JetStream server: a container when possible, else the embedded binary.
+
+    With `config_file` (and the `credentials` it was written with) the server enforces that
+    configuration's users and permissions, e.g. a bundle from `write_bundle`."""
+    seeds = dict(credentials or {})
     choice = chosen_backend(backend)
     if choice == "auto":
         if docker_available():
@@ -239,11 +252,11 @@ def nats_service(workdir: Path, backend: Backend | None = None) -> Iterator[Nats
                 f"{BACKEND_ENV}=container needs a Docker engine and none answered: start "
                 f"dockerd, or set {BACKEND_ENV}=embedded (or auto)"
             )
-        container = NatsContainer().start()
+        container = NatsContainer(config_file=config_file).start()
         try:
-            yield NatsService(container.url, "container", str(container.image))
+            yield NatsService(container.url, "container", str(container.image), seeds)
         finally:
             container.stop()
         return
-    with EmbeddedNats(workdir / "nats") as server:
-        yield NatsService(server.url, "embedded", str(server.store_dir))
+    with EmbeddedNats(workdir / "nats", config_file=config_file) as server:
+        yield NatsService(server.url, "embedded", str(server.store_dir), seeds)
