@@ -31,6 +31,7 @@ from contracts.envelope_schema import ENVELOPE, definitions, typed_envelope
 from contracts.forces import FORCES
 from contracts.messages.base import Message
 from contracts.registry import REGISTRY
+from contracts.vectors import receipt_vectors, signature_vectors
 
 ASYNCAPI_VERSION = "3.0.0"
 DOCUMENT_TITLE = "Crossforce: the force interface"
@@ -173,6 +174,52 @@ def _message(model: type[Message], *, headers: str, delivered: bool) -> Schema:
     return message
 
 
+def _examples() -> dict[str, list[Schema]]:
+    """Message key -> examples: real signed envelopes from the conformance vectors, so the
+    parser checks each schema against what actually travels."""
+    valid = next(c for c in signature_vectors()["cases"] if c["name"] == "valid")
+    receipts = {c["name"]: c["envelope"] for c in receipt_vectors()["cases"]}
+    sent = valid["envelope"]
+    return {
+        _message_key(sent["type"], delivered=False): [
+            {
+                "name": "signed",
+                "summary": "An enquiry as Essex signs and sends it (conformance vectors v1)",
+                "headers": {"Nats-Msg-Id": sent["id"]},
+                "payload": sent,
+            }
+        ],
+        _message_key(sent["type"], delivered=True): [
+            {
+                "name": "delivered",
+                "summary": "The same enquiry as the hub delivers it to Kent, unchanged",
+                "headers": {
+                    "Nats-Msg-Id": f"{sent['id']}/deliver/KENT",
+                    "Crossforce-Type": sent["type"],
+                    "Crossforce-Case": sent["caseref"],
+                },
+                "payload": sent,
+            }
+        ],
+        _message_key(receipts["accepted"]["type"], delivered=False): [
+            {
+                "name": name,
+                "summary": summary,
+                "headers": {
+                    "Nats-Msg-Id": f"{receipts[name]['causationid']}/receipt",
+                    "Crossforce-Type": receipts[name]["type"],
+                    "Crossforce-In-Reply-To": receipts[name]["causationid"],
+                },
+                "payload": receipts[name],
+            }
+            for name, summary in (
+                ("accepted", "The hub accepted the envelope"),
+                ("rejected-BAD_SIGNATURE", "The hub refused it: the signature does not verify"),
+            )
+        ],
+    }
+
+
 def _channel(address: str, description: str, keys: list[str]) -> Schema:
     parameters: Schema = {
         "force": {
@@ -283,6 +330,8 @@ def asyncapi_document() -> dict[str, Any]:
             messages[_message_key(model.type_uri(), delivered=delivered)] = _message(
                 model, headers=headers, delivered=delivered
             )
+    for key, examples in _examples().items():
+        messages[key]["examples"] = examples
     sent_keys = [_message_key(m.type_uri(), delivered=False) for m in sendable]
     delivered_keys = [_message_key(m.type_uri(), delivered=True) for m in forwarded]
     receipt_keys = [_message_key(m.type_uri(), delivered=False) for m in receipts]

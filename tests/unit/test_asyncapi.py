@@ -148,3 +148,25 @@ def test_the_cli_writes_json_and_yaml(tmp_path: Path) -> None:
     assert "inbound" in json.loads(result.stdout)["channels"]
     bad = runner.invoke(cli, ["docs", "asyncapi", "--format", "xml"])
     assert bad.exit_code != 0
+
+
+def test_the_examples_are_real_envelopes_that_fit_their_schemas(document: dict[str, Any]) -> None:
+    components = document["components"]
+    with_examples = {k: m for k, m in components["messages"].items() if m.get("examples")}
+    assert {"enquiry-requested.v1", "enquiry-requested.v1.delivered", "receipt.v1"} <= set(
+        with_examples
+    )
+
+    def errors(ref: str, value: Any) -> list[str]:
+        validator = jsonschema.Draft7Validator(
+            {"$ref": ref, "components": components},
+            format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER,
+        )
+        return [e.message for e in validator.iter_errors(value)]
+
+    for message in with_examples.values():
+        for example in message["examples"]:
+            assert errors(message["payload"]["$ref"], example["payload"]) == []
+            assert errors(message["headers"]["$ref"], example["headers"]) == []
+            unsigned = {k: v for k, v in example["payload"].items() if k != "signature"}
+            assert errors(message["payload"]["$ref"], unsigned)  # the check can fail
