@@ -4,6 +4,8 @@ waiting in it."""
 
 from __future__ import annotations
 
+import asyncio
+
 import nats
 import pytest
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -45,6 +47,11 @@ async def test_kent_cannot_read_essex_queue(force_client, nats_service_session: 
             await stolen.fetch(1, timeout=2)
         await as_kent.publish(subjects.inbound_subject("ESSEX", CASE), b"{}")
         await as_kent.flush(timeout=2)
+        # The server's refusal reaches error_cb asynchronously.
+        for _ in range(100):
+            if any(CASE.lower() in v.lower() for v in violations):
+                break
+            await asyncio.sleep(0.05)
     finally:
         await as_kent.close()
     refused = " ".join(violations).lower()  # nats-py lower-cases the server's message
