@@ -15,13 +15,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import nats
 from faststream import FastStream
 from faststream.nats import NatsBroker
 from sqlalchemy import Engine
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from adapters.nats import subjects
+from adapters.nats.connection import connect as connect_nats
 from adapters.nats.provisioning import Topology, provision
 from adapters.nats.server import EmbeddedNats
 from adapters.nats.tls import client_ssl_context
@@ -190,8 +190,10 @@ class RunningBroker:
         raise AssertionError("unreachable")
 
     async def _provision_once(self) -> list[str]:
-        connection = await nats.connect(
-            self.nats_url.split(","), **hub_connect_options(self.settings)
+        # The first thing to reach NATS: a dead server or a wrong URL ends here, in one
+        # NATS_ERROR line after the connect timeout (NatsUnreachable is not retried).
+        connection = await connect_nats(
+            self.nats_url, name="crossforce hub", **hub_connect_options(self.settings)
         )
         try:
             topology = Topology(

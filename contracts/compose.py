@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from contracts.envelope import Envelope, Jurisdiction, SecurityMarking, force_urn
+from pydantic import ValidationError
+
+from contracts.envelope import (
+    Envelope,
+    Jurisdiction,
+    SecurityMarking,
+    force_urn,
+    invalid_envelope,
+)
 from contracts.ids import new_envelope_id
 from contracts.keys import utcnow
 from contracts.messages.base import Message
@@ -32,22 +40,26 @@ def compose(
     envelope_id: str | None = None,
     time: datetime | None = None,
 ) -> Envelope:
-    """An unsigned envelope; sign it with `contracts.sign_envelope`."""
-    return Envelope(
-        id=envelope_id or new_envelope_id(),
-        source=force_urn(sender),
-        type=message.type_uri(),
-        time=time or utcnow(),
-        subject=case_ref,
-        dataschema=message.dataschema(),
-        caseref=case_ref,
-        causationid=causation_id,
-        correlationid=correlation_id,
-        senderforce=sender,
-        recipients=",".join(recipients),
-        jurisdiction=jurisdiction,
-        securitymarking=marking,
-        purpose=purpose,
-        lawfulbasis=lawful_basis,
-        data=message.model_dump(mode="json"),
-    )
+    """An unsigned envelope; sign it with `contracts.sign_envelope`. A field the envelope
+    cannot carry (e.g. a case reference with a space) is a ContractError INVALID_ENVELOPE."""
+    try:
+        return Envelope(
+            id=envelope_id or new_envelope_id(),
+            source=force_urn(sender),
+            type=message.type_uri(),
+            time=time or utcnow(),
+            subject=case_ref,
+            dataschema=message.dataschema(),
+            caseref=case_ref,
+            causationid=causation_id,
+            correlationid=correlation_id,
+            senderforce=sender,
+            recipients=",".join(recipients),
+            jurisdiction=jurisdiction,
+            securitymarking=marking,
+            purpose=purpose,
+            lawfulbasis=lawful_basis,
+            data=message.model_dump(mode="json"),
+        )
+    except ValidationError as exc:
+        raise invalid_envelope(exc) from None

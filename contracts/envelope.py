@@ -151,6 +151,13 @@ def format_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def invalid_envelope(exc: ValidationError) -> ContractError:
+    """An envelope's validation failure as one INVALID_ENVELOPE line naming the field."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "envelope"
+    return ContractError(ReasonCode.INVALID_ENVELOPE, f"{where}: {first['msg']}")
+
+
 def parse_envelope(raw: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> Envelope:
     """Size, then JSON, then envelope shape. Raises ContractError with a stable code."""
     if len(raw) > max_bytes:
@@ -165,9 +172,7 @@ def parse_envelope(raw: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> Envelo
         # number is never taken for a time, nor a string for a number.
         envelope = Envelope.model_validate_json(raw, strict=True)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "envelope"
-        raise ContractError(ReasonCode.INVALID_ENVELOPE, f"{where}: {first['msg']}") from None
+        raise invalid_envelope(exc) from None
     parse_type_uri(envelope.type)
     envelope._received = body
     return envelope

@@ -16,8 +16,12 @@ from contracts.keys import Signer
 
 ALGORITHM = "Ed25519"
 # The only algorithms a Crossforce signature may name (RFC 8725 §3.1: an allow-list, never
-# "whatever the token says"). `alg: none` and every other value are refused.
-ALLOWED_ALGORITHMS = frozenset({ALGORITHM})
+# "whatever the token says"). `alg: none` and every other value are refused. Verifiers also
+# take the older, polymorphic name RFC 9864 deprecates, because many JOSE libraries still
+# sign only as EdDSA. Every trusted key is an Ed25519 key (keys.py refuses any other), so
+# EdDSA here can only mean Ed25519. Crossforce itself always signs as Ed25519.
+# See docs/decisions/0030-eddsa-accepted-on-verify.md.
+ACCEPTED_ALGORITHMS = (ALGORITHM, "EdDSA")
 
 
 def sign_detached(payload: bytes, key: Signer) -> str:
@@ -41,8 +45,10 @@ def read_header(token: str) -> dict[str, Any]:
         raise ContractError(ReasonCode.BAD_SIGNATURE, f"JWS header: {exc}") from None
     if not isinstance(header, dict):
         raise ContractError(ReasonCode.BAD_SIGNATURE, "JWS header is not a JSON object")
-    if header.get("alg") not in ALLOWED_ALGORITHMS:
-        raise ContractError(ReasonCode.BAD_SIGNATURE, f"JWS alg must be {ALGORITHM}")
+    if header.get("alg") not in ACCEPTED_ALGORITHMS:
+        raise ContractError(
+            ReasonCode.BAD_SIGNATURE, f"JWS alg must be {ALGORITHM} (or EdDSA with an Ed25519 key)"
+        )
     # RFC 7515 §4.1.11: a verifier must refuse critical parameters it does not process, and
     # Crossforce processes none (an unencoded payload, RFC 7797 `b64`, would need `crit`).
     if "crit" in header or "b64" in header:

@@ -7,7 +7,14 @@
             await delivery.ack()
 
 Everything sent is signed with the force's key; everything received is verified against the
-trust store before the caller sees it.
+trust store before the caller sees it. Every refusal is typed and names its reason code: a
+`ContractError` (or a subclass below) before anything is sent, a rejection receipt from the hub
+after. The first connection fails within `connect_timeout` (`NatsUnreachable`); once
+connected, the client reconnects for ever.
+
+The hub routes by need-to-know (docs/decisions/0008-need-to-know.md): `recipients` is signed
+as the sender's statement of who it is for, and must name known forces, but the hub decides
+from the case who receives each message. See docs/decisions/0031-sdk-refusals.md.
 """
 
 from __future__ import annotations
@@ -21,25 +28,31 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
+from nats.js.errors import NoStreamResponseError, NotFoundError, ServiceUnavailableError
 from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
-    stop_after_attempt,
     stop_after_delay,
     wait_exponential,
 )
 
 from adapters.nats import subjects
+from adapters.nats.connection import DEFAULT_CONNECT_TIMEOUT, NatsUnreachable
+from adapters.nats.connection import connect as connect_nats
 from adapters.nats.tls import client_ssl_context
 from contracts.compose import compose
-from contracts.envelope import MAX_ENVELOPE_BYTES, Envelope, Jurisdiction, parse_envelope
+from contracts.envelope import (
+    HUB_FORCE_CODE,
+    MAX_ENVELOPE_BYTES,
+    Envelope,
+    Jurisdiction,
+    parse_envelope,
+)
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES
 from contracts.keys import Signer
@@ -49,7 +62,17 @@ from contracts.registry import REGISTRY
 from contracts.signing import sign_envelope, verify_envelope
 from contracts.trust import TrustStore
 
+__all__ = [
+    "Delivery",
+    "ForceClient",
+    "HubUnavailable",
+    "NatsUnreachable",
+    "NoReceipt",
+    "SignedReceipt",
+]
+
 log = logging.getLogger("crossforce.client")
+DEFAULT_RECEIPT_TIMEOUT = 30.0
 UNVERIFIED_RETRY_SECONDS = 60
 PRIORITY_POLL_SECONDS = 0.05
 RETRY_PAUSE_SECONDS = 0.5
@@ -114,6 +137,24 @@ class SignedReceipt:
         return self.receipt.reason_code
 
 
+class NoReceipt(ContractError, TimeoutError):
+    """No receipt within the time allowed: the hub may be down or far behind. The envelope is
+    kept on the exception; send it again (`send_envelope`) to retry. The hub never applies an
+    envelope twice, so a retry is always safe."""
+
+    def __init__(self, envelope: Envelope, timeout: float) -> None:
+        super().__init__(
+            ReasonCode.NATS_ERROR,
+            f"no receipt for envelope {envelope.id} within {timeout:g} s; the hub may be "
+            "down or behind. Send the same envelope again to retry (it is never applied twice)",
+        )
+        self.envelope = envelope
+
+
+class HubUnavailable(ContractError):
+    """Connected to NATS, but the hub has made no queues for this force."""
+
+
 class ForceClient:
     def __init__(
         self,
@@ -125,15 +166,27 @@ class ForceClient:
         credentials: Path | None = None,
         tls: Any = None,
         ca: Path | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
+        if force not in FORCES:
+            raise ContractError(
+                ReasonCode.UNKNOWN_FORCE, f"{force!r} is not a force code in the force directory"
+            )
         if key.force != force:
             raise ContractError(ReasonCode.SENDER_MISMATCH, f"key is for {key.force}, not {force}")
+        if trust.key_set(HUB_FORCE_CODE) is None:
+            # Every receipt and delivery is signed by the hub: none could ever be verified.
+            raise ContractError(
+                ReasonCode.UNTRUSTED_STORE,
+                "the trust store has no HUB key set, so the hub's receipts cannot be verified",
+            )
         if tls is not None and ca is not None:
             raise ValueError("give tls (an ssl.SSLContext) or ca (a CA file), not both")
         self.force = force
         self.key = key
         self.trust = trust
         self.nats_url = nats_url
+        self.connect_timeout = connect_timeout
         # The force's nkey seed file from `crossforce deploy nats-config`.
         self._auth = {"nkeys_seed": str(credentials)} if credentials else {}
         # `ca`: the CA certificate file the servers' TLS certificates are verified with
@@ -144,28 +197,65 @@ class ForceClient:
         self._receipts: dict[str, SignedReceipt] = {}
         self._waiters: dict[str, asyncio.Future[SignedReceipt]] = {}
         self._receipt_task: asyncio.Task[None] | None = None
+        self._receipt_failure: ContractError | None = None
 
     # -- connection ------------------------------------------------------------------------
     async def connect(self) -> Self:
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type((OSError, NatsTimeoutError, nats.errors.NoServersError)),
-            wait=wait_exponential(multiplier=0.2, max=5),
-            stop=stop_after_attempt(10),
-            reraise=True,
-        ):
-            with attempt:
-                self._nc = await nats.connect(
-                    self.nats_url.split(","),  # a cluster is given as comma-separated URLs
-                    inbox_prefix=subjects.inbox_prefix(self.force).encode(),
-                    max_reconnect_attempts=-1,  # keep trying: nothing is lost while away
-                    reconnect_time_wait=1,
-                    tls=self._tls,
-                    **self._auth,
-                )
-        assert self._nc is not None
+        """Connect, or raise `NatsUnreachable` after `connect_timeout` seconds, or
+        `HubUnavailable` when the hub has no queues for this force."""
+        self._nc = await connect_nats(
+            self.nats_url,  # a cluster is given as comma-separated URLs
+            timeout=self.connect_timeout,
+            name=f"ForceClient {self.force}",
+            inbox_prefix=subjects.inbox_prefix(self.force).encode(),
+            tls=self._tls,
+            **self._auth,
+        )
         self._js = self._nc.jetstream()
-        self._receipt_task = asyncio.create_task(self._collect_receipts())
+        try:
+            await self._check_queues()
+            receipts = await self._js.pull_subscribe_bind(
+                durable=subjects.receipt_consumer(self.force),
+                stream=subjects.DELIVERY_STREAM,
+                inbox_prefix=subjects.pull_inbox_prefix(self.force),
+            )
+        except BaseException:
+            await self._nc.close()
+            raise
+        self._receipt_task = asyncio.create_task(self._collect_receipts(receipts))
+        self._receipt_task.add_done_callback(self._receipts_stopped)
         return self
+
+    async def _check_queues(self) -> None:
+        for consumer, _ in subjects.force_consumers(self.force):
+            try:
+                await self.js.consumer_info(subjects.DELIVERY_STREAM, consumer, timeout=5.0)
+            except NotFoundError:
+                raise HubUnavailable(
+                    ReasonCode.UNKNOWN_FORCE,
+                    f"the hub has no queue {consumer} for {self.force}: {self.force} is not in "
+                    "the hub's trust store, or the hub has never started on this NATS",
+                ) from None
+            except (NatsError, TimeoutError) as exc:
+                raise HubUnavailable(
+                    ReasonCode.NATS_ERROR,
+                    f"cannot read {self.force}'s queue {consumer} ({type(exc).__name__}): "
+                    "are these the force's NATS credentials?",
+                ) from None
+
+    def _receipts_stopped(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is None:
+            return
+        self._receipt_failure = ContractError(
+            ReasonCode.NATS_ERROR, f"receipts can no longer be read ({type(error).__name__})"
+        )
+        log.error("%s: %s", self.force, self._receipt_failure.message)
+        for waiter in self._waiters.values():
+            if not waiter.done():
+                waiter.set_exception(self._receipt_failure)
 
     async def close(self) -> None:
         if self._receipt_task is not None:
@@ -203,7 +293,16 @@ class ForceClient:
         correlation_id: str | None = None,
         jurisdiction: Jurisdiction | None = None,
     ) -> Envelope:
-        """A signed envelope from this force (not yet sent)."""
+        """A signed envelope from this force (not yet sent).
+
+        `recipients` is signed as the sender's statement of who the message is for; each must
+        be a known force. The hub delivers by need-to-know from the case, whatever it says."""
+        recipients = tuple(recipients)
+        unknown = [code for code in recipients if code not in FORCES and code != HUB_FORCE_CODE]
+        if unknown:
+            raise ContractError(
+                ReasonCode.UNKNOWN_FORCE, f"recipient {', '.join(unknown)} is not a known force"
+            )
         unsigned = compose(
             message,
             sender=self.force,
@@ -216,12 +315,29 @@ class ForceClient:
         return sign_envelope(unsigned, self.key)
 
     async def send(
-        self, message: Message, *, case_ref: str, timeout: float = 30.0, **options: Any
+        self,
+        message: Message,
+        *,
+        case_ref: str,
+        timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+        **options: Any,
     ) -> SignedReceipt:
-        """Sign, send, and wait for the hub's signed receipt."""
-        envelope = self.envelope(message, case_ref=case_ref, **options)
+        """Sign, send, and wait for the hub's signed receipt (accepted, or rejected with a
+        reason code). Raises `NoReceipt` after `timeout` seconds; retry with
+        `send_envelope(error.envelope)`."""
+        return await self.send_envelope(
+            self.envelope(message, case_ref=case_ref, **options), timeout=timeout
+        )
+
+    async def send_envelope(
+        self, envelope: Envelope, *, timeout: float = DEFAULT_RECEIPT_TIMEOUT
+    ) -> SignedReceipt:
+        """Send a signed envelope (again, to retry) and wait for its receipt."""
         await self.publish(envelope)
-        return await self.receipt(envelope.id, timeout=timeout)
+        try:
+            return await self.receipt(envelope.id, timeout=timeout)
+        except TimeoutError:
+            raise NoReceipt(envelope, timeout) from None
 
     async def publish(self, envelope: Envelope) -> None:
         data = envelope.to_bytes()
@@ -233,32 +349,44 @@ class ForceClient:
 
     async def publish_raw(self, data: bytes, *, case_ref: str, msg_id: str) -> None:
         """Send bytes as they are (the hub still checks everything)."""
+        if self._receipt_failure is not None:
+            raise self._receipt_failure
         self._waiters.setdefault(msg_id, asyncio.get_running_loop().create_future())
         # A stream with no leader for a moment (an election after a node loss) is ridden
         # out here; the same Nats-Msg-Id makes a publish that did land count once.
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(PUBLISH_FAULTS),
-            wait=wait_exponential(multiplier=0.1, max=1.0),
-            stop=stop_after_delay(PUBLISH_RETRY_SECONDS),
-            reraise=True,
-        ):
-            with attempt:
-                await self.js.publish(
-                    subjects.inbound_subject(self.force, case_ref),
-                    data,
-                    headers={"Nats-Msg-Id": msg_id},
-                )
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception_type(PUBLISH_FAULTS),
+                wait=wait_exponential(multiplier=0.1, max=1.0),
+                stop=stop_after_delay(PUBLISH_RETRY_SECONDS),
+                reraise=True,
+            ):
+                with attempt:
+                    await self.js.publish(
+                        subjects.inbound_subject(self.force, case_ref),
+                        data,
+                        headers={"Nats-Msg-Id": msg_id},
+                    )
+        except (NatsError, TimeoutError) as exc:
+            raise ContractError(
+                ReasonCode.NATS_ERROR,
+                f"could not publish envelope {msg_id} ({type(exc).__name__}); it was not "
+                "sent, so send the same envelope again",
+            ) from None
 
-    async def receipt(self, envelope_id: str, timeout: float = 30.0) -> SignedReceipt:
+    async def receipt(
+        self, envelope_id: str, timeout: float = DEFAULT_RECEIPT_TIMEOUT
+    ) -> SignedReceipt:
+        """The hub's receipt for an envelope this client sent; `TimeoutError` (a `NoReceipt`
+        from `send`) if none comes within `timeout` seconds."""
         if envelope_id in self._receipts:
             return self._receipts[envelope_id]
+        if self._receipt_failure is not None:
+            raise self._receipt_failure
         future = self._waiters.setdefault(envelope_id, asyncio.get_running_loop().create_future())
         return await asyncio.wait_for(asyncio.shield(future), timeout)
 
-    async def _collect_receipts(self) -> None:
-        subscription = await self.js.pull_subscribe_bind(
-            durable=subjects.receipt_consumer(self.force), stream=subjects.DELIVERY_STREAM
-        )
+    async def _collect_receipts(self, subscription: JetStreamContext.PullSubscription) -> None:
         while True:
             for msg in await _fetch(subscription, 64, 1.0):
                 signed = self._verify(msg.data)

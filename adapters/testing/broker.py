@@ -20,7 +20,7 @@ from pathlib import Path
 import nats
 
 from adapters.client.force_client import Delivery, ForceClient, SignedReceipt
-from broker.runtime import BrokerSettings, RunningBroker
+from broker.runtime import BrokerSettings, RunningBroker, hub_connect_options
 from contracts.envelope import HUB_FORCE_CODE
 from contracts.keys import utcnow
 from contracts.pki import EphemeralPki
@@ -52,9 +52,11 @@ def make_pki(forces: Iterable[str], *, now: datetime | None = None) -> Ephemeral
     return EphemeralPki([HUB_FORCE_CODE, *dict.fromkeys(chosen)], now=now)
 
 
-async def forget_streams(nats_url: str) -> None:
-    """Delete every JetStream stream on the server, so the next test starts clean."""
-    connection = await nats.connect(nats_url.split(","))
+async def forget_streams(nats_url: str, credentials: Path | None = None) -> None:
+    """Delete every JetStream stream on the server, so the next test starts clean
+    (`credentials`: the hub's nkey seed, on a server with per-force users)."""
+    options = hub_connect_options(BrokerSettings(nats_credentials=credentials))
+    connection = await nats.connect(nats_url.split(","), **options)
     try:
         js = connection.jetstream()
         for info in await js.streams_info():
@@ -72,18 +74,22 @@ async def running_hub(
     *,
     partitions: int = 4,
     clock: Callable[[], datetime] = utcnow,
+    credentials: Path | None = None,
 ) -> AsyncIterator[RunningBroker]:
-    """A hub (SQLite in `data_dir`) on an existing NATS server; its streams are deleted on
-    the way out, because the server is shared by the whole test session. A fixed `clock`
-    goes with keys made for it: `make_pki(forces, now=clock())`."""
-    settings = BrokerSettings(data_dir=data_dir, nats_url=nats_url, partitions=partitions)
+    """A hub (SQLite in `data_dir`) on an existing NATS server, as the HUB user when given its
+    `credentials`; its streams are deleted on the way out, because the server is shared by the
+    whole test session. A fixed `clock` goes with keys made for it:
+    `make_pki(forces, now=clock())`."""
+    settings = BrokerSettings(
+        data_dir=data_dir, nats_url=nats_url, partitions=partitions, nats_credentials=credentials
+    )
     try:
         async with RunningBroker(
             settings, trust=pki.trust_store(), hub_key=pki.key(HUB_FORCE_CODE), clock=clock
         ) as running:
             yield running
     finally:
-        await forget_streams(nats_url)
+        await forget_streams(nats_url, credentials)
 
 
 async def expect_receipt(

@@ -17,9 +17,9 @@ import time
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Self
 
@@ -72,7 +72,9 @@ def docker_client(timeout: int = 120) -> docker.DockerClient:
         client = docker.from_env(timeout=timeout)
         client.ping()
     except DockerException as exc:
-        raise DockerUnavailable(f"no Docker engine: {exc}") from exc
+        # One line: the docker library's own message nests the whole connection error.
+        cause = " ".join(str(exc).split())[:200]
+        raise DockerUnavailable(f"no Docker engine answered ({cause})") from None
     return client
 
 
@@ -207,6 +209,9 @@ class NatsService:
     url: str
     backend: Literal["container", "embedded"]
     detail: str
+    # Per-force nkey seed files when the server runs a `crossforce deploy nats-config`
+    # configuration (the force's own NATS user, with production's permissions); else empty.
+    credentials: Mapping[str, Path] = field(default_factory=dict)
 
 
 def chosen_backend(backend: Backend | None = None) -> Backend:
@@ -217,8 +222,18 @@ def chosen_backend(backend: Backend | None = None) -> Backend:
 
 
 @contextmanager
-def nats_service(workdir: Path, backend: Backend | None = None) -> Iterator[NatsService]:
-    """A running JetStream server: a container when possible, else the embedded binary."""
+def nats_service(
+    workdir: Path,
+    backend: Backend | None = None,
+    *,
+    config_file: Path | None = None,
+    credentials: Mapping[str, Path] | None = None,
+) -> Iterator[NatsService]:
+    """A running JetStream server: a container when possible, else the embedded binary.
+
+    With `config_file` (and the `credentials` it was written with) the server enforces that
+    configuration's users and permissions, e.g. a bundle from `write_bundle`."""
+    seeds = dict(credentials or {})
     choice = chosen_backend(backend)
     if choice == "auto":
         if docker_available():
@@ -232,11 +247,16 @@ def nats_service(workdir: Path, backend: Backend | None = None) -> Iterator[Nats
             )
             choice = "embedded"
     if choice == "container":
-        container = NatsContainer().start()
+        if not docker_available():
+            raise DockerUnavailable(
+                f"{BACKEND_ENV}=container needs a Docker engine and none answered: start "
+                f"dockerd, or set {BACKEND_ENV}=embedded (or auto)"
+            )
+        container = NatsContainer(config_file=config_file).start()
         try:
-            yield NatsService(container.url, "container", str(container.image))
+            yield NatsService(container.url, "container", str(container.image), seeds)
         finally:
             container.stop()
         return
-    with EmbeddedNats(workdir / "nats") as server:
-        yield NatsService(server.url, "embedded", str(server.store_dir))
+    with EmbeddedNats(workdir / "nats", config_file=config_file) as server:
+        yield NatsService(server.url, "embedded", str(server.store_dir), seeds)

@@ -3,7 +3,9 @@
 Force integration teams get these fixtures by installing `crossforce[test]`:
 
 - `crossforce_broker`: a running hub (SQLite) on a NATS server in a Docker container, or on
-  a local nats-server process when no Docker engine answers (a line in the terminal says so);
+  a local nats-server process when no Docker engine answers (a line in the terminal says so).
+  The server enforces production's per-force users and permissions; the hub and each
+  `force_client` connect as their own nkey user;
 - `crossforce_pki`: fresh keys for the hub and the test's forces, chosen with
   `@pytest.mark.crossforce_forces("KENT", "ESSEX")` (default: `DEFAULT_FORCES`);
 - `force_client`: `await force_client("KENT")` gives a connected `ForceClient`, closed after
@@ -18,6 +20,7 @@ fixtures, so sessions that use none of them are not slowed down.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,10 +56,33 @@ def pytest_configure(config: pytest.Config) -> None:
 def nats_service_session(
     tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[NatsService]:
-    """One NATS server for the session: a container when Docker answers, else embedded."""
-    from adapters.testing.containers import chosen_backend, nats_service
+    """One NATS server for the session: a container when Docker answers, else embedded.
 
-    with nats_service(tmp_path_factory.mktemp("nats-service")) as service:
+    It runs the configuration `crossforce deploy nats-config` writes, for every force in the
+    directory: the hub and each force connect as their own nkey user with production's
+    permissions, so a test cannot read another force's queue any more than production can."""
+    from adapters.nats.bundle import write_bundle
+    from adapters.testing.containers import DockerUnavailable, chosen_backend, nats_service
+    from contracts.forces import FORCES
+
+    workdir = tmp_path_factory.mktemp("nats-service")
+    # Users and permissions only (no TLS, no paths): the same file serves a container.
+    bundle = write_bundle(workdir / "bundle", sorted(FORCES), store_dir=None)
+    with ExitStack() as stack:
+        try:
+            service = stack.enter_context(
+                nats_service(
+                    workdir,
+                    config_file=bundle.configs[0],
+                    credentials=bundle.credentials,
+                )
+            )
+        except DockerUnavailable as exc:
+            missing = str(exc)
+        else:
+            missing = ""
+        if missing:  # one line, not the docker library's tracebacks
+            pytest.fail(f"crossforce: {missing}", pytrace=False)
         if service.backend == "embedded" and chosen_backend() == "auto":
             reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
@@ -109,18 +135,25 @@ async def crossforce_broker(
 ) -> AsyncIterator[RunningBroker]:
     """A running hub on the session's NATS server, with streams for the chosen forces."""
     from adapters.testing.broker import running_hub
+    from contracts.envelope import HUB_FORCE_CODE
 
     async with running_hub(
-        nats_service_session.url, crossforce_pki, tmp_path / "crossforce"
+        nats_service_session.url,
+        crossforce_pki,
+        tmp_path / "crossforce",
+        credentials=nats_service_session.credentials.get(HUB_FORCE_CODE),
     ) as running:
         yield running
 
 
 @async_fixture
 async def force_client(
-    crossforce_broker: RunningBroker, crossforce_pki: EphemeralPki
+    crossforce_broker: RunningBroker,
+    crossforce_pki: EphemeralPki,
+    nats_service_session: NatsService,
 ) -> AsyncIterator[Any]:
-    """`await force_client("KENT")`: a connected ForceClient for a chosen force."""
+    """`await force_client("KENT")`: a connected ForceClient for a chosen force, as that
+    force's own NATS user."""
     from adapters.client.force_client import ForceClient
 
     trust = crossforce_pki.trust_store()
@@ -139,6 +172,7 @@ async def force_client(
             key=crossforce_pki.key(code),
             trust=trust,
             nats_url=crossforce_broker.nats_url,
+            credentials=nats_service_session.credentials.get(code),
         )
         await client.connect()
         connected.append(client)

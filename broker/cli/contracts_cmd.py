@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from contracts.envelope_schema import write_envelope_schema
 from contracts.registry import REGISTRY
 from contracts.schema_export import IncompatibleSchemaError, write_schemas
 
@@ -62,11 +63,23 @@ def export(
         bool, typer.Option("--force", help="Overwrite files even if the change is incompatible")
     ] = False,
 ) -> None:
-    """Write one JSON Schema file per type and version (uk.police.dvds.NAME.vN.json)."""
+    """Write one JSON Schema file per type and version (uk.police.dvds.NAME.vN.json), and the
+    signed envelope's schema with all of them (envelope.schema.json)."""
     try:
-        written = write_schemas(directory, force=force)
+        written = [*write_schemas(directory, force=force), write_envelope_schema(directory)]
     except IncompatibleSchemaError as exc:
         err.print(f"[bold red]error[/] {exc}", highlight=False)
         err.print("Publish a new version with an upcaster instead, or pass --force.")
         raise typer.Exit(1) from None
     err.print(f"wrote {len(written)} schemas to {directory}")
+
+
+@app.command("vectors")
+def vectors(
+    directory: Annotated[Path, typer.Argument(help="Where to write the vector files")],
+) -> None:
+    """Write the conformance vectors (canonical JSON, keys, signatures, receipts)."""
+    from contracts.vectors import write_vectors
+
+    written = write_vectors(directory)
+    err.print(f"wrote {len(written)} vector files to {directory}")

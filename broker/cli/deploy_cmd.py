@@ -88,6 +88,25 @@ def nats_image(
         client.close()
 
 
+@app.command("hub-image")
+def hub_image(
+    tag: Annotated[str, typer.Option(help="Image tag to build.")] = "crossforce/hub:0.1.0",
+) -> None:
+    """Build the hub image from this checkout with no registry: a Debian base made by
+    mmdebstrap and `docker import`, then the product installed offline (needs Docker)."""
+    try:
+        import docker
+    except ImportError as exc:
+        raise typer.BadParameter("the docker Python SDK is needed: pip install docker") from exc
+    from adapters.hub_image import build_hub_image
+
+    client = docker.from_env(timeout=600)
+    try:
+        out_console.print(f"image          {build_hub_image(client, tag)}")
+    finally:
+        client.close()
+
+
 @app.command("dev-ca")
 def dev_ca(
     out: Annotated[Path, typer.Option(help="Directory to write into.")],

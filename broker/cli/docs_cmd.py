@@ -1,4 +1,4 @@
-"""`crossforce docs`: generated interface documents (the hub's AsyncAPI document)."""
+"""`crossforce docs`: generated interface documents (the force interface's AsyncAPI document)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-
-from adapters.nats import subjects
 
 app = typer.Typer(help="Generated interface documents.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -20,16 +18,13 @@ def asyncapi(
         Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout)")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="json or yaml")] = "json",
-    partitions: Annotated[
-        int, typer.Option(help="Inbound partitions the hub subscribes to")
-    ] = subjects.DEFAULT_PARTITIONS,
 ) -> None:
-    """The AsyncAPI 3.0 document of every subject and message version the hub speaks."""
+    """The AsyncAPI 3.0 document of what a force system publishes and reads."""
     from broker.asyncapi import asyncapi_document, render
 
     if fmt not in ("json", "yaml"):
         raise typer.BadParameter("use json or yaml", param_hint="--format")
-    text = render(asyncapi_document(partitions=partitions), "yaml" if fmt == "yaml" else "json")
+    text = render(asyncapi_document(), "yaml" if fmt == "yaml" else "json")
     if out is None:
         typer.echo(text, nl=False)
         return

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from adapters.hsm.pkcs11 import is_pkcs11_uri
+from adapters.nats.connection import redact
 from adapters.nats.tls import client_ssl_context
 from broker.cli import db_cmd
 from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, load_signer, setting
@@ -145,20 +146,11 @@ async def _serve(settings: BrokerSettings, trust: TrustStore, key: Signer) -> No
             loop.add_signal_handler(signal.SIGHUP, running.trust_watcher.check_now)
         where = "embedded nats-server" if settings.nats_url is None else "NATS cluster"
         console.print(
-            f"[green]Crossforce is up[/]: {where} at {_redact(running.nats_url)}; database "
-            f"{_redact(settings.database_url)}; {len(running.forces())} forces; "
+            f"[green]Crossforce is up[/]: {where} at {redact(running.nats_url)}; database "
+            f"{redact(settings.database_url)}; {len(running.forces())} forces; "
             f"{settings.partitions} partitions. Ctrl-C stops (in-flight work drains).",
             highlight=False,
         )
         await stop.wait()
         console.print("stopping: draining in-flight messages…")
     console.print("stopped")
-
-
-def _redact(urls: str) -> str:
-    """Never print a password or token: the user-info part of each (comma-separated) URL."""
-    shown = []
-    for url in urls.split(","):
-        scheme, sep, rest = url.partition("://")
-        shown.append(f"{scheme}{sep}***@{rest.split('@', 1)[1]}" if "@" in rest else url)
-    return ",".join(shown)

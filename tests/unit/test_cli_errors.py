@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.nats.connection import redact
 from adapters.sql.engine import make_engine
-from broker.cli.up_cmd import _redact
 
 
 def crossforce(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -43,14 +43,14 @@ def test_a_failure_is_one_line_with_its_code(
 
 
 def test_urls_are_printed_without_their_credentials() -> None:
-    assert _redact("nats://hub:s3cret@n1:4222,nats://hub:s3cret@n2:4222") == (
+    assert redact("nats://hub:s3cret@n1:4222,nats://hub:s3cret@n2:4222") == (
         "nats://***@n1:4222,nats://***@n2:4222"
     )
     assert (
-        _redact("postgresql+psycopg://cf:pw@db/crossforce")
+        redact("postgresql+psycopg://cf:pw@db/crossforce")
         == "postgresql+psycopg://***@db/crossforce"
     )
-    assert _redact("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222"
+    assert redact("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222"
 
 
 def test_the_broker_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:

@@ -41,7 +41,8 @@ def test_list_table_marks_the_latest_version() -> None:
 def test_export_writes_every_schema(tmp_path: Path) -> None:
     result = runner.invoke(contracts_cmd.app, ["export", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(all_schemas())
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted([*all_schemas(), "envelope.schema.json"])
 
 
 def test_export_refuses_an_incompatible_overwrite(tmp_path: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 from adapters.testing.containers import (
     LOCAL_IMAGE,
     OFFICIAL_IMAGE,
+    DockerUnavailable,
     NatsContainer,
     NatsFallbackWarning,
     build_local_image,
@@ -103,3 +107,49 @@ def test_require_docker_fails_when_services_are_mandatory(
     monkeypatch.setenv("CROSSFORCE_REQUIRE_SERVICES", "0")
     with pytest.raises(pytest.skip.Exception, match="no Docker engine"):
         require_docker()
+
+
+def test_the_container_backend_without_docker_says_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
+    with (
+        pytest.raises(DockerUnavailable, match="needs a Docker engine") as missing,
+        nats_service(tmp_path, backend="container"),
+    ):
+        pass
+    assert "\n" not in str(missing.value)
+    assert missing.value.__cause__ is None and missing.value.__context__ is None
+
+    # Through the pytest plugin, as an integration team meets it: one line per test.
+    (tmp_path / "test_team.py").write_text(
+        "async def test_one(crossforce_broker):\n    pass\n", encoding="utf-8"
+    )
+    env = {
+        **os.environ,
+        "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock",
+        "CROSSFORCE_NATS_BACKEND": "container",
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "asyncio_mode=auto",
+            "test_team.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout
+    lines = [line for line in result.stdout.splitlines() if "needs a Docker engine" in line]
+    assert lines and lines[0].startswith("crossforce: CROSSFORCE_NATS_BACKEND=container needs")
+    assert "Traceback" not in result.stdout and "docker.errors" not in result.stdout
+    assert len(result.stdout.splitlines()) < 15

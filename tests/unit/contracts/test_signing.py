@@ -257,3 +257,42 @@ def test_time_after_key_life_is_expired() -> None:
     with pytest.raises(ContractError) as refused:
         verify_envelope(sign_envelope(late, PKI.key("ESSEX")), TRUST)
     assert refused.value.code == ReasonCode.EXPIRED_KEY
+
+
+def _signed_by_joserfc(alg: str, key_force: str = "ESSEX") -> dict[str, Any]:
+    """An envelope signed by another JOSE library that names the algorithm `alg`."""
+    from joserfc import jws
+    from joserfc.jwk import OKPKey
+
+    key = PKI.key(key_force)
+    body = {k: v for k, v in SIGNED_BODY.items() if k != "signature"}
+    payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    private = OKPKey.import_key(
+        {**key.jwk, "d": b64url_encode(key._private_key.private_bytes_raw())}
+    )
+    compact = jws.serialize_compact({"alg": alg, "kid": key.kid}, payload, private, [alg])
+    header, _, signature = compact.split(".")
+    return {**body, "signature": f"{header}..{signature}"}
+
+
+def test_an_envelope_signed_as_eddsa_with_an_ed25519_key_verifies() -> None:
+    # Many JOSE libraries still know Ed25519 only as the polymorphic EdDSA (RFC 8037).
+    body = _signed_by_joserfc("EdDSA")
+    assert verify_envelope(parse_envelope(json.dumps(body).encode()), TRUST).kid == (
+        PKI.key("ESSEX").kid
+    )
+    tampered = {**body, "recipients": "KENT,SURREY"}
+    with pytest.raises(ContractError) as refused:
+        verify_envelope(parse_envelope(json.dumps(tampered).encode()), TRUST)
+    assert refused.value.code == ReasonCode.BAD_SIGNATURE
+
+
+@pytest.mark.parametrize("alg", ["ES256", "HS256", "none", "ed25519"])
+def test_any_other_algorithm_name_is_refused(alg: str) -> None:
+    header = b64url_encode(json.dumps({"alg": alg, "kid": PKI.key("ESSEX").kid}).encode())
+    good = sign_envelope(make_envelope(), PKI.key("ESSEX"))
+    signature = good.signature.split(".")[2] if good.signature else ""
+    body = {**json.loads(good.to_bytes()), "signature": f"{header}..{signature}"}
+    with pytest.raises(ContractError) as refused:
+        verify_envelope(parse_envelope(json.dumps(body).encode()), TRUST)
+    assert refused.value.code == ReasonCode.BAD_SIGNATURE
