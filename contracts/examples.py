@@ -386,6 +386,12 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
         "escalated_to": s,
         "reason": "Responding force checks four working days late",
     },
+    ("deadline-extended", 1): lambda s, r: {
+        "part_id": "ENQ-0001",
+        "new_due_at": _at(16, 17),
+        "reason": "Responding force awaiting a partner agency's records",
+        "agreed_with": r,
+    },
 }
 
 

@@ -39,6 +39,9 @@ class VerifyApplicantIdentity(Command):
 class RequestEnquiry(Command):
     party_id: str
     due_at: datetime | None = None
+    # The earliest due time the SLA policy allows for this enquiry: a sender's due_at before it
+    # needs an immediate-risk reason (002 L144–146), so no force can be rushed at will.
+    earliest_due_at: datetime | None = None
     # The force the request is addressed to; it must be the party's home force, so that the
     # request (which names the party) goes nowhere else.
     responding_force: str | None = None
@@ -192,6 +195,17 @@ class NotifyDelay(Command):
     reason: str
     part_id: str | None = None
     expected_by: datetime | None = None
+    late_step: str = ""  # the SLA step or part the sender named, as sent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExtendDeadline(Command):
+    """An agreed later due date for one open part [000 §3.10.7; 001 fn4]."""
+
+    part_id: str
+    due_at: datetime
+    reason: str
+    agreed_with: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -236,6 +250,7 @@ CaseCommand = (
     | RecordDisclosureDelivered
     | NotifyNonDisclosure
     | NotifyDelay
+    | ExtendDeadline
     | MarkMaliciousApplication
     | SubmitIntelligence
     | CloseCase

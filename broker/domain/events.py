@@ -277,6 +277,18 @@ class DelayNotified(DomainEvent):
     name: ClassVar[str] = "delay-notified"
     reason: str
     expected_by: datetime | None = None
+    late_step: str = ""  # the part or SLA step the sender named
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlineExtended(DomainEvent):
+    """An agreed later due date: the ladder restarts for it [000 §3.10.7; 001 fn4]."""
+
+    name: ClassVar[str] = "deadline-extended"
+    from_due_at: datetime
+    due_at: datetime
+    reason: str
+    agreed_with: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

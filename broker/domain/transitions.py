@@ -40,6 +40,7 @@ class PartAction(StrEnum):
     OPEN_INTELLIGENCE_ROUTE = "open-intelligence-route"
     SUBMIT_INTELLIGENCE = "submit-intelligence"
     CANCEL = "cancel"
+    EXTEND_DEADLINE = "extend-deadline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +305,26 @@ PART_TRANSITIONS: tuple[Transition, ...] = (
         "new co-ordinating force (accepting)",
         "owner moves with co-ordination",
     ),
+)
+
+# An agreed extension moves a timed part's due date, never its status [000 §3.10.7; 001 fn4].
+_EXTENDABLE: tuple[tuple[PartKind, PartStatus], ...] = (
+    (_K.ENQUIRY, _S.REQUESTED),
+    (_K.ENQUIRY, _S.IN_PROGRESS),
+    (_K.DMF_REFERRAL, _S.REQUESTED),
+    (_K.DISCLOSURE_DELIVERY, _S.REQUESTED),
+    (_K.DISCLOSURE_DELIVERY, _S.IN_PROGRESS),
+)
+PART_TRANSITIONS += tuple(
+    Transition(
+        kind,
+        status,
+        _A.EXTEND_DEADLINE,
+        status,
+        _COORD,
+        "agreed with the owner; new due date and reason; the ladder restarts",
+    )
+    for kind, status in _EXTENDABLE
 )
 
 CASE_TRANSITIONS: tuple[CaseTransition, ...] = (

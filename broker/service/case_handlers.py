@@ -48,6 +48,7 @@ from contracts.messages import decision as m_decision
 from contracts.messages import disclosure as m_disc
 from contracts.messages import dmf as m_dmf
 from contracts.messages import enquiry as m_enq
+from contracts.messages import escalation as m_esc
 from contracts.messages import risk as m_risk
 from contracts.messages.base import Message
 from contracts.messages.common import Party as WireParty
@@ -282,6 +283,14 @@ class _Translator:
             raise ContractError(ReasonCode.RULE_VIOLATION, f"unknown enquiry {enquiry_id}")
         return parts
 
+    def known_part(self, name: str) -> str | None:
+        """A hub part id, or the one part of a one-party enquiry id; None for anything else."""
+        assert self.case is not None
+        if any(part.part_id == name for part in self.case.parts):
+            return name
+        parts = self.aliases.get(name, [])
+        return parts[0] if len(parts) == 1 else None
+
     def part_of_kind(self, kind: PartKind, owner: str | None = None) -> str:
         assert self.case is not None
         for part in reversed(self.case.parts):
@@ -311,15 +320,22 @@ class _Translator:
         if isinstance(m, m_enq.EnquiryRequested):
             self.pending_alias = m.enquiry_id
             # Without a due time from the sender, the local-policy answer deadline applies,
-            # counted in the responding force's own working days.
-            due = m.due_at or due_at(
+            # counted in the responding force's own working days; a sender's own due time may
+            # not be sooner without immediate risk (domain rule due-at-shorter-than-policy).
+            policy_due = due_at(
                 SlaStep.RESPONDING_FORCE_ANSWER,
                 self.envelope.time,
                 m.responding_force,
                 self.handlers.policy,
             )
             return [
-                c.RequestEnquiry(**b, party_id=pid, due_at=due, responding_force=m.responding_force)
+                c.RequestEnquiry(
+                    **b,
+                    party_id=pid,
+                    due_at=m.due_at or policy_due,
+                    earliest_due_at=policy_due,
+                    responding_force=m.responding_force,
+                )
                 for pid in m.party_ids
             ]
         if isinstance(m, m_enq.EnquiryAcknowledged):
@@ -480,7 +496,33 @@ class _Translator:
             method = DeliveryMethod.LETTER if m.letter_sent else DeliveryMethod(m.mode.value)
             return [c.NotifyNonDisclosure(**b, part_id=part, method=method)]
         if isinstance(m, m_disc.DelayNotified):
-            return [c.NotifyDelay(**b, reason=m.reason, expected_by=m.expected_by)]
+            # The late item may be a part, a one-party enquiry or an SLA step name: a part is
+            # linked, anything else is kept as sent in the history.
+            return [
+                c.NotifyDelay(
+                    **b,
+                    reason=m.reason,
+                    expected_by=m.expected_by,
+                    part_id=self.known_part(m.part_id),
+                    late_step=m.part_id,
+                )
+            ]
+        if isinstance(m, m_esc.DeadlineExtended):
+            part_id = self.known_part(m.part_id)
+            if part_id is None:
+                raise ContractError(
+                    ReasonCode.RULE_VIOLATION,
+                    f"unknown-part: no part or one-party enquiry {m.part_id} in this case",
+                )
+            return [
+                c.ExtendDeadline(
+                    **b,
+                    part_id=part_id,
+                    due_at=m.new_due_at,
+                    reason=m.reason,
+                    agreed_with=m.agreed_with,
+                )
+            ]
         if isinstance(m, m_disc.MaliciousApplicationMarked):
             return [c.MarkMaliciousApplication(**b, evidence=_ref_text(m.evidence))]
         if isinstance(m, m_closure.IntelligenceSubmission):

@@ -49,6 +49,7 @@ EXPECTED_NAMES = {
     "overdue-notice",
     "escalation-raised",
     "deadline-reminder",
+    "deadline-extended",
 }
 
 

@@ -10,6 +10,7 @@ from broker.domain import events as e
 from broker.domain.case import Case
 from broker.domain.context import DomainContext
 from broker.domain.handlers.alerts import (
+    extend_deadline,
     link_crime,
     notify_delay,
     raise_immediate_risk,
@@ -76,6 +77,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.RecordDisclosureDelivered: disclosure_delivered,
     c.NotifyNonDisclosure: notify_non_disclosure,
     c.NotifyDelay: notify_delay,
+    c.ExtendDeadline: extend_deadline,
     c.MarkMaliciousApplication: mark_malicious,
     c.SubmitIntelligence: submit_intelligence,
     c.CloseCase: close_case,

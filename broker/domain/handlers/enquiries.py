@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from broker.domain import commands as c
 from broker.domain import events as e
@@ -37,7 +38,7 @@ def request_enquiry(case: Case, cmd: c.RequestEnquiry, ctx: DomainContext) -> li
             f"an enquiry for {party.party_id} is already open", "enquiry-already-open"
         )
     if cmd.due_at is not None:
-        require_aware(cmd.due_at)
+        _check_sender_due(case, cmd, cmd.due_at)
     part = case.add_part(
         cmd,
         PartKind.ENQUIRY,
@@ -56,6 +57,23 @@ def request_enquiry(case: Case, cmd: c.RequestEnquiry, ctx: DomainContext) -> li
             due_at=cmd.due_at,
         )
     ]
+
+
+def _check_sender_due(case: Case, cmd: c.RequestEnquiry, due: datetime) -> None:
+    """A sender-set due date may not be used to escalate another force at once."""
+    require_aware(due)
+    if due <= cmd.at:
+        raise rule_violation(
+            f"due_at {due.isoformat()} is already past at {cmd.at.isoformat()}", "due-at-in-past"
+        )
+    earliest = cmd.earliest_due_at
+    if earliest is not None and due < earliest and not case.immediate_risk_raised():
+        # Only immediate risk pre-empts the normal flow [001 ¶34(g); 002 L144–146].
+        raise rule_violation(
+            f"due_at {due.isoformat()} is sooner than the SLA policy allows "
+            f"({earliest.isoformat()}) and no immediate risk is raised",
+            "due-at-shorter-than-policy",
+        )
 
 
 def acknowledge(
