@@ -65,8 +65,9 @@ PARTIES: dict[str, dict[str, Any]] = {
 
 
 def _build(name: str, sender: str, recipient: str, **changes: Any) -> Message:
-    """An example payload of the type, with the scenario's own ids and parties."""
-    base = example(name, sender, recipient).model_dump(mode="json")
+    """An example payload of the type, with the scenario's own ids and parties, dated now: the
+    hub runs on the real clock and checks the dates a message reports against its envelope."""
+    base = example(name, sender, recipient, now=datetime.now(UTC)).model_dump(mode="json")
     base.update(changes)
     model = REGISTRY.latest(name)
     return model.model_validate(base)

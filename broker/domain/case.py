@@ -64,6 +64,9 @@ class Case:
     markers_set: list[MaliciousMarker] = field(default_factory=list)
     closed_at: datetime | None = None
     closure_reason: str = ""
+    # Statutory step clocks (broker.domain.clocks): when they started and which steps are done.
+    initial_contact_at: datetime | None = None
+    steps_completed: dict[str, datetime] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ lookups
 
@@ -84,6 +87,9 @@ class Case:
 
     def subject(self) -> Party | None:
         return next((p for p in self.parties if p.role is PartyRole.B), None)
+
+    def is_genuine(self) -> bool:
+        return self.request_type is RequestType.GENUINE
 
     def open_parts(self) -> list[PartOfJob]:
         return [p for p in self.parts if p.is_open]
@@ -174,6 +180,7 @@ class Case:
         self, command: c.Command, context: DomainContext | None = None
     ) -> list[e.DomainEvent]:
         """Apply one command. All or nothing: a refusal leaves the case untouched."""
+        from broker.domain.clocks import record_completions
         from broker.domain.handlers import HANDLERS
         from broker.domain.opening import refuse_second_open
 
@@ -195,6 +202,7 @@ class Case:
         snapshot = self._snapshot()
         try:
             events = handler(self, command, context)
+            record_completions(self, events)
         except BaseException:
             self._restore(snapshot)
             raise

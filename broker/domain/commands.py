@@ -27,12 +27,25 @@ class OpenCase(Command):
     route: Route
     parties: tuple[Party, ...]
     request_type: RequestType = RequestType.GENUINE
+    # Initial contact (or receipt of the indirect information) starts the clocks (domain.md
+    # §3); default: the opening itself. It may not lie after the opening, nor before
+    # `earliest_initial_contact_at` (the policy's back-dating allowance).
+    initial_contact_at: datetime | None = None
+    earliest_initial_contact_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyApplicantIdentity(Command):
     party_id: str
     method: str  # passport, driving licence, birth certificate, other [001 Annex E]
+    face_to_face: bool = False  # checked at the face-to-face meeting, which it completes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompleteStep(Command):
+    """A timed step of the route is done (an SLA step name, e.g. ew-right-to-ask.initial-checks)."""
+
+    step: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -228,6 +241,7 @@ class CloseCase(Command):
 
 CaseCommand = (
     VerifyApplicantIdentity
+    | CompleteStep
     | RequestEnquiry
     | AcknowledgeEnquiry
     | DeclineEnquiry

@@ -77,6 +77,15 @@ class ApplicantIdentityVerified(DomainEvent):
     name: ClassVar[str] = "applicant-identity-verified"
     party_id: str
     method: str
+    face_to_face: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepCompleted(DomainEvent):
+    """A timed step of the route is done; its clock stops (domain.md §3)."""
+
+    name: ClassVar[str] = "step-completed"
+    step: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

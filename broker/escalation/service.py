@@ -33,8 +33,10 @@ from adapters.sql import schema
 from adapters.sql.engine import stored_utc
 from broker.domain.calendar import calendar_for_force
 from broker.domain.case import Case
+from broker.domain.clocks import step_clocks
 from broker.domain.parts import PartKind, PartOfJob
 from broker.domain.sla import SlaPolicy, SlaStep, TimeUnit
+from broker.domain.transitions import CaseStatus
 from broker.escalation.ladder import (
     Deadline,
     EscalationStep,
@@ -58,6 +60,8 @@ log = logging.getLogger("crossforce.escalation")
 
 DEFAULT_POLICY: Final = SlaPolicy()
 OPEN: Final = "open"
+# The part id a clock's notices name when the route has no applicant-liaison part.
+CASE_CLOCK: Final = "case"
 CLOSED: Final = "closed"
 # How many due deadlines one sweep pass takes; the loop comes straight back for more.
 SWEEP_BATCH: Final = 500
@@ -144,6 +148,11 @@ def deadline_id_from_subject(subject: str) -> str:
 # ------------------------------------------------------------------------ deadline rows
 
 
+def clock_deadline_id(case_ref: str, step: SlaStep) -> str:
+    """The deadline id of one of the case's statutory step clocks."""
+    return deadline_id_for(case_ref, f"clock-{step.value}")
+
+
 def step_for(part: PartOfJob) -> str:
     step = _STEP_FOR_KIND.get(part.kind)
     return step.value if step is not None else part.kind.value
@@ -208,6 +217,22 @@ def sync_deadlines(
             in_clock_hours=_in_clock_hours(step, policy),
         )
         _upsert(uow, case.case_ref, deadline_id, step, deadline, rows.get(deadline_id), now, policy)
+    # The route's statutory step clocks, owned by the co-ordinating force (domain.md §3).
+    for clock in step_clocks(case, policy) if case.status is CaseStatus.OPEN else ():
+        if not clock.running:
+            continue
+        deadline_id = clock_deadline_id(case.case_ref, clock.step)
+        wanted.add(deadline_id)
+        deadline = Deadline(
+            part_id=clock.part_id or CASE_CLOCK,
+            owner_force=clock.owner,
+            coordinating_force=case.coordinating_force,
+            due_at=clock.due_at.astimezone(UTC),
+            immediate_risk=case.priority,
+            in_clock_hours=_in_clock_hours(clock.step.value, policy),
+        )
+        row = rows.get(deadline_id)
+        _upsert(uow, case.case_ref, deadline_id, clock.step.value, deadline, row, now, policy)
     for deadline_id, row in rows.items():
         if deadline_id not in wanted and row["status"] == OPEN:
             _close(uow, row, now)

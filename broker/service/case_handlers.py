@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from sqlalchemy import Engine, insert, select
@@ -305,6 +305,7 @@ class _Translator:
             for p in m.parties:
                 if p.person is not None:
                     self.persons[p.party_id] = p.person.model_dump(mode="json")
+            allowance = timedelta(days=self.handlers.policy.clocks.initial_contact_backdating_days)
             return [
                 c.OpenCase(
                     **b,
@@ -313,6 +314,8 @@ class _Translator:
                     route=Route(m.route.value),
                     parties=parties,
                     request_type=_REQUEST_TYPES[m.application_category.value],
+                    initial_contact_at=m.initial_contact_at,
+                    earliest_initial_contact_at=self.envelope.time - allowance,
                 )
             ]
         if self.case is None:
@@ -383,6 +386,20 @@ class _Translator:
             return [c.AcceptCoordinationTransfer(**b)]
         if isinstance(m, m_coord.CoordinationTransferDeclined):
             return [c.DeclineCoordinationTransfer(**b, reason=m.reason.value)]
+        if isinstance(m, m_case.StepCompleted):
+            return [c.CompleteStep(**b, step=m.step.value)]
+        if isinstance(m, m_case.ApplicantIdentityVerified):
+            return [
+                c.VerifyApplicantIdentity(
+                    **b,
+                    party_id=m.applicant_party_id,
+                    method=", ".join(
+                        m.other_evidence if ev.value == "other" and m.other_evidence else ev.value
+                        for ev in m.evidence
+                    ),
+                    face_to_face=m.face_to_face,
+                )
+            ]
         if isinstance(m, m_risk.ImmediateRiskRaised):
             return [c.RaiseImmediateRisk(**b, summary=m.action_taken)]
         if isinstance(m, m_risk.CrimeLinked):

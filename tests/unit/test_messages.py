@@ -50,6 +50,8 @@ EXPECTED_NAMES = {
     "escalation-raised",
     "deadline-reminder",
     "deadline-extended",
+    "step-completed",
+    "applicant-identity-verified",
 }
 
 

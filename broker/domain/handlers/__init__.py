@@ -37,12 +37,14 @@ from broker.domain.handlers.enquiries import (
     record_result,
     request_enquiry,
 )
+from broker.domain.handlers.steps import complete_step
 from broker.domain.parts import PartKind
 
 Handler = Callable[[Case, Any, DomainContext], list[e.DomainEvent]]
 
 HANDLERS: dict[type[c.Command], Handler] = {
     c.VerifyApplicantIdentity: verify_identity,
+    c.CompleteStep: complete_step,
     c.RequestEnquiry: request_enquiry,
     c.AcknowledgeEnquiry: lambda case, cmd, ctx: acknowledge(
         case, cmd, PartKind.ENQUIRY, e.EnquiryAcknowledged
