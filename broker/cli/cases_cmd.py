@@ -11,7 +11,9 @@ from sqlalchemy import Engine
 
 from adapters.sql.engine import DEFAULT_DB_URL, open_existing
 from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, setting
+from broker.domain.calendar import LONDON
 from broker.domain.views import CaseView
+from broker.escalation.overdue import CaseDeadline, case_deadlines
 from broker.service.queries import case_history, case_view, list_cases
 from contracts.forces import get_force
 
@@ -63,6 +65,7 @@ def case(
     view = case_view(engine, case_ref, force)
     print_case_view(view)
     if force is None or force == view.coordinating_force:
+        print_deadlines(case_deadlines(engine, case_ref))
         history = Table("at", "by", "event", "details", title="History")
         for line in case_history(engine, case_ref):
             history.add_row(f"{line.at:%Y-%m-%d %H:%M}", line.actor, line.event, line.summary)
@@ -88,5 +91,33 @@ def print_case_view(view: CaseView, target: Console = console) -> None:
             part.party_id or "",
             due,
             owners,
+        )
+    target.print(table)
+
+
+def print_deadlines(deadlines: list[CaseDeadline], target: Console = console) -> None:
+    """The case's timed parts and statutory step clocks (domain.md §3), in UK time."""
+    table = Table(
+        "step",
+        "part",
+        "owner",
+        "due (UK time)",
+        "state",
+        "level fired",
+        title="Deadlines and step clocks",
+    )
+    for deadline in deadlines:
+        if deadline.open:
+            state = "[bold red]RED[/]" if deadline.red else "running"
+        else:
+            stopped = deadline.closed_at.astimezone(LONDON) if deadline.closed_at else None
+            state = f"stopped {stopped:%Y-%m-%d %H:%M}" if stopped else "stopped"
+        table.add_row(
+            deadline.step,
+            deadline.part_id,
+            deadline.owner_force,
+            f"{deadline.due_at.astimezone(LONDON):%a %d %b %Y %H:%M}",
+            state,
+            str(deadline.level_fired or "-"),
         )
     target.print(table)

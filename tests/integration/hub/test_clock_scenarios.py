@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hub_helpers import A_APPLICANT, enquiry, names_by_force, opened, party
+from hub_helpers import A_APPLICANT, drain_all, enquiry, names_by_force, opened, party
 
 from adapters.client.force_client import ForceClient, SignedReceipt
 from adapters.sql import schema
+from broker.domain.sla import SlaStep
 from broker.escalation.service import EscalationService
 from broker.runtime import RunningBroker
 from broker.scenario import _build
@@ -24,6 +25,7 @@ from contracts.messages.base import Message
 from contracts.pki import EphemeralPki
 
 CASE = "CF-2026-300001"
+ANSWER = SlaStep.RESPONDING_FORCE_ANSWER.value
 
 
 def refused(receipt: SignedReceipt, code: ReasonCode, rule: str) -> None:
@@ -35,6 +37,11 @@ def refused(receipt: SignedReceipt, code: ReasonCode, rule: str) -> None:
 async def accepted(client: ForceClient, message: Message, case_ref: str = CASE) -> None:
     receipt = await client.send(message, case_ref=case_ref)
     assert receipt.accepted, f"{message.NAME}: {receipt.reason_code} {receipt.receipt.message}"
+
+
+def enquiry_rows(admin: Any, case_ref: str = CASE) -> list[dict[str, Any]]:
+    """The deadline rows of enquiries, leaving out the case's own step clocks."""
+    return admin.rows(schema.deadlines, case_ref=case_ref, step=ANSWER)
 
 
 def due_enquiry(due_at: datetime | None) -> Message:
@@ -64,18 +71,21 @@ async def test_a_sender_cannot_set_a_past_or_rushed_due_date_and_an_extension_re
         "due-at-shorter-than-policy",
     )
     assert (await names_by_force(clients, "SURREY"))["SURREY"] == []
-    assert admin.rows(schema.deadlines, case_ref=CASE) == []
+    assert enquiry_rows(admin) == []
 
     # Timed by the policy: accepted, Surrey is asked.
     await accepted(essex, due_enquiry(None))
     assert (await names_by_force(clients, "SURREY"))["SURREY"] == ["enquiry-requested"]
-    [row] = admin.rows(schema.deadlines, case_ref=CASE)
+    [row] = enquiry_rows(admin)
 
-    # Long overdue: the whole ladder fires and the part is marked red.
+    # The case's own clocks are done (every step of the route up to the forum), so only the
+    # enquiry can go red. Long overdue: its whole ladder fires and the part is marked red.
+    done = _build("step-completed", "ESSEX", "ESSEX", step=SlaStep.EW_FORUM_REFERRAL.value)
+    await accepted(essex, done)
     assert running.engine is not None
     escalation = EscalationService(running.engine, pki.key("HUB"), lambda: now)
-    escalation.fire_due(now=now + timedelta(days=30))
-    [row] = admin.rows(schema.deadlines, case_ref=CASE)
+    escalation.fire_due(now=now + timedelta(days=20))
+    [row] = enquiry_rows(admin)
     assert row["red"] and row["fired_levels"]
     [case_row] = admin.rows(schema.cases, case_ref=CASE)
     assert case_row["red"]
@@ -105,7 +115,7 @@ async def test_a_sender_cannot_set_a_past_or_rushed_due_date_and_an_extension_re
     await accepted(essex, extension)
 
     # Due moves, red clears, the ladder starts again; the history shows why.
-    [row] = admin.rows(schema.deadlines, case_ref=CASE)
+    [row] = enquiry_rows(admin)
     assert row["due_at"].replace(tzinfo=UTC) == new_due
     assert (row["red"], row["fired_levels"], row["status"]) == (False, [], "open")
     assert row["next_fire_at"] is not None
@@ -118,3 +128,73 @@ async def test_a_sender_cannot_set_a_past_or_rushed_due_date_and_an_extension_re
     # Surrey, the owner, hears of it; Kent, which passed the case on, does not.
     heard = await names_by_force(clients, "SURREY", "KENT")
     assert heard == {"SURREY": ["deadline-extended"], "KENT": []}
+
+
+async def test_a_step_clock_slips_to_the_coordinating_force_alone_and_the_applicant_is_told(
+    running: RunningBroker, clients: dict[str, ForceClient], admin: Any, pki: EphemeralPki
+) -> None:
+    essex = clients["ESSEX"]
+    parties = [party("P1", "A", "ESSEX", **A_APPLICANT), party("P2", "B", "SURREY")]
+    now = datetime.now(UTC)
+
+    # Initial contact starts the clocks, so it cannot be set after the message or long before.
+    for contact, rule in (
+        (now + timedelta(hours=1), "initial-contact-in-future"),
+        (now - timedelta(days=40), "initial-contact-backdated"),
+    ):
+        wrong = opened("KENT", "ESSEX", parties, initial_contact_at=contact.isoformat())
+        refused(await clients["KENT"].send(wrong, case_ref=CASE), ReasonCode.RULE_VIOLATION, rule)
+
+    # Opened two days after the contact: the 24-hour initial checks are already over.
+    contact = now - timedelta(days=2)
+    late = opened("KENT", "ESSEX", parties, initial_contact_at=contact.isoformat())
+    await accepted(clients["KENT"], late)
+    await accepted(essex, due_enquiry(None))
+    clocks = {r["step"]: r for r in admin.rows(schema.deadlines, case_ref=CASE)}
+    checks = clocks["ew-right-to-ask.initial-checks"]
+    assert (checks["owner_force"], checks["in_clock_hours"]) == ("ESSEX", True)
+    assert checks["due_at"].replace(tzinfo=UTC) == contact + timedelta(hours=24)
+
+    # The hub's own timers: the clock-hour ladder sends the overdue notice and, four hours
+    # on, the escalation, both already due; the co-ordinating force owns the clock, so it
+    # alone hears of it.
+    def fired() -> bool:
+        row = admin.rows(schema.deadlines, deadline_id=checks["deadline_id"])[0]
+        return sorted(row["fired_levels"]) == [2, 3]
+
+    await admin.eventually(fired)
+    notices = {"deadline-reminder", "overdue-notice", "escalation-raised"}
+    heard = await drain_all({f: clients[f] for f in ("ESSEX", "SURREY", "KENT")})
+    heard = {f: [e for e in found if e.name in notices] for f, found in heard.items()}
+    assert {f: [e.name for e in found] for f, found in heard.items()} == {
+        "ESSEX": ["overdue-notice", "escalation-raised"],
+        "SURREY": [],
+        "KENT": [],
+    }
+    assert {e.data["deadline"] for e in heard["ESSEX"]} == {"ew-right-to-ask.initial-checks"}
+    [task] = [h for h in case_history(running.engine, CASE) if h.event == "task-created"]
+    assert "ESSEX to tell the applicant" in task.summary
+    assert "ew-right-to-ask.initial-checks" in task.summary
+    [case_row] = admin.rows(schema.cases, case_ref=CASE)
+    assert case_row["red"]
+
+    # The applicant is told, naming the step; then the checks are done and the clock stops.
+    told = _build(
+        "delay-notified",
+        "ESSEX",
+        "ESSEX",
+        part_id="ew-right-to-ask.initial-checks",
+        reason="initial checks awaiting a partner agency",
+    )
+    await accepted(essex, told)
+    [line] = [h for h in case_history(running.engine, CASE) if h.event == "delay-notified"]
+    assert "late_step=ew-right-to-ask.initial-checks" in line.summary
+    done = _build("step-completed", "ESSEX", "ESSEX", step="ew-right-to-ask.initial-checks")
+    await accepted(essex, done)
+    clocks = {r["step"]: r for r in admin.rows(schema.deadlines, case_ref=CASE)}
+    assert clocks["ew-right-to-ask.initial-checks"]["status"] == "closed"
+    assert clocks["ew-right-to-ask.face-to-face"]["status"] == "open"
+    [case_row] = admin.rows(schema.cases, case_ref=CASE)
+    assert not case_row["red"]
+    # Nobody else hears of the case's own steps.
+    assert (await names_by_force(clients, "SURREY", "KENT")) == {"SURREY": [], "KENT": []}
