@@ -392,7 +392,35 @@ def render_markdown() -> str:
                 lines.append(
                     f"| {source} | {t.action.value} | {t.target.value} | {t.who} | {t.why} |"
                 )
+    lines += _render_clocks()
     return "\n".join(lines) + "\n"
+
+
+def _render_clocks() -> list[str]:
+    from broker.domain.clocks import ALONGSIDE, SEQUENCES
+    from broker.domain.sla import SlaPolicy
+
+    policy = SlaPolicy()
+    lines = [
+        "",
+        "## Step clocks",
+        "",
+        "Each route's statutory step clocks (`broker/domain/clocks.py`, docs/decisions/"
+        "0050-step-clocks.md), with the default SLA policy. Owned by the co-ordinating force; "
+        "a step completes on `step-completed` or on its own outcome message, and completes "
+        "the earlier steps still open.",
+        "",
+        "| jurisdiction | route | step | limit | counts from | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (jurisdiction, route), steps in SEQUENCES.items():
+        for step in steps + ALONGSIDE.get((jurisdiction, route), ()):
+            limit = policy.limit_for(step)
+            lines.append(
+                f"| {jurisdiction.value} | {route.value} | {step.value} | "
+                f"{limit.limit} {limit.unit.value} | {limit.counts_from} | {limit.source} |"
+            )
+    return lines
 
 
 if __name__ == "__main__":
