@@ -194,7 +194,7 @@ class Case:
         if isinstance(command, c.OpenCase):
             refuse_second_open(self, command)
         require_aware(command.at)
-        if self.status is not CaseStatus.OPEN:
+        if self.status is not CaseStatus.OPEN and not self._awaits_final_report(command):
             raise invalid_transition(f"case {self.case_ref} is closed", "case-closed")
         handler = HANDLERS.get(type(command))
         if handler is None:
@@ -208,6 +208,15 @@ class Case:
             raise
         self.version += 1
         return events
+
+    def _awaits_final_report(self, command: c.Command) -> bool:
+        """An application routed away at initial contact closes at once, with no timers
+        [001 ¶19, ¶34(a)], but its closure still produces the final report [001 ¶92]."""
+        return (
+            isinstance(command, c.SubmitIntelligence)
+            and not self.is_genuine()
+            and not any(p.kind is PartKind.INTELLIGENCE_SUBMISSION for p in self.parts)
+        )
 
     def set_part_due(self, part_id: str, due_at: datetime | None) -> None:
         """Store the SLA engine's due time for an open part (the model never computes it)."""

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from broker.domain.forums import DisclosableItem, ForumBody, ForumChair, ForumKind
 from broker.domain.parties import Party
+from broker.domain.records import FinalReport
 from broker.domain.routes import DeliveryMethod, RequestType, Route
 
 
@@ -231,6 +232,9 @@ class MarkMaliciousApplication(Command):
 class SubmitIntelligence(Command):
     summary: str
     outcome: str
+    # What the report states, checked against the case [001 ¶92–93]; None skips the check
+    # (a summary filed inside the domain, e.g. with CloseCase).
+    report: FinalReport | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -34,6 +34,7 @@ from broker.domain.markers import MaliciousMarker, SubjectMarkers, markers_from_
 from broker.domain.opening import handle as open_or_handle
 from broker.domain.parties import Party, PartyRole
 from broker.domain.parts import PartKind
+from broker.domain.records import FinalReport, ReportedParty
 from broker.domain.routes import DeliveryMethod, RequestType, Route
 from broker.domain.sla import SlaPolicy, SlaStep, due_at, load_policy
 from broker.escalation.service import sync_deadlines
@@ -543,9 +544,23 @@ class _Translator:
         if isinstance(m, m_disc.MaliciousApplicationMarked):
             return [c.MarkMaliciousApplication(**b, evidence=_ref_text(m.evidence))]
         if isinstance(m, m_closure.IntelligenceSubmission):
+            report = FinalReport(
+                route=Route(m.request.route.value),
+                request_type=_REQUEST_TYPES[m.request.application_category.value],
+                receiving_force=m.request.receiving_force,
+                parties=tuple(
+                    ReportedParty(p.party_id, PartyRole(p.role.value), p.is_applicant)
+                    for p in m.parties
+                ),
+                requester_is_third_party=m.requester_is_third_party,
+                forces_involved=tuple(m.forces_involved),
+            )
             return [
                 c.SubmitIntelligence(
-                    **b, summary=m.summary or m.outcome.value, outcome=m.outcome.value
+                    **b,
+                    summary=m.summary or m.outcome.value,
+                    outcome=m.outcome.value,
+                    report=report,
                 )
             ]
         if isinstance(m, m_closure.CaseClosed):
