@@ -98,16 +98,18 @@ class CorrectPartyHomeForce(Command):
 class RequestCoordinationTransfer(Command):
     to_force: str
     reason: str
+    transfer_id: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AcceptCoordinationTransfer(Command):
-    pass
+    transfer_id: str = ""  # when given, it must be the open request's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeclineCoordinationTransfer(Command):
     reason: str
+    transfer_id: str = ""  # when given, it must be the open request's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -48,6 +48,7 @@ class CoordinationTransfer:
     outcome: TransferOutcome = TransferOutcome.PENDING
     decided_at: datetime | None = None
     decline_reason: str = ""
+    transfer_id: str = ""  # the requester's id; the answer must name it
 
 
 @dataclass(frozen=True, slots=True)

@@ -382,11 +382,17 @@ class _Translator:
                 )
             ]
         if isinstance(m, m_coord.CoordinationTransferRequested):
-            return [c.RequestCoordinationTransfer(**b, to_force=m.to_force, reason=m.reason.value)]
+            return [
+                c.RequestCoordinationTransfer(
+                    **b, to_force=m.to_force, reason=m.reason.value, transfer_id=m.transfer_id
+                )
+            ]
         if isinstance(m, m_coord.CoordinationTransferAccepted):
-            return [c.AcceptCoordinationTransfer(**b)]
+            return [c.AcceptCoordinationTransfer(**b, transfer_id=m.transfer_id)]
         if isinstance(m, m_coord.CoordinationTransferDeclined):
-            return [c.DeclineCoordinationTransfer(**b, reason=m.reason.value)]
+            return [
+                c.DeclineCoordinationTransfer(**b, reason=m.reason.value, transfer_id=m.transfer_id)
+            ]
         if isinstance(m, m_case.StepCompleted):
             return [c.CompleteStep(**b, step=m.step.value)]
         if isinstance(m, m_case.ApplicantIdentityVerified):

@@ -181,3 +181,39 @@ async def test_identity_verified_after_opening_lets_the_case_reach_a_disclosure(
     await accepted(clients["ESSEX"], disclose)
     # Surrey, which holds nothing of the applicant, never heard of the verification.
     assert "applicant-identity-verified" not in (await names_by_force(clients, "SURREY"))["SURREY"]
+
+
+async def test_a_coordination_transfer_is_answered_by_the_id_of_the_open_request(
+    running: RunningBroker, clients: dict[str, ForceClient]
+) -> None:
+    parties = [party("P1", "A", "ESSEX", **A_APPLICANT), party("P2", "B", "SURREY")]
+    await accepted(clients["KENT"], opened("KENT", "ESSEX", parties))
+    ask = _build(
+        "co-ordination-transfer-requested",
+        "ESSEX",
+        "METROPOLITAN",
+        transfer_id="TR-0001",
+        from_force="ESSEX",
+        to_force="METROPOLITAN",
+    )
+    await accepted(clients["ESSEX"], ask)
+    await names_by_force(clients, "ESSEX", "METROPOLITAN", "KENT")
+    met = clients["METROPOLITAN"]
+
+    # An answer naming another request moves nothing, and nobody hears of it.
+    wrong = _build("co-ordination-transfer-accepted", "METROPOLITAN", "ESSEX", transfer_id="TR-9")
+    detail = refused(
+        await met.send(wrong, case_ref=CASE), ReasonCode.RULE_VIOLATION, "unknown-transfer"
+    )
+    assert "TR-9 is not the open request (TR-0001)" in detail
+    assert running.engine is not None
+    assert case_view(running.engine, CASE, None).coordinating_force == "ESSEX"
+    assert await names_by_force(clients, "ESSEX", "KENT") == {"ESSEX": [], "KENT": []}
+
+    right = _build(
+        "co-ordination-transfer-accepted", "METROPOLITAN", "ESSEX", transfer_id="TR-0001"
+    )
+    await accepted(met, right)
+    assert case_view(running.engine, CASE, None).coordinating_force == "METROPOLITAN"
+    heard = await names_by_force(clients, "ESSEX", "KENT")
+    assert heard == {"ESSEX": ["co-ordination-transfer-accepted"], "KENT": []}
