@@ -390,6 +390,16 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
         "escalated_to": s,
         "reason": "Responding force checks four working days late",
     },
+    ("disclosure-handoff-acknowledged", 1): lambda s, r: {
+        "recipient_party_id": "P1",
+        "expected_by": _at(30, 17),
+    },
+    ("disclosure-handoff-declined", 1): lambda s, r: {
+        "recipient_party_id": "P1",
+        "reason": "recipient-not-in-area",
+        "detail": "The recipient moved out of the area last month",
+        "suggested_force": r,
+    },
     ("step-completed", 1): lambda s, r: {
         "step": (
             "scotland.stage-2-initial-checks" if _scottish(s) else "ew-right-to-ask.initial-checks"

@@ -183,10 +183,20 @@ PART_TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(_K.DISCLOSURE_DELIVERY, _S.REQUESTED, _A.ACKNOWLEDGE, _S.IN_PROGRESS, _OWNER),
     Transition(
-        _K.DISCLOSURE_DELIVERY, _S.REQUESTED, _A.DECLINE, _S.DECLINED, _OWNER, "reason required"
+        _K.DISCLOSURE_DELIVERY,
+        _S.REQUESTED,
+        _A.DECLINE,
+        _S.DECLINED,
+        _OWNER,
+        "reason required; the part returns to the co-ordinating force",
     ),
     Transition(
-        _K.DISCLOSURE_DELIVERY, _S.IN_PROGRESS, _A.DECLINE, _S.DECLINED, _OWNER, "reason required"
+        _K.DISCLOSURE_DELIVERY,
+        _S.IN_PROGRESS,
+        _A.DECLINE,
+        _S.DECLINED,
+        _OWNER,
+        "reason required; the part returns to the co-ordinating force",
     ),
     Transition(_K.DISCLOSURE_DELIVERY, _S.DECLINED, _A.REASSIGN, _S.REQUESTED, _COORD),
     Transition(

@@ -292,6 +292,23 @@ class _Translator:
         parts = self.aliases.get(name, [])
         return parts[0] if len(parts) == 1 else None
 
+    def handoff_part(self, recipient_party_id: str) -> str:
+        """The open disclosure-delivery part the sender holds for this recipient."""
+        assert self.case is not None
+        for part in reversed(self.case.parts):
+            if (
+                part.kind is PartKind.DISCLOSURE_DELIVERY
+                and part.party_id == recipient_party_id
+                and part.owner == self.envelope.senderforce
+                and part.is_open
+            ):
+                return part.part_id
+        raise ContractError(
+            ReasonCode.INVALID_TRANSITION,
+            f"no-handoff: {self.envelope.senderforce} holds no disclosure hand-off for "
+            f"{recipient_party_id}",
+        )
+
     def part_of_kind(self, kind: PartKind, owner: str | None = None) -> str:
         assert self.case is not None
         for part in reversed(self.case.parts):
@@ -479,6 +496,12 @@ class _Translator:
                     ),
                 )
             ]
+        if isinstance(m, m_disc.DisclosureHandoffAcknowledged | m_disc.DisclosureHandoffDeclined):
+            part = self.handoff_part(m.recipient_party_id)
+            if isinstance(m, m_disc.DisclosureHandoffAcknowledged):
+                return [c.AcknowledgeDisclosureHandoff(**b, part_id=part)]
+            reason = m.reason.value + (f": {m.detail}" if m.detail else "")
+            return [c.DeclineDisclosureHandoff(**b, part_id=part, reason=reason)]
         if isinstance(m, m_disc.DisclosureDelivered):
             part = self.part_of_kind(PartKind.DISCLOSURE_DELIVERY, self.envelope.senderforce)
             # Delivering is the clearest acknowledgement of a handoff not yet acknowledged.

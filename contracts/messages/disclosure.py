@@ -77,6 +77,40 @@ class DisclosureHandoff(Message):
 
 
 @REGISTRY.register
+class DisclosureHandoffAcknowledged(Message):
+    """The recipient's home force has the hand-off and will make the disclosure, as a responding
+    force (domain.md §1.2; 000 §3.10.5–3.10.6). Delivering it acknowledges it too."""
+
+    NAME = "disclosure-handoff-acknowledged"
+    VERSION = 1
+
+    recipient_party_id: PartyId
+    expected_by: AwareDatetime | None = None
+
+
+class HandoffDeclineReason(StrEnum):
+    RECIPIENT_NOT_IN_AREA = "recipient-not-in-area"
+    RECIPIENT_NOT_FOUND = "recipient-not-found"
+    OTHER = "other"
+
+
+@REGISTRY.register
+class DisclosureHandoffDeclined(Message):
+    """The recipient's home force will not make the disclosure; the part returns to the
+    co-ordinating force with the reason, to deliver or hand to the right force (domain.md §1.2;
+    000 §3.10.5–3.10.7)."""
+
+    NAME = "disclosure-handoff-declined"
+    VERSION = 1
+
+    recipient_party_id: PartyId
+    reason: HandoffDeclineReason
+    detail: OneLine | None = None
+    # For recipient-not-in-area: where the declining force believes the recipient lives.
+    suggested_force: ForceCode | None = None
+
+
+@REGISTRY.register
 class DisclosureDelivered(Message):
     """The disclosure meeting happened: undertaking signed or refused, and, when refused, the
     recorded proceed-or-withhold decision (domain.md §4.10, §5, §7 Annex H; 001 ¶84–87;

@@ -52,6 +52,8 @@ EXPECTED_NAMES = {
     "deadline-extended",
     "step-completed",
     "applicant-identity-verified",
+    "disclosure-handoff-acknowledged",
+    "disclosure-handoff-declined",
 }
 
 

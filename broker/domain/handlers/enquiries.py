@@ -99,7 +99,14 @@ def decline(
     case.require_kind(part, kind)
     case.require_owner(part, cmd.actor)
     require_text(cmd.reason, "reason-required", "a reason for declining")
-    # The part stays with the declining force, in DECLINED, until the co-ordinating force
+    if kind is PartKind.DISCLOSURE_DELIVERY:
+        # A declined hand-off goes back to the co-ordinating force with the reason: it made
+        # the decision, and must deliver it or hand it to the right force [000 §3.10.5–3.10.7].
+        case.move_part(
+            part, cmd, PartAction.DECLINE, to_owner=case.coordinating_force, note=cmd.reason
+        )
+        return [case.emit(event, cmd, part, reason=cmd.reason)]
+    # An enquiry stays with the declining force, in DECLINED, until the co-ordinating force
     # re-assigns it: it always has exactly one owner.
     case.move_part(part, cmd, PartAction.DECLINE, note=cmd.reason)
     return [case.emit(event, cmd, part, reason=cmd.reason)]

@@ -217,3 +217,56 @@ async def test_a_coordination_transfer_is_answered_by_the_id_of_the_open_request
     assert case_view(running.engine, CASE, None).coordinating_force == "METROPOLITAN"
     heard = await names_by_force(clients, "ESSEX", "KENT")
     assert heard == {"ESSEX": ["co-ordination-transfer-accepted"], "KENT": []}
+
+
+async def test_a_disclosure_handoff_is_acknowledged_or_declined_back_to_the_coordinator(
+    running: RunningBroker, clients: dict[str, ForceClient]
+) -> None:
+    # C (Kent) asks about B (Essex); the disclosure goes to A, who lives in Surrey.
+    parties = [
+        party("P1", "A", "SURREY"),
+        party("P2", "B", "ESSEX"),
+        party("P4", "C", "KENT", **A_APPLICANT),
+    ]
+    await accepted(clients["KENT"], opened("KENT", "KENT", parties, applicant_role="C"))
+    decision = _build(
+        "decision-recorded",
+        "KENT",
+        "KENT",
+        disclosure_recipient_party_id="P1",
+        subject_party_id="P2",
+    )
+    await accepted(clients["KENT"], decision)
+    got = await names_by_force(clients, "SURREY", "KENT", "ESSEX")
+    assert got["SURREY"] == ["disclosure-handoff"]
+    surrey = clients["SURREY"]
+
+    # Only the force holding the hand-off answers it.
+    decline = _build(
+        "disclosure-handoff-declined",
+        "SURREY",
+        "KENT",
+        recipient_party_id="P1",
+        detail="A moved to Essex last month",
+        suggested_force="ESSEX",
+    )
+    refused(
+        await clients["ESSEX"].send(decline, case_ref=CASE),
+        ReasonCode.INVALID_TRANSITION,
+        "no-handoff",
+    )
+    await accepted(surrey, decline)
+    assert running.engine is not None
+    [part] = [
+        p
+        for p in case_view(running.engine, CASE, None).parts
+        if p.kind.value == "disclosure-delivery"
+    ]
+    assert (part.owner, part.status.value) == ("KENT", "declined")
+    assert part.history[-1].note == "recipient-not-in-area: A moved to Essex last month"
+    # Kent, which must now deliver or re-assign, hears why; Essex, B's force, hears nothing.
+    got = await names_by_force(clients, "KENT", "ESSEX")
+    assert got == {"KENT": ["disclosure-handoff-declined"], "ESSEX": []}
+    # Surrey holds nothing any more: it can neither acknowledge nor deliver.
+    ack = _build("disclosure-handoff-acknowledged", "SURREY", "KENT", recipient_party_id="P1")
+    refused(await surrey.send(ack, case_ref=CASE), ReasonCode.INVALID_TRANSITION, "no-handoff")
