@@ -400,6 +400,12 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
         "detail": "The recipient moved out of the area last month",
         "suggested_force": r,
     },
+    ("malicious-marker-found", 1): lambda s, r: {
+        "party_id": "P2",
+        "marked_in_case": "CF-2025-004711",
+        "marked_by": r,
+        "marked_at": _at(2, 9),
+    },
     ("step-completed", 1): lambda s, r: {
         "step": (
             "scotland.stage-2-initial-checks" if _scottish(s) else "ew-right-to-ask.initial-checks"

@@ -65,6 +65,7 @@ HUB_ONLY = {
     "escalation-raised",
     "deadline-reminder",
     "disclosure-handoff",
+    "malicious-marker-found",
 }
 
 
@@ -222,6 +223,14 @@ class CaseHandlers:
                 channels = {d.force: d.applicant_channel for d in need_to_know(case, event)}
                 outcome.hub_messages.append(
                     HubMessage(translate.handoff(case, event, now), channels)
+                )
+                continue
+            if isinstance(event, e.MaliciousMarkerFound):
+                # 000 §3.7.7: the officers of the later case see the marker, through their own
+                # force system; never through the applicant's channel.
+                channels = {d.force: False for d in need_to_know(case, event)}
+                outcome.hub_messages.append(
+                    HubMessage(translate.marker_found(case, event, now), channels)
                 )
                 continue
             for delivery in need_to_know(case, event):
@@ -624,6 +633,25 @@ class _Translator:
             anonymous=wire.anonymous,
             subject_key=self.handlers.subject_key(wire.person),
             postcode=wire.postcode_district,
+        )
+
+    def marker_found(self, case: Case, event: e.MaliciousMarkerFound, now: datetime) -> Envelope:
+        party = next(p for p in case.parties if p.subject_key == event.subject_key)
+        message = m_disc.MaliciousMarkerFound(
+            party_id=party.party_id,
+            marked_in_case=event.marked_in_case,
+            marked_by=event.marked_by,
+            marked_at=event.marked_at,
+        )
+        return compose(
+            message,
+            sender=HUB_FORCE_CODE,
+            case_ref=case.case_ref,
+            recipients=sorted(case.audience(event) - {HUB_FORCE_CODE}),
+            jurisdiction=case.jurisdiction,
+            causation_id=self.envelope.id,
+            correlation_id=self.envelope.caseref,
+            time=now,
         )
 
     def handoff(self, case: Case, event: e.DisclosureHandedOff, now: datetime) -> Envelope:

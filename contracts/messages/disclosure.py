@@ -21,6 +21,7 @@ from contracts.messages.common import (
     PartyRole,
     Rationale,
     RecordRef,
+    RecordReference,
 )
 from contracts.registry import REGISTRY
 
@@ -192,3 +193,19 @@ class MaliciousApplicationMarked(Message):
     marked_at: AwareDatetime
     evidence: RecordRef
     rationale: Rationale
+
+
+@REGISTRY.register
+class MaliciousMarkerFound(Message):
+    """Hub → the co-ordinating force of a later case: an earlier application about the same
+    subject was marked malicious, so officers see it (domain.md §4.5; 000 §3.7.7; 003 §8.11).
+    It names the marking case, force and time; the evidence stays with the marking force."""
+
+    NAME = "malicious-marker-found"
+    VERSION = 1
+
+    # The party of this case the marker is about (matched by the hub's keyed subject key).
+    party_id: PartyId
+    marked_in_case: RecordReference
+    marked_by: ForceCode
+    marked_at: AwareDatetime

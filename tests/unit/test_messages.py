@@ -54,6 +54,7 @@ EXPECTED_NAMES = {
     "applicant-identity-verified",
     "disclosure-handoff-acknowledged",
     "disclosure-handoff-declined",
+    "malicious-marker-found",
 }
 
 

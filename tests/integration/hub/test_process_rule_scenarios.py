@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub_helpers import A_APPLICANT, names_by_force, opened, party
+from hub_helpers import A_APPLICANT, drain_all, names_by_force, opened, party
 
 from adapters.client.force_client import ForceClient, SignedReceipt
 from adapters.sql import schema
@@ -270,3 +270,35 @@ async def test_a_disclosure_handoff_is_acknowledged_or_declined_back_to_the_coor
     # Surrey holds nothing any more: it can neither acknowledge nor deliver.
     ack = _build("disclosure-handoff-acknowledged", "SURREY", "KENT", recipient_party_id="P1")
     refused(await surrey.send(ack, case_ref=CASE), ReasonCode.INVALID_TRANSITION, "no-handoff")
+
+
+async def test_a_malicious_marker_reaches_the_later_cases_coordinating_force_alone(
+    running: RunningBroker, clients: dict[str, ForceClient]
+) -> None:
+    first, later = "CF-2026-400071", "CF-2026-400072"
+    parties = [party("P1", "A", "ESSEX", **A_APPLICANT), party("P2", "B", "SURREY")]
+    await accepted(clients["KENT"], opened("KENT", "ESSEX", parties), first)
+    await accepted(
+        clients["ESSEX"], _build("malicious-application-marked", "ESSEX", "ESSEX"), first
+    )
+    await names_by_force(clients, "ESSEX", "KENT", "SURREY", "METROPOLITAN")
+
+    # Kent receives a later case about the same B; the Met, where A now lives, co-ordinates.
+    again = [party("P1", "A", "METROPOLITAN", **A_APPLICANT), party("P2", "B", "SURREY")]
+    await accepted(clients["KENT"], opened("KENT", "METROPOLITAN", again), later)
+    drained = await drain_all({f: clients[f] for f in ("METROPOLITAN", "KENT", "ESSEX", "SURREY")})
+    names = {f: sorted(e.name for e in found) for f, found in drained.items()}
+    assert names == {
+        "METROPOLITAN": ["case-opened", "malicious-marker-found"],
+        "KENT": [],
+        "ESSEX": [],
+        "SURREY": [],
+    }
+    [found] = [e for e in drained["METROPOLITAN"] if e.name == "malicious-marker-found"]
+    assert found.senderforce == "HUB" and found.caseref == later
+    assert (found.data["party_id"], found.data["marked_in_case"], found.data["marked_by"]) == (
+        "P2",
+        first,
+        "ESSEX",
+    )
+    assert found.data["marked_at"]
