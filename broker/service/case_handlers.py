@@ -55,7 +55,8 @@ from contracts.messages.base import Message
 from contracts.messages.common import Party as WireParty
 from contracts.messages.common import PartyRole as WirePartyRole
 from contracts.messages.common import RecordRef
-from contracts.postcodes import force_for_postcode
+from contracts.forces import POLICE_SCOTLAND
+from contracts.postcodes import division_for_postcode, force_for_postcode
 from ledger.subject_key import subject_key
 
 # Message types only the hub may originate.
@@ -499,7 +500,10 @@ class _Translator:
                     ),
                     bodies=tuple(
                         ForumBody(
-                            body.name, _agency(body.agency.value), body.registered_data_controller
+                            body.name,
+                            _agency(body.agency.value),
+                            body.registered_data_controller,
+                            body.force,
                         )
                         for body in m.bodies_present
                     ),
@@ -624,6 +628,10 @@ class _Translator:
                 ReasonCode.SCHEMA_INVALID,
                 f"party {wire.party_id} needs a home force or postcode district",
             )
+        division = wire.division
+        if division is None and home == POLICE_SCOTLAND and wire.postcode_district:
+            # 003 §9.11: one DMF per division; the referral must go to the party's own.
+            division = division_for_postcode(wire.postcode_district)
         return Party(
             party_id=wire.party_id,
             role=PartyRole(wire.role.value),
@@ -633,6 +641,7 @@ class _Translator:
             anonymous=wire.anonymous,
             subject_key=self.handlers.subject_key(wire.person),
             postcode=wire.postcode_district,
+            division=division,
         )
 
     def marker_found(self, case: Case, event: e.MaliciousMarkerFound, now: datetime) -> Envelope:

@@ -302,3 +302,52 @@ async def test_a_malicious_marker_reaches_the_later_cases_coordinating_force_alo
         "ESSEX",
     )
     assert found.data["marked_at"]
+
+
+async def test_a_referral_goes_to_the_dmf_of_the_partys_division_and_its_bodies_are_known_by_kind(
+    running: RunningBroker, clients: dict[str, ForceClient]
+) -> None:
+    # B lives in Leith (EH6): Edinburgh City, E Division. No division is sent: the hub reads it.
+    b_in_leith = party("P2", "B", "PSOS", postcode_district="EH6")
+    parties = [party("P1", "A", "ESSEX", **A_APPLICANT), b_in_leith]
+    await accepted(clients["KENT"], opened("KENT", "ESSEX", parties))
+    ask = _build(
+        "enquiry-requested",
+        "ESSEX",
+        "PSOS",
+        enquiry_id="E1",
+        responding_force="PSOS",
+        party_ids=["P2"],
+        parties=[b_in_leith],
+        due_at=None,
+    )
+    await accepted(clients["ESSEX"], ask)
+    await accepted(
+        clients["PSOS"], _build("enquiry-acknowledged", "PSOS", "ESSEX", enquiry_id="E1")
+    )
+    await names_by_force(clients, "PSOS_E", "ESSEX")
+
+    def referral(dmf: str) -> Message:
+        return _build("dmf-referral", "PSOS", dmf, dmf=dmf, party_ids=["P2"])
+
+    detail = refused(
+        await clients["PSOS"].send(referral("PSOS_G"), case_ref=CASE),
+        ReasonCode.RULE_VIOLATION,
+        "wrong-dmf",
+    )
+    assert "division E" in detail and "PSOS_E" in detail
+    await accepted(clients["PSOS"], referral("PSOS_E"))
+    assert (await names_by_force(clients, "PSOS_E"))["PSOS_E"] == ["dmf-referral"]
+
+    # Police Scotland attends as its Edinburgh division: still Police Scotland.
+    bodies = _build("dmf-decision", "PSOS_E", "PSOS", dmf="PSOS_E").model_dump(mode="json")[
+        "bodies_present"
+    ]
+    bodies[0] = {
+        "agency": "police",
+        "name": "Police Scotland – Edinburgh City Division",
+        "registered_data_controller": True,
+    }
+    decided = _build("dmf-decision", "PSOS_E", "PSOS", dmf="PSOS_E", bodies_present=bodies)
+    await accepted(clients["PSOS_E"], decided)
+    assert (await names_by_force(clients, "PSOS"))["PSOS"][-1:] == ["dmf-decision"]
