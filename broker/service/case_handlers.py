@@ -42,6 +42,7 @@ from broker.service.unit_of_work import SqlUnitOfWork
 from contracts.compose import compose
 from contracts.envelope import HUB_FORCE_CODE, Envelope
 from contracts.errors import ContractError, ReasonCode
+from contracts.forces import POLICE_SCOTLAND
 from contracts.messages import case as m_case
 from contracts.messages import closure as m_closure
 from contracts.messages import coordination as m_coord
@@ -55,7 +56,6 @@ from contracts.messages.base import Message
 from contracts.messages.common import Party as WireParty
 from contracts.messages.common import PartyRole as WirePartyRole
 from contracts.messages.common import RecordRef
-from contracts.forces import POLICE_SCOTLAND
 from contracts.postcodes import division_for_postcode, force_for_postcode
 from ledger.subject_key import subject_key
 
