@@ -427,6 +427,9 @@ class EscalationService:
         deadline_id: str = row["deadline_id"]
         late = calendar_for_force(deadline.owner_force).working_days_between(deadline.due_at, now)
         message = self._message(row["step"], deadline, step, late)
+        # 001 ¶34(f): A or C is told of the slip; a case with no applicant to tell (Right to
+        # Know, Power to Tell, an anonymous applicant) raises no such task.
+        tell = LadderTask.DELAY_NOTIFIED in step.tasks and _has_applicant(uow, case_ref)
         sent: list[_Sent] = []
         for force, roles in _by_force(recipients(deadline, step)).items():
             envelope = sign_envelope(
@@ -450,7 +453,7 @@ class EscalationService:
             }
             if deadline.immediate_risk:
                 headers["Crossforce-Priority"] = "immediate-risk"
-            if LadderTask.DELAY_NOTIFIED in step.tasks and force == deadline.coordinating_force:
+            if tell and force == deadline.coordinating_force:
                 headers["Crossforce-Task"] = LadderTask.DELAY_NOTIFIED.value
             uow.publish_later(
                 OutboundMessage(
@@ -484,7 +487,7 @@ class EscalationService:
         uow.add_history(
             case_ref, now, HUB_FORCE_CODE, step.message.value, _summary(row, step, late, sent)
         )
-        if LadderTask.DELAY_NOTIFIED in step.tasks:
+        if tell:
             uow.add_history(
                 case_ref,
                 now,
@@ -526,6 +529,16 @@ class EscalationService:
             f"{_days(max(late, 0))} late",
             high_risk=deadline.immediate_risk,
         )
+
+
+def _has_applicant(uow: SqlUnitOfWork, case_ref: str) -> bool:
+    """Whether the case has an applicant who can be told of a delay."""
+    row = uow.load_case_row(case_ref)
+    state = (row or {}).get("state") or {}
+    if "case" not in state:
+        return True  # nothing known against it: the task is raised, as the ladder says
+    applicant = Case.from_dict(state["case"]).applicant()
+    return applicant is not None and not applicant.anonymous
 
 
 def _by_force(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:

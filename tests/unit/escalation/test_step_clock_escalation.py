@@ -110,3 +110,36 @@ def test_a_working_day_step_skips_the_holidays_and_is_chased_at_nine(engine: Eng
     assert any(
         "ESSEX to tell the applicant" in t and "ew-right-to-ask.face-to-face" in t for t in tasks
     )
+
+
+def test_a_case_with_no_applicant_raises_no_task_to_tell_one(engine: Engine) -> None:
+    # Right to Know: the police act on indirect information; there is no applicant [001 ¶58].
+    case, _ = handle(
+        None,
+        c.OpenCase(
+            case_ref="CF-RTK",
+            actor="ESSEX",
+            at=CONTACT,
+            receiving_force="ESSEX",
+            coordinating_force="ESSEX",
+            route=Route.RIGHT_TO_KNOW,
+            parties=(
+                Party("A", PartyRole.A, "ESSEX"),
+                Party("B", PartyRole.B, "ESSEX", subject_key="b-rtk"),
+            ),
+        ),
+    )
+    _save(engine, case, CONTACT)
+    with engine.begin() as connection:
+        connection.execute(
+            schema.cases.update()
+            .where(schema.cases.c.case_ref == "CF-RTK")
+            .values(state={"case": case.to_dict()})
+        )
+    checks = _row(engine, clock_deadline_id("CF-RTK", SlaStep.EW_RTK_INTELLIGENCE_CHECKS))
+    assert checks["part_id"] == "case"  # no applicant-liaison part on this route
+    # Five working days from Christmas Eve: due at the end of Tuesday 5 January.
+    outbound = _service(engine, Clock(local(2027, 1, 6, 9))).fire_due()
+    assert [(f, n) for f, n, _ in _deliveries(outbound)] == [("ESSEX", "overdue-notice")]
+    assert all("Crossforce-Task" not in m.headers for m in outbound)
+    assert "task-created" not in [event for event, _ in _history(engine)]
