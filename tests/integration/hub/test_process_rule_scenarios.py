@@ -241,7 +241,20 @@ async def test_a_disclosure_handoff_is_acknowledged_or_declined_back_to_the_coor
     assert got["SURREY"] == ["disclosure-handoff"]
     surrey = clients["SURREY"]
 
-    # Only the force holding the hand-off answers it.
+    # Surrey takes it on: Kent, which decided, hears so; Essex, B's force, does not.
+    ack = _build("disclosure-handoff-acknowledged", "SURREY", "KENT", recipient_party_id="P1")
+    await accepted(surrey, ack)
+    assert running.engine is not None
+    [part] = [
+        p
+        for p in case_view(running.engine, CASE, None).parts
+        if p.kind.value == "disclosure-delivery"
+    ]
+    assert (part.owner, part.status.value) == ("SURREY", "in-progress")
+    got = await names_by_force(clients, "KENT", "ESSEX")
+    assert got == {"KENT": ["disclosure-handoff-acknowledged"], "ESSEX": []}
+
+    # Then finds A has moved. Only the force holding the hand-off answers it.
     decline = _build(
         "disclosure-handoff-declined",
         "SURREY",
@@ -256,7 +269,6 @@ async def test_a_disclosure_handoff_is_acknowledged_or_declined_back_to_the_coor
         "no-handoff",
     )
     await accepted(surrey, decline)
-    assert running.engine is not None
     [part] = [
         p
         for p in case_view(running.engine, CASE, None).parts
@@ -268,7 +280,6 @@ async def test_a_disclosure_handoff_is_acknowledged_or_declined_back_to_the_coor
     got = await names_by_force(clients, "KENT", "ESSEX")
     assert got == {"KENT": ["disclosure-handoff-declined"], "ESSEX": []}
     # Surrey holds nothing any more: it can neither acknowledge nor deliver.
-    ack = _build("disclosure-handoff-acknowledged", "SURREY", "KENT", recipient_party_id="P1")
     refused(await surrey.send(ack, case_ref=CASE), ReasonCode.INVALID_TRANSITION, "no-handoff")
 
 
