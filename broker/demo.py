@@ -216,9 +216,10 @@ async def _late_response(
     publisher = OutboxPublisher(connection.jetstream(), running.engine, running.clock)
     table = Table("simulated time", "sent", "to")
     try:
-        # Every morning from the day after the request until four days past due.
+        # Every morning from the day after the request until a week past due: escalation
+        # comes at the start of the second working day after due, after any weekend.
         first = asked.replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=1)
-        for offset in range((due.date() - first.date()).days + 5):
+        for offset in range((due.date() - first.date()).days + 8):
             now = first + timedelta(days=offset)
             sent = await asyncio.to_thread(service.fire_due, now)
             await publisher.publish(sent)

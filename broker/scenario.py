@@ -64,9 +64,13 @@ PARTIES: dict[str, dict[str, Any]] = {
 }
 
 
-def _build(name: str, sender: str, recipient: str, **changes: Any) -> Message:
-    """An example payload of the type, with the scenario's own ids and parties."""
-    base = example(name, sender, recipient).model_dump(mode="json")
+def _build(
+    name: str, sender: str, recipient: str, *, now: datetime | None = None, **changes: Any
+) -> Message:
+    """An example payload of the type, with the scenario's own ids and parties, dated `now`
+    (default: the real clock): the hub checks the dates a message reports against its
+    envelope's time."""
+    base = example(name, sender, recipient, now=now or datetime.now(UTC)).model_dump(mode="json")
     base.update(changes)
     model = REGISTRY.latest(name)
     return model.model_validate(base)
@@ -76,10 +80,14 @@ def case_steps(case_ref: str, at: datetime | None = None) -> list[Step]:
     """Every step of the scripted case, in order; `at` (default now) dates its receipt and
     closure, so the final report agrees with the case's own history."""
     at = (at or datetime.now(UTC)).replace(microsecond=0)
+
+    def build(name: str, sender: str, recipient: str, **changes: Any) -> Message:
+        return _build(name, sender, recipient, now=at, **changes)
+
     return [
         Step(
             RECEIVING,
-            _build(
+            build(
                 "case-opened",
                 RECEIVING,
                 COORDINATING,
@@ -94,7 +102,7 @@ def case_steps(case_ref: str, at: datetime | None = None) -> list[Step]:
         ),
         Step(
             COORDINATING,
-            _build(
+            build(
                 "enquiry-requested",
                 COORDINATING,
                 A_HOME,
@@ -109,7 +117,7 @@ def case_steps(case_ref: str, at: datetime | None = None) -> list[Step]:
         ),
         Step(
             COORDINATING,
-            _build(
+            build(
                 "enquiry-requested",
                 COORDINATING,
                 B_HOME,
@@ -124,19 +132,19 @@ def case_steps(case_ref: str, at: datetime | None = None) -> list[Step]:
         ),
         Step(
             A_HOME,
-            _build("enquiry-acknowledged", A_HOME, COORDINATING, enquiry_id=ENQUIRY_A),
+            build("enquiry-acknowledged", A_HOME, COORDINATING, enquiry_id=ENQUIRY_A),
             (COORDINATING,),
             "Surrey acknowledges",
         ),
         Step(
             B_HOME,
-            _build("enquiry-acknowledged", B_HOME, COORDINATING, enquiry_id=ENQUIRY_B),
+            build("enquiry-acknowledged", B_HOME, COORDINATING, enquiry_id=ENQUIRY_B),
             (COORDINATING,),
             "Police Scotland acknowledges",
         ),
         Step(
             A_HOME,
-            _build(
+            build(
                 "enquiry-result",
                 A_HOME,
                 COORDINATING,
@@ -156,19 +164,19 @@ def case_steps(case_ref: str, at: datetime | None = None) -> list[Step]:
         ),
         Step(
             B_HOME,
-            _build("dmf-referral", B_HOME, DMF, dmf=DMF, party_ids=[B]),
+            build("dmf-referral", B_HOME, DMF, dmf=DMF, party_ids=[B]),
             (DMF,),
             "Police Scotland refers B's part to the Edinburgh DMF",
         ),
         Step(
             DMF,
-            _build("dmf-decision", DMF, B_HOME, dmf=DMF, disclosure_recipient_party_id=A),
+            build("dmf-decision", DMF, B_HOME, dmf=DMF, disclosure_recipient_party_id=A),
             (B_HOME,),
             "The DMF decides: concern, recommends disclosure",
         ),
         Step(
             B_HOME,
-            _build(
+            build(
                 "enquiry-result",
                 B_HOME,
                 COORDINATING,
@@ -193,7 +201,7 @@ def case_steps(case_ref: str, at: datetime | None = None) -> list[Step]:
         ),
         Step(
             COORDINATING,
-            _build(
+            build(
                 "co-ordination-transfer-requested",
                 COORDINATING,
                 NEW_COORDINATOR,
@@ -205,13 +213,13 @@ def case_steps(case_ref: str, at: datetime | None = None) -> list[Step]:
         ),
         Step(
             NEW_COORDINATOR,
-            _build("co-ordination-transfer-accepted", NEW_COORDINATOR, COORDINATING),
+            build("co-ordination-transfer-accepted", NEW_COORDINATOR, COORDINATING),
             (COORDINATING,),
             "The Met accepts co-ordination",
         ),
         Step(
             NEW_COORDINATOR,
-            _build(
+            build(
                 "decision-recorded",
                 NEW_COORDINATOR,
                 A_HOME,
@@ -223,7 +231,7 @@ def case_steps(case_ref: str, at: datetime | None = None) -> list[Step]:
         ),
         Step(
             A_HOME,
-            _build("disclosure-delivered", A_HOME, NEW_COORDINATOR, recipient_party_id=A),
+            build("disclosure-delivered", A_HOME, NEW_COORDINATOR, recipient_party_id=A),
             (NEW_COORDINATOR,),
             "Surrey makes the disclosure to A in person",
         ),
@@ -235,7 +243,7 @@ def case_steps(case_ref: str, at: datetime | None = None) -> list[Step]:
         ),
         Step(
             NEW_COORDINATOR,
-            _build("case-closed", NEW_COORDINATOR, RECEIVING, closed_at=at.isoformat()),
+            build("case-closed", NEW_COORDINATOR, RECEIVING, closed_at=at.isoformat()),
             (RECEIVING,),
             "The Met closes the case",
         ),
@@ -262,6 +270,7 @@ def intelligence_submission(case_ref: str, at: datetime) -> Message:
         "intelligence-submission",
         NEW_COORDINATOR,
         RECEIVING,
+        now=at,
         parties=parties,
         request=request,
         requester_is_third_party=True,

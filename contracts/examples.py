@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from contracts.envelope import Jurisdiction
@@ -18,8 +18,12 @@ from contracts.forces import FORCES
 from contracts.messages.base import Message
 from contracts.registry import REGISTRY
 
-# A fixed moment, so examples are reproducible.
+# A fixed moment, so examples are reproducible. `now=` moves an example's dates so that what
+# it reports happened just now, and what it asks for (due dates) falls after now: the command
+# line's examples and scenarios run on the real clock.
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+_AHEAD = frozenset({"due_at", "deliver_by", "expected_by", "new_due_at"})
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 DEFAULT_DMF = "PSOS_E"
 
 
@@ -386,23 +390,102 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
         "escalated_to": s,
         "reason": "Responding force checks four working days late",
     },
+    ("disclosure-handoff-acknowledged", 1): lambda s, r: {
+        "recipient_party_id": "P1",
+        "expected_by": _at(30, 17),
+    },
+    ("disclosure-handoff-declined", 1): lambda s, r: {
+        "recipient_party_id": "P1",
+        "reason": "recipient-not-in-area",
+        "detail": "The recipient moved out of the area last month",
+        "suggested_force": r,
+    },
+    ("malicious-marker-found", 1): lambda s, r: {
+        "party_id": "P2",
+        "marked_in_case": "CF-2025-004711",
+        "marked_by": r,
+        "marked_at": _at(2, 9),
+    },
+    ("step-completed", 1): lambda s, r: {
+        "step": (
+            "scotland.stage-2-initial-checks" if _scottish(s) else "ew-right-to-ask.initial-checks"
+        ),
+        "record": _ref(s, f"{s}-DVDS-2026-00417/ANNEX-D"),
+    },
+    ("applicant-identity-verified", 1): lambda s, r: {
+        "applicant_party_id": "P1",
+        "evidence": ["passport", "other"],
+        "other_evidence": "Council tax bill at the home address",
+        "face_to_face": True,
+        "warnings_given": True,
+        "record": _ref(s, f"{s}-DVDS-2026-00417/ANNEX-E"),
+    },
+    ("deadline-extended", 1): lambda s, r: {
+        "part_id": "ENQ-0001",
+        "new_due_at": _at(16, 17),
+        "reason": "Responding force awaiting a partner agency's records",
+        "agreed_with": r,
+    },
 }
 
 
+def _happened(value: Any, key: str = "") -> list[datetime]:
+    """Every instant in `value` that reports something done, not a date asked for."""
+    if isinstance(value, dict):
+        return [when for k, item in value.items() for when in _happened(item, k)]
+    if isinstance(value, list):
+        return [when for item in value for when in _happened(item, key)]
+    if isinstance(value, str) and key not in _AHEAD and _INSTANT.match(value):
+        return [datetime.fromisoformat(value)]
+    return []
+
+
+def _shifted(value: Any, by: timedelta) -> Any:
+    """`value` with every instant moved by `by`; dates of birth (no time) stay as they are."""
+    if isinstance(value, dict):
+        return {key: _shifted(item, by) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shifted(item, by) for item in value]
+    if isinstance(value, str) and _INSTANT.match(value):
+        return (datetime.fromisoformat(value) + by).isoformat()
+    return value
+
+
 def example_data(
-    name: str, sender: str, recipient: str, version: int | None = None
+    name: str,
+    sender: str,
+    recipient: str,
+    version: int | None = None,
+    *,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The example payload as JSON-ready data."""
+    """The example payload as JSON-ready data, dated from T0, or from `now` when given (the
+    case opens at `now`; later steps fall after it, as they would in a real case)."""
     if version is None:
         version = REGISTRY.latest(name).VERSION
     REGISTRY.model_for(name, version)  # UNKNOWN_TYPE / UNKNOWN_VERSION for bad input
     builder = _BUILDERS.get((name, version))
     if builder is None:
         raise ContractError(ReasonCode.UNKNOWN_TYPE, f"no example for {name} v{version}")
-    return builder(sender, recipient)
+    data = builder(sender, recipient)
+    if now is None:
+        return data
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    latest = max(_happened(data), default=T0)
+    shifted: dict[str, Any] = _shifted(data, now.astimezone(UTC) - latest)
+    return shifted
 
 
-def example(name: str, sender: str, recipient: str, version: int | None = None) -> Message:
-    """A validated example of message `name` (latest version unless `version` is given)."""
-    data = example_data(name, sender, recipient, version)
+def example(
+    name: str,
+    sender: str,
+    recipient: str,
+    version: int | None = None,
+    *,
+    now: datetime | None = None,
+) -> Message:
+    """A validated example of message `name` (latest version unless `version` is given),
+    dated relative to `now` when given."""
+    data = example_data(name, sender, recipient, version, now=now)
     return REGISTRY.model_for(name, version or REGISTRY.latest(name).VERSION).model_validate(data)

@@ -17,9 +17,10 @@ from functools import cache
 from pathlib import Path
 
 from contracts.errors import ContractError, ReasonCode
-from contracts.forces import FORCES
+from contracts.forces import FORCES, POLICE_SCOTLAND
 
 DATA_FILE = "postcode_districts.csv"
+DIVISIONS_FILE = "scottish_divisions.csv"
 
 # Outward code: area letters, district digits, optional sub-district letter ("EC1A", "W1J").
 _OUTWARD = re.compile(r"^(?P<area>[A-Z]{1,2})(?P<digits>[0-9]{1,2})(?P<sub>[A-Z]?)$")
@@ -44,6 +45,37 @@ def postcode_table() -> dict[str, str]:
             raise ValueError(f"{DATA_FILE}: {prefix} maps to unknown force {force}")
         table[prefix] = force
     return table
+
+
+@cache
+def division_table() -> dict[str, str]:
+    """Prefix (area or district) -> Police Scotland division letter (003 §9.11)."""
+    text = (Path(__file__).parent / "data" / DIVISIONS_FILE).read_text(encoding="utf-8")
+    table: dict[str, str] = {}
+    for row in csv.DictReader(io.StringIO("".join(_data_lines(text)))):
+        prefix, letter = row["prefix"].strip().upper(), row["division"].strip()
+        if prefix in table:
+            raise ValueError(f"{DIVISIONS_FILE}: {prefix} is listed twice")
+        if f"{POLICE_SCOTLAND}_{letter}" not in FORCES:
+            raise ValueError(f"{DIVISIONS_FILE}: {prefix} maps to unknown division {letter}")
+        table[prefix] = letter
+    return table
+
+
+def division_for_postcode(postcode_or_district: str) -> str | None:
+    """The Police Scotland division letter of a Scottish postcode or district, or None when
+    it is not in Scotland (or not in the table)."""
+    if force_for_postcode(postcode_or_district) != POLICE_SCOTLAND:
+        return None
+    return _most_specific(outward_code(postcode_or_district), division_table())
+
+
+def _most_specific(outward: str, table: dict[str, str]) -> str | None:
+    match = _OUTWARD.match(outward)
+    candidates = [outward]
+    if match:
+        candidates += [match["area"] + match["digits"], match["area"]]
+    return next((table[c] for c in candidates if c in table), None)
 
 
 def _data_lines(text: str) -> list[str]:

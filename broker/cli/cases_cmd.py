@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 
 from adapters.sql.engine import open_existing
 from broker.cli.common import DEFAULT_DATA_DIR, DataDir, DbUrl, Json, console, database_urls
+from broker.domain.calendar import LONDON
 from broker.domain.views import CaseView
+from broker.escalation.overdue import CaseDeadline, case_deadlines
 from broker.service.queries import HistoryLine, case_history, case_view, list_cases
 from contracts.forces import get_force
 
@@ -81,16 +83,22 @@ def case(
     engine = _engine(data_dir, db_url)
     try:
         view = case_view(engine, case_ref, force)
-        # The history is the co-ordinating force's (and an administrator's) to see.
+        # The history and the clocks are the co-ordinating force's (and an administrator's).
         show_history = force is None or force == view.coordinating_force
         history = case_history(engine, case_ref) if show_history else None
+        deadlines = case_deadlines(engine, case_ref) if show_history else None
     finally:
         engine.dispose()
     if as_json:
-        typer.echo(json.dumps(case_json(view, history), indent=2, ensure_ascii=False))
+        body = case_json(view, history)
+        if deadlines is not None:
+            body["deadlines"] = [deadline_json(deadline) for deadline in deadlines]
+        typer.echo(json.dumps(body, indent=2, ensure_ascii=False))
         return
     out = console()
     print_case_view(view, out)
+    if deadlines is not None:
+        print_deadlines(deadlines, out)
     if history is not None:
         table = Table("at", "by", "event", "details", title="History")
         for line in history:
@@ -153,5 +161,47 @@ def print_case_view(view: CaseView, target: Console | None = None) -> None:
             part.party_id or "",
             due,
             owners,
+        )
+    target.print(table)
+
+
+def deadline_json(deadline: CaseDeadline) -> dict[str, Any]:
+    return {
+        "step": deadline.step,
+        "part_id": deadline.part_id,
+        "owner_force": deadline.owner_force,
+        "due_at": deadline.due_at.isoformat(),
+        "open": deadline.open,
+        "red": deadline.red,
+        "level_fired": deadline.level_fired,
+        "closed_at": deadline.closed_at.isoformat() if deadline.closed_at else None,
+    }
+
+
+def print_deadlines(deadlines: list[CaseDeadline], target: Console | None = None) -> None:
+    """The case's timed parts and statutory step clocks (domain.md §3), in UK time."""
+    target = target or console()
+    table = Table(
+        "step",
+        "part",
+        "owner",
+        "due (UK time)",
+        "state",
+        "level fired",
+        title="Deadlines and step clocks",
+    )
+    for deadline in deadlines:
+        if deadline.open:
+            state = "[bold red]RED[/]" if deadline.red else "running"
+        else:
+            stopped = deadline.closed_at.astimezone(LONDON) if deadline.closed_at else None
+            state = f"stopped {stopped:%Y-%m-%d %H:%M}" if stopped else "stopped"
+        table.add_row(
+            deadline.step,
+            deadline.part_id,
+            deadline.owner_force,
+            f"{deadline.due_at.astimezone(LONDON):%a %d %b %Y %H:%M}",
+            state,
+            str(deadline.level_fired or "-"),
         )
     target.print(table)

@@ -28,18 +28,26 @@ def example(
     name: Annotated[str, typer.Argument(help="Message name, e.g. enquiry-requested")],
     sender: Annotated[str, typer.Option("--from", help="Sending force code")],
     recipient: Annotated[str, typer.Option("--to", help="Receiving force code")],
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Date the example as at this ISO 8601 time (default: now)"),
+    ] = None,
 ) -> None:
-    """Print an unsigned example envelope of a message type."""
+    """Print an unsigned example envelope of a message type, dated relative to now: the case
+    opens now and later steps fall after it, so the example is one the hub would accept."""
+    from broker.cli.overdue_cmd import _as_at
     from contracts.examples import example as example_payload
 
+    now = _as_at(at)
     sending = get_force(sender)
     get_force(recipient)
     envelope = compose(
-        example_payload(name, sending.code, recipient),
+        example_payload(name, sending.code, recipient, now=now),
         sender=sending.code,
         case_ref=EXAMPLE_CASE_REF,
         recipients=[recipient],
         jurisdiction=sending.jurisdiction,
+        time=now,
     )
     typer.echo(json.dumps(envelope.to_json_dict(), indent=2, ensure_ascii=False))
 

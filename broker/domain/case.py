@@ -64,6 +64,9 @@ class Case:
     markers_set: list[MaliciousMarker] = field(default_factory=list)
     closed_at: datetime | None = None
     closure_reason: str = ""
+    # Statutory step clocks (broker.domain.clocks): when they started and which steps are done.
+    initial_contact_at: datetime | None = None
+    steps_completed: dict[str, datetime] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ lookups
 
@@ -84,6 +87,9 @@ class Case:
 
     def subject(self) -> Party | None:
         return next((p for p in self.parties if p.role is PartyRole.B), None)
+
+    def is_genuine(self) -> bool:
+        return self.request_type is RequestType.GENUINE
 
     def open_parts(self) -> list[PartOfJob]:
         return [p for p in self.parts if p.is_open]
@@ -174,6 +180,7 @@ class Case:
         self, command: c.Command, context: DomainContext | None = None
     ) -> list[e.DomainEvent]:
         """Apply one command. All or nothing: a refusal leaves the case untouched."""
+        from broker.domain.clocks import record_completions
         from broker.domain.handlers import HANDLERS
         from broker.domain.opening import refuse_second_open
 
@@ -187,7 +194,7 @@ class Case:
         if isinstance(command, c.OpenCase):
             refuse_second_open(self, command)
         require_aware(command.at)
-        if self.status is not CaseStatus.OPEN:
+        if self.status is not CaseStatus.OPEN and not self._awaits_final_report(command):
             raise invalid_transition(f"case {self.case_ref} is closed", "case-closed")
         handler = HANDLERS.get(type(command))
         if handler is None:
@@ -195,11 +202,21 @@ class Case:
         snapshot = self._snapshot()
         try:
             events = handler(self, command, context)
+            record_completions(self, events)
         except BaseException:
             self._restore(snapshot)
             raise
         self.version += 1
         return events
+
+    def _awaits_final_report(self, command: c.Command) -> bool:
+        """An application routed away at initial contact closes at once, with no timers
+        [001 ¶19, ¶34(a)], but its closure still produces the final report [001 ¶92]."""
+        return (
+            isinstance(command, c.SubmitIntelligence)
+            and not self.is_genuine()
+            and not any(p.kind is PartKind.INTELLIGENCE_SUBMISSION for p in self.parts)
+        )
 
     def set_part_due(self, part_id: str, due_at: datetime | None) -> None:
         """Store the SLA engine's due time for an open part (the model never computes it)."""

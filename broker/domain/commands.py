@@ -10,6 +10,7 @@ from datetime import datetime
 
 from broker.domain.forums import DisclosableItem, ForumBody, ForumChair, ForumKind
 from broker.domain.parties import Party
+from broker.domain.records import FinalReport
 from broker.domain.routes import DeliveryMethod, RequestType, Route
 
 
@@ -27,18 +28,34 @@ class OpenCase(Command):
     route: Route
     parties: tuple[Party, ...]
     request_type: RequestType = RequestType.GENUINE
+    # Initial contact (or receipt of the indirect information) starts the clocks (domain.md
+    # §3); default: the opening itself. It may not lie after the opening, nor before
+    # `earliest_initial_contact_at` (the policy's back-dating allowance).
+    initial_contact_at: datetime | None = None
+    earliest_initial_contact_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyApplicantIdentity(Command):
     party_id: str
     method: str  # passport, driving licence, birth certificate, other [001 Annex E]
+    face_to_face: bool = False  # checked at the face-to-face meeting, which it completes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompleteStep(Command):
+    """A timed step of the route is done (an SLA step name, e.g. ew-right-to-ask.initial-checks)."""
+
+    step: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestEnquiry(Command):
     party_id: str
     due_at: datetime | None = None
+    # The earliest due time the SLA policy allows for this enquiry: a sender's due_at before it
+    # needs an immediate-risk reason (002 L144–146), so no force can be rushed at will.
+    earliest_due_at: datetime | None = None
     # The force the request is addressed to; it must be the party's home force, so that the
     # request (which names the party) goes nowhere else.
     responding_force: str | None = None
@@ -81,16 +98,18 @@ class CorrectPartyHomeForce(Command):
 class RequestCoordinationTransfer(Command):
     to_force: str
     reason: str
+    transfer_id: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AcceptCoordinationTransfer(Command):
-    pass
+    transfer_id: str = ""  # when given, it must be the open request's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeclineCoordinationTransfer(Command):
     reason: str
+    transfer_id: str = ""  # when given, it must be the open request's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,6 +211,17 @@ class NotifyDelay(Command):
     reason: str
     part_id: str | None = None
     expected_by: datetime | None = None
+    late_step: str = ""  # the SLA step or part the sender named, as sent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExtendDeadline(Command):
+    """An agreed later due date for one open part [000 §3.10.7; 001 fn4]."""
+
+    part_id: str
+    due_at: datetime
+    reason: str
+    agreed_with: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,6 +234,9 @@ class MarkMaliciousApplication(Command):
 class SubmitIntelligence(Command):
     summary: str
     outcome: str
+    # What the report states, checked against the case [001 ¶92–93]; None skips the check
+    # (a summary filed inside the domain, e.g. with CloseCase).
+    report: FinalReport | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -214,6 +247,7 @@ class CloseCase(Command):
 
 CaseCommand = (
     VerifyApplicantIdentity
+    | CompleteStep
     | RequestEnquiry
     | AcknowledgeEnquiry
     | DeclineEnquiry
@@ -236,6 +270,7 @@ CaseCommand = (
     | RecordDisclosureDelivered
     | NotifyNonDisclosure
     | NotifyDelay
+    | ExtendDeadline
     | MarkMaliciousApplication
     | SubmitIntelligence
     | CloseCase

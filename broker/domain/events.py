@@ -77,6 +77,15 @@ class ApplicantIdentityVerified(DomainEvent):
     name: ClassVar[str] = "applicant-identity-verified"
     party_id: str
     method: str
+    face_to_face: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepCompleted(DomainEvent):
+    """A timed step of the route is done; its clock stops (domain.md §3)."""
+
+    name: ClassVar[str] = "step-completed"
+    step: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -277,6 +286,18 @@ class DelayNotified(DomainEvent):
     name: ClassVar[str] = "delay-notified"
     reason: str
     expected_by: datetime | None = None
+    late_step: str = ""  # the part or SLA step the sender named
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlineExtended(DomainEvent):
+    """An agreed later due date: the ladder restarts for it [000 §3.10.7; 001 fn4]."""
+
+    name: ClassVar[str] = "deadline-extended"
+    from_due_at: datetime
+    due_at: datetime
+    reason: str
+    agreed_with: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

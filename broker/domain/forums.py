@@ -59,13 +59,24 @@ class ForumBody:
     name: str
     kind: AgencyKind
     data_controller: bool = True
+    force: str | None = None  # a police body's force code, when the sender gives it
 
     @property
     def is_police_scotland(self) -> bool:
-        return self.kind is AgencyKind.POLICE and self.name.casefold() in {
-            POLICE_SCOTLAND.casefold(),
-            "police scotland",
-        }
+        """A member body is known by its kind, not its exact name (003 §9.11–9.12): a DMF is a
+        Police Scotland forum, so its police body is Police Scotland ("Police Scotland –
+        Edinburgh City Division" included) unless it names another force."""
+        if self.kind is not AgencyKind.POLICE:
+            return False
+        return self.force is None or self.force.split("_")[0] == POLICE_SCOTLAND
+
+    @property
+    def identity(self) -> str:
+        """Who the body is, for counting distinct bodies: every part of Police Scotland is
+        one body."""
+        if self.is_police_scotland:
+            return POLICE_SCOTLAND
+        return f"{self.kind.value}:{self.force or ' '.join(self.name.casefold().split())}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +97,7 @@ class DisclosableItem:
 def check_dmf_composition(bodies: Iterable[ForumBody], chair: ForumChair) -> None:
     """Refuse a DMF decision taken by a forum that is not properly constituted."""
     bodies = tuple(bodies)
-    distinct = {body.name.casefold() for body in bodies}
+    distinct = {body.identity for body in bodies}
     if len(distinct) < 3:
         # 003 §9.12: at least three bodies.
         raise rule_violation(

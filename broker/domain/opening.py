@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from broker.domain import commands as c
 from broker.domain import events as e
 from broker.domain.case import Case
@@ -48,6 +50,8 @@ def open_case(
         raise rule_violation("party ids must be unique", "duplicate-party")
     for party in command.parties:
         police_force(party.home_force)
+    contact = command.initial_contact_at or command.at
+    _check_initial_contact(command, contact)
 
     case = Case(
         case_ref=command.case_ref,
@@ -60,6 +64,7 @@ def open_case(
         opened_at=command.at,
         parties=list(command.parties),
         version=1,
+        initial_contact_at=contact,
     )
     opened = case.emit(
         e.CaseOpened,
@@ -125,6 +130,25 @@ def open_case(
                 )
             )
     return case, events
+
+
+def _check_initial_contact(command: c.OpenCase, contact: datetime) -> None:
+    """Initial contact starts the clocks (domain.md §3), so it may not be set freely: never
+    after the opening message, and no earlier than the policy's back-dating allowance."""
+    require_aware(contact)
+    if contact > command.at:
+        raise rule_violation(
+            f"initial contact {contact.isoformat()} is after the opening "
+            f"({command.at.isoformat()})",
+            "initial-contact-in-future",
+        )
+    earliest = command.earliest_initial_contact_at
+    if earliest is not None and contact < earliest:
+        raise rule_violation(
+            f"initial contact {contact.isoformat()} is earlier than the SLA policy allows a case "
+            f"to be opened after it ({earliest.isoformat()})",
+            "initial-contact-backdated",
+        )
 
 
 def _check_route(case: Case) -> None:

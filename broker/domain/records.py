@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from broker.domain.forums import DisclosableItem, ForumBody, ForumKind
+from broker.domain.parties import PartyRole
+from broker.domain.routes import RequestType, Route
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class CoordinationTransfer:
     outcome: TransferOutcome = TransferOutcome.PENDING
     decided_at: datetime | None = None
     decline_reason: str = ""
+    transfer_id: str = ""  # the requester's id; the answer must name it
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +67,22 @@ class LinkedCrime:
     investigating_force: str
     linked_by: str
     linked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedParty:
+    party_id: str
+    role: PartyRole
+    is_applicant: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FinalReport:
+    """What a final intelligence report says of the case, to check against it [001 ¶92–93]."""
+
+    route: Route
+    request_type: RequestType
+    receiving_force: str
+    parties: tuple[ReportedParty, ...]
+    requester_is_third_party: bool
+    forces_involved: tuple[str, ...]

@@ -97,6 +97,18 @@ class TimeConflicts(BaseModel):
     )
 
 
+class ClockSettings(BaseModel):
+    """How the statutory step clocks start (broker.domain.clocks)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # LOCAL POLICY: no source says how long after the initial contact a case may be opened.
+    # Initial contact starts every clock (domain.md §3), so it may not lie after the opening
+    # message, nor more than this many calendar days before it: 28, the whole enquiry's
+    # limit [001 ¶34(f)], past which every clock would be over on arrival.
+    initial_contact_backdating_days: int = Field(default=28, ge=0, le=366)
+
+
 _S = SlaStep
 DEFAULT_STEPS: Final[Mapping[SlaStep, StepLimit]] = MappingProxyType(
     {
@@ -216,6 +228,7 @@ class SlaPolicy(BaseModel):
     version: Literal[1] = POLICY_VERSION
     conflicts: TimeConflicts = Field(default_factory=TimeConflicts)
     steps: dict[SlaStep, StepEntry] = Field(default_factory=dict)
+    clocks: ClockSettings = Field(default_factory=ClockSettings)
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
 
     @model_validator(mode="after")

@@ -40,6 +40,7 @@ class PartAction(StrEnum):
     OPEN_INTELLIGENCE_ROUTE = "open-intelligence-route"
     SUBMIT_INTELLIGENCE = "submit-intelligence"
     CANCEL = "cancel"
+    EXTEND_DEADLINE = "extend-deadline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,10 +183,20 @@ PART_TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(_K.DISCLOSURE_DELIVERY, _S.REQUESTED, _A.ACKNOWLEDGE, _S.IN_PROGRESS, _OWNER),
     Transition(
-        _K.DISCLOSURE_DELIVERY, _S.REQUESTED, _A.DECLINE, _S.DECLINED, _OWNER, "reason required"
+        _K.DISCLOSURE_DELIVERY,
+        _S.REQUESTED,
+        _A.DECLINE,
+        _S.DECLINED,
+        _OWNER,
+        "reason required; the part returns to the co-ordinating force",
     ),
     Transition(
-        _K.DISCLOSURE_DELIVERY, _S.IN_PROGRESS, _A.DECLINE, _S.DECLINED, _OWNER, "reason required"
+        _K.DISCLOSURE_DELIVERY,
+        _S.IN_PROGRESS,
+        _A.DECLINE,
+        _S.DECLINED,
+        _OWNER,
+        "reason required; the part returns to the co-ordinating force",
     ),
     Transition(_K.DISCLOSURE_DELIVERY, _S.DECLINED, _A.REASSIGN, _S.REQUESTED, _COORD),
     Transition(
@@ -306,6 +317,26 @@ PART_TRANSITIONS: tuple[Transition, ...] = (
     ),
 )
 
+# An agreed extension moves a timed part's due date, never its status [000 §3.10.7; 001 fn4].
+_EXTENDABLE: tuple[tuple[PartKind, PartStatus], ...] = (
+    (_K.ENQUIRY, _S.REQUESTED),
+    (_K.ENQUIRY, _S.IN_PROGRESS),
+    (_K.DMF_REFERRAL, _S.REQUESTED),
+    (_K.DISCLOSURE_DELIVERY, _S.REQUESTED),
+    (_K.DISCLOSURE_DELIVERY, _S.IN_PROGRESS),
+)
+PART_TRANSITIONS += tuple(
+    Transition(
+        kind,
+        status,
+        _A.EXTEND_DEADLINE,
+        status,
+        _COORD,
+        "agreed with the owner; new due date and reason; the ladder restarts",
+    )
+    for kind, status in _EXTENDABLE
+)
+
 CASE_TRANSITIONS: tuple[CaseTransition, ...] = (
     CaseTransition(None, "open-case", CaseStatus.OPEN, "receiving or co-ordinating force"),
     CaseTransition(
@@ -371,7 +402,35 @@ def render_markdown() -> str:
                 lines.append(
                     f"| {source} | {t.action.value} | {t.target.value} | {t.who} | {t.why} |"
                 )
+    lines += _render_clocks()
     return "\n".join(lines) + "\n"
+
+
+def _render_clocks() -> list[str]:
+    from broker.domain.clocks import ALONGSIDE, SEQUENCES
+    from broker.domain.sla import SlaPolicy
+
+    policy = SlaPolicy()
+    lines = [
+        "",
+        "## Step clocks",
+        "",
+        "Each route's statutory step clocks (`broker/domain/clocks.py`, docs/decisions/"
+        "0050-step-clocks.md), with the default SLA policy. Owned by the co-ordinating force; "
+        "a step completes on `step-completed` or on its own outcome message, and completes "
+        "the earlier steps still open.",
+        "",
+        "| jurisdiction | route | step | limit | counts from | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (jurisdiction, route), steps in SEQUENCES.items():
+        for step in steps + ALONGSIDE.get((jurisdiction, route), ()):
+            limit = policy.limit_for(step)
+            lines.append(
+                f"| {jurisdiction.value} | {route.value} | {step.value} | "
+                f"{limit.limit} {limit.unit.value} | {limit.counts_from} | {limit.source} |"
+            )
+    return lines
 
 
 if __name__ == "__main__":

@@ -218,15 +218,28 @@ def ladder_for(deadline: Deadline, policy: EscalationPolicy = DEFAULT_ESCALATION
 
 
 def _fire_at(rung: Rung, ladder: Ladder, due_at: datetime, calendar: WorkingCalendar) -> datetime:
-    if rung.offset == 0:
-        return first_late_instant(due_at)
     if ladder.unit == "clock-hours":
+        # Hours matter more than office hours here: the exact instant [002 L144–146].
+        if rung.offset == 0:
+            return first_late_instant(due_at)
         return calendar.clock_hours_after(due_at, rung.offset)
     if rung.offset < 0:
         day = calendar.add_working_days(due_at.astimezone(LONDON).date(), rung.offset)
         return datetime.combine(day, ladder.reminder_local_time, tzinfo=LONDON)
-    # After due: once the owner has had `offset` more of its own working days.
-    return first_late_instant(calendar.working_days_after(due_at, rung.offset))
+    # At or after due: once the owner has had `offset` more of its own working days, at the
+    # start of its next working day, when someone is there to read it, not at midnight.
+    late = first_late_instant(
+        due_at if rung.offset == 0 else calendar.working_days_after(due_at, rung.offset)
+    )
+    return start_of_working_day(late, ladder.reminder_local_time, calendar)
+
+
+def start_of_working_day(instant: datetime, at: time, calendar: WorkingCalendar) -> datetime:
+    """The first `at` (local time) on one of `calendar`'s working days not before `instant`."""
+    local = instant.astimezone(LONDON)
+    if calendar.is_working_day(local.date()) and local.time() <= at:
+        return datetime.combine(local.date(), at, tzinfo=LONDON)
+    return datetime.combine(calendar.next_working_day(local.date()), at, tzinfo=LONDON)
 
 
 def escalation_steps(

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 
 from adapters.sql import schema
+from adapters.sql.engine import stored_utc
 from broker.domain.calendar import calendar_for_force
 from broker.escalation.ladder import escalation_steps
 from broker.escalation.service import DEFAULT_POLICY, OPEN, deadline_from_row
@@ -82,4 +83,42 @@ def overdue_parts(
             )
         )
     found.sort(key=lambda p: (p.owner_force, not p.late, -p.working_days_late, p.due_at))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDeadline:
+    """One timed part or statutory step clock of a case, as the hub has armed it."""
+
+    step: str
+    part_id: str
+    owner_force: str
+    due_at: datetime
+    open: bool
+    red: bool
+    level_fired: int
+    closed_at: datetime | None
+
+
+def case_deadlines(engine: Engine, case_ref: str) -> list[CaseDeadline]:
+    """Every deadline of the case, open or stopped, soonest due first: what `crossforce case`
+    shows under "Deadlines and step clocks"."""
+    deadlines = schema.deadlines
+    query = select(deadlines).where(deadlines.c.case_ref == case_ref)
+    with engine.connect() as connection:
+        rows = [dict(row) for row in connection.execute(query).mappings()]
+    found = [
+        CaseDeadline(
+            step=row["step"],
+            part_id=row["part_id"],
+            owner_force=row["owner_force"],
+            due_at=deadline_from_row(row).due_at,
+            open=row["status"] == OPEN,
+            red=bool(row["red"]),
+            level_fired=max((int(level) for level in row["fired_levels"] or ()), default=0),
+            closed_at=stored_utc(row["closed_at"]) if row["closed_at"] else None,
+        )
+        for row in rows
+    ]
+    found.sort(key=lambda d: (not d.open, d.due_at))
     return found

@@ -33,8 +33,10 @@ from adapters.sql import schema
 from adapters.sql.engine import stored_utc
 from broker.domain.calendar import calendar_for_force
 from broker.domain.case import Case
+from broker.domain.clocks import step_clocks
 from broker.domain.parts import PartKind, PartOfJob
 from broker.domain.sla import SlaPolicy, SlaStep, TimeUnit
+from broker.domain.transitions import CaseStatus
 from broker.escalation.ladder import (
     Deadline,
     EscalationStep,
@@ -58,6 +60,8 @@ log = logging.getLogger("crossforce.escalation")
 
 DEFAULT_POLICY: Final = SlaPolicy()
 OPEN: Final = "open"
+# The part id a clock's notices name when the route has no applicant-liaison part.
+CASE_CLOCK: Final = "case"
 CLOSED: Final = "closed"
 # How many due deadlines one sweep pass takes; the loop comes straight back for more.
 SWEEP_BATCH: Final = 500
@@ -144,6 +148,11 @@ def deadline_id_from_subject(subject: str) -> str:
 # ------------------------------------------------------------------------ deadline rows
 
 
+def clock_deadline_id(case_ref: str, step: SlaStep) -> str:
+    """The deadline id of one of the case's statutory step clocks."""
+    return deadline_id_for(case_ref, f"clock-{step.value}")
+
+
 def step_for(part: PartOfJob) -> str:
     step = _STEP_FOR_KIND.get(part.kind)
     return step.value if step is not None else part.kind.value
@@ -208,6 +217,22 @@ def sync_deadlines(
             in_clock_hours=_in_clock_hours(step, policy),
         )
         _upsert(uow, case.case_ref, deadline_id, step, deadline, rows.get(deadline_id), now, policy)
+    # The route's statutory step clocks, owned by the co-ordinating force (domain.md §3).
+    for clock in step_clocks(case, policy) if case.status is CaseStatus.OPEN else ():
+        if not clock.running:
+            continue
+        deadline_id = clock_deadline_id(case.case_ref, clock.step)
+        wanted.add(deadline_id)
+        deadline = Deadline(
+            part_id=clock.part_id or CASE_CLOCK,
+            owner_force=clock.owner,
+            coordinating_force=case.coordinating_force,
+            due_at=clock.due_at.astimezone(UTC),
+            immediate_risk=case.priority,
+            in_clock_hours=_in_clock_hours(clock.step.value, policy),
+        )
+        row = rows.get(deadline_id)
+        _upsert(uow, case.case_ref, deadline_id, clock.step.value, deadline, row, now, policy)
     for deadline_id, row in rows.items():
         if deadline_id not in wanted and row["status"] == OPEN:
             _close(uow, row, now)
@@ -402,6 +427,9 @@ class EscalationService:
         deadline_id: str = row["deadline_id"]
         late = calendar_for_force(deadline.owner_force).working_days_between(deadline.due_at, now)
         message = self._message(row["step"], deadline, step, late)
+        # 001 ¶34(f): A or C is told of the slip; a case with no applicant to tell (Right to
+        # Know, Power to Tell, an anonymous applicant) raises no such task.
+        tell = LadderTask.DELAY_NOTIFIED in step.tasks and _has_applicant(uow, case_ref)
         sent: list[_Sent] = []
         for force, roles in _by_force(recipients(deadline, step)).items():
             envelope = sign_envelope(
@@ -425,7 +453,7 @@ class EscalationService:
             }
             if deadline.immediate_risk:
                 headers["Crossforce-Priority"] = "immediate-risk"
-            if LadderTask.DELAY_NOTIFIED in step.tasks and force == deadline.coordinating_force:
+            if tell and force == deadline.coordinating_force:
                 headers["Crossforce-Task"] = LadderTask.DELAY_NOTIFIED.value
             uow.publish_later(
                 OutboundMessage(
@@ -459,7 +487,7 @@ class EscalationService:
         uow.add_history(
             case_ref, now, HUB_FORCE_CODE, step.message.value, _summary(row, step, late, sent)
         )
-        if LadderTask.DELAY_NOTIFIED in step.tasks:
+        if tell:
             uow.add_history(
                 case_ref,
                 now,
@@ -501,6 +529,16 @@ class EscalationService:
             f"{_days(max(late, 0))} late",
             high_risk=deadline.immediate_risk,
         )
+
+
+def _has_applicant(uow: SqlUnitOfWork, case_ref: str) -> bool:
+    """Whether the case has an applicant who can be told of a delay."""
+    row = uow.load_case_row(case_ref)
+    state = (row or {}).get("state") or {}
+    if "case" not in state:
+        return True  # nothing known against it: the task is raised, as the ladder says
+    applicant = Case.from_dict(state["case"]).applicant()
+    return applicant is not None and not applicant.anonymous
 
 
 def _by_force(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:

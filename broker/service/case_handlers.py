@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from sqlalchemy import Engine, insert, select
@@ -34,6 +34,7 @@ from broker.domain.markers import MaliciousMarker, SubjectMarkers, markers_from_
 from broker.domain.opening import handle as open_or_handle
 from broker.domain.parties import Party, PartyRole
 from broker.domain.parts import PartKind
+from broker.domain.records import FinalReport, ReportedParty
 from broker.domain.routes import DeliveryMethod, RequestType, Route
 from broker.domain.sla import SlaPolicy, SlaStep, due_at, load_policy
 from broker.escalation.service import sync_deadlines
@@ -41,6 +42,7 @@ from broker.service.unit_of_work import SqlUnitOfWork
 from contracts.compose import compose
 from contracts.envelope import HUB_FORCE_CODE, Envelope
 from contracts.errors import ContractError, ReasonCode
+from contracts.forces import POLICE_SCOTLAND
 from contracts.messages import case as m_case
 from contracts.messages import closure as m_closure
 from contracts.messages import coordination as m_coord
@@ -48,12 +50,13 @@ from contracts.messages import decision as m_decision
 from contracts.messages import disclosure as m_disc
 from contracts.messages import dmf as m_dmf
 from contracts.messages import enquiry as m_enq
+from contracts.messages import escalation as m_esc
 from contracts.messages import risk as m_risk
 from contracts.messages.base import Message
 from contracts.messages.common import Party as WireParty
 from contracts.messages.common import PartyRole as WirePartyRole
 from contracts.messages.common import RecordRef
-from contracts.postcodes import force_for_postcode
+from contracts.postcodes import division_for_postcode, force_for_postcode
 from ledger.subject_key import subject_key
 
 # Message types only the hub may originate.
@@ -63,6 +66,7 @@ HUB_ONLY = {
     "escalation-raised",
     "deadline-reminder",
     "disclosure-handoff",
+    "malicious-marker-found",
 }
 
 
@@ -222,6 +226,14 @@ class CaseHandlers:
                     HubMessage(translate.handoff(case, event, now), channels)
                 )
                 continue
+            if isinstance(event, e.MaliciousMarkerFound):
+                # 000 §3.7.7: the officers of the later case see the marker, through their own
+                # force system; never through the applicant's channel.
+                channels = {d.force: False for d in need_to_know(case, event)}
+                outcome.hub_messages.append(
+                    HubMessage(translate.marker_found(case, event, now), channels)
+                )
+                continue
             for delivery in need_to_know(case, event):
                 allowed = recipients.get(delivery.force, True) and delivery.applicant_channel
                 recipients[delivery.force] = allowed
@@ -282,6 +294,31 @@ class _Translator:
             raise ContractError(ReasonCode.RULE_VIOLATION, f"unknown enquiry {enquiry_id}")
         return parts
 
+    def known_part(self, name: str) -> str | None:
+        """A hub part id, or the one part of a one-party enquiry id; None for anything else."""
+        assert self.case is not None
+        if any(part.part_id == name for part in self.case.parts):
+            return name
+        parts = self.aliases.get(name, [])
+        return parts[0] if len(parts) == 1 else None
+
+    def handoff_part(self, recipient_party_id: str) -> str:
+        """The open disclosure-delivery part the sender holds for this recipient."""
+        assert self.case is not None
+        for part in reversed(self.case.parts):
+            if (
+                part.kind is PartKind.DISCLOSURE_DELIVERY
+                and part.party_id == recipient_party_id
+                and part.owner == self.envelope.senderforce
+                and part.is_open
+            ):
+                return part.part_id
+        raise ContractError(
+            ReasonCode.INVALID_TRANSITION,
+            f"no-handoff: {self.envelope.senderforce} holds no disclosure hand-off for "
+            f"{recipient_party_id}",
+        )
+
     def part_of_kind(self, kind: PartKind, owner: str | None = None) -> str:
         assert self.case is not None
         for part in reversed(self.case.parts):
@@ -296,6 +333,7 @@ class _Translator:
             for p in m.parties:
                 if p.person is not None:
                     self.persons[p.party_id] = p.person.model_dump(mode="json")
+            allowance = timedelta(days=self.handlers.policy.clocks.initial_contact_backdating_days)
             return [
                 c.OpenCase(
                     **b,
@@ -304,6 +342,8 @@ class _Translator:
                     route=Route(m.route.value),
                     parties=parties,
                     request_type=_REQUEST_TYPES[m.application_category.value],
+                    initial_contact_at=m.initial_contact_at,
+                    earliest_initial_contact_at=self.envelope.time - allowance,
                 )
             ]
         if self.case is None:
@@ -311,15 +351,22 @@ class _Translator:
         if isinstance(m, m_enq.EnquiryRequested):
             self.pending_alias = m.enquiry_id
             # Without a due time from the sender, the local-policy answer deadline applies,
-            # counted in the responding force's own working days.
-            due = m.due_at or due_at(
+            # counted in the responding force's own working days; a sender's own due time may
+            # not be sooner without immediate risk (domain rule due-at-shorter-than-policy).
+            policy_due = due_at(
                 SlaStep.RESPONDING_FORCE_ANSWER,
                 self.envelope.time,
                 m.responding_force,
                 self.handlers.policy,
             )
             return [
-                c.RequestEnquiry(**b, party_id=pid, due_at=due, responding_force=m.responding_force)
+                c.RequestEnquiry(
+                    **b,
+                    party_id=pid,
+                    due_at=m.due_at or policy_due,
+                    earliest_due_at=policy_due,
+                    responding_force=m.responding_force,
+                )
                 for pid in m.party_ids
             ]
         if isinstance(m, m_enq.EnquiryAcknowledged):
@@ -362,11 +409,31 @@ class _Translator:
                 )
             ]
         if isinstance(m, m_coord.CoordinationTransferRequested):
-            return [c.RequestCoordinationTransfer(**b, to_force=m.to_force, reason=m.reason.value)]
+            return [
+                c.RequestCoordinationTransfer(
+                    **b, to_force=m.to_force, reason=m.reason.value, transfer_id=m.transfer_id
+                )
+            ]
         if isinstance(m, m_coord.CoordinationTransferAccepted):
-            return [c.AcceptCoordinationTransfer(**b)]
+            return [c.AcceptCoordinationTransfer(**b, transfer_id=m.transfer_id)]
         if isinstance(m, m_coord.CoordinationTransferDeclined):
-            return [c.DeclineCoordinationTransfer(**b, reason=m.reason.value)]
+            return [
+                c.DeclineCoordinationTransfer(**b, reason=m.reason.value, transfer_id=m.transfer_id)
+            ]
+        if isinstance(m, m_case.StepCompleted):
+            return [c.CompleteStep(**b, step=m.step.value)]
+        if isinstance(m, m_case.ApplicantIdentityVerified):
+            return [
+                c.VerifyApplicantIdentity(
+                    **b,
+                    party_id=m.applicant_party_id,
+                    method=", ".join(
+                        m.other_evidence if ev.value == "other" and m.other_evidence else ev.value
+                        for ev in m.evidence
+                    ),
+                    face_to_face=m.face_to_face,
+                )
+            ]
         if isinstance(m, m_risk.ImmediateRiskRaised):
             return [c.RaiseImmediateRisk(**b, summary=m.action_taken)]
         if isinstance(m, m_risk.CrimeLinked):
@@ -433,12 +500,21 @@ class _Translator:
                     ),
                     bodies=tuple(
                         ForumBody(
-                            body.name, _agency(body.agency.value), body.registered_data_controller
+                            body.name,
+                            _agency(body.agency.value),
+                            body.registered_data_controller,
+                            body.force,
                         )
                         for body in m.bodies_present
                     ),
                 )
             ]
+        if isinstance(m, m_disc.DisclosureHandoffAcknowledged | m_disc.DisclosureHandoffDeclined):
+            part = self.handoff_part(m.recipient_party_id)
+            if isinstance(m, m_disc.DisclosureHandoffAcknowledged):
+                return [c.AcknowledgeDisclosureHandoff(**b, part_id=part)]
+            reason = m.reason.value + (f": {m.detail}" if m.detail else "")
+            return [c.DeclineDisclosureHandoff(**b, part_id=part, reason=reason)]
         if isinstance(m, m_disc.DisclosureDelivered):
             part = self.part_of_kind(PartKind.DISCLOSURE_DELIVERY, self.envelope.senderforce)
             # Delivering is the clearest acknowledgement of a handoff not yet acknowledged.
@@ -480,13 +556,53 @@ class _Translator:
             method = DeliveryMethod.LETTER if m.letter_sent else DeliveryMethod(m.mode.value)
             return [c.NotifyNonDisclosure(**b, part_id=part, method=method)]
         if isinstance(m, m_disc.DelayNotified):
-            return [c.NotifyDelay(**b, reason=m.reason, expected_by=m.expected_by)]
+            # The late item may be a part, a one-party enquiry or an SLA step name: a part is
+            # linked, anything else is kept as sent in the history.
+            return [
+                c.NotifyDelay(
+                    **b,
+                    reason=m.reason,
+                    expected_by=m.expected_by,
+                    part_id=self.known_part(m.part_id),
+                    late_step=m.part_id,
+                )
+            ]
+        if isinstance(m, m_esc.DeadlineExtended):
+            part_id = self.known_part(m.part_id)
+            if part_id is None:
+                raise ContractError(
+                    ReasonCode.RULE_VIOLATION,
+                    f"unknown-part: no part or one-party enquiry {m.part_id} in this case",
+                )
+            return [
+                c.ExtendDeadline(
+                    **b,
+                    part_id=part_id,
+                    due_at=m.new_due_at,
+                    reason=m.reason,
+                    agreed_with=m.agreed_with,
+                )
+            ]
         if isinstance(m, m_disc.MaliciousApplicationMarked):
             return [c.MarkMaliciousApplication(**b, evidence=_ref_text(m.evidence))]
         if isinstance(m, m_closure.IntelligenceSubmission):
+            report = FinalReport(
+                route=Route(m.request.route.value),
+                request_type=_REQUEST_TYPES[m.request.application_category.value],
+                receiving_force=m.request.receiving_force,
+                parties=tuple(
+                    ReportedParty(p.party_id, PartyRole(p.role.value), p.is_applicant)
+                    for p in m.parties
+                ),
+                requester_is_third_party=m.requester_is_third_party,
+                forces_involved=tuple(m.forces_involved),
+            )
             return [
                 c.SubmitIntelligence(
-                    **b, summary=m.summary or m.outcome.value, outcome=m.outcome.value
+                    **b,
+                    summary=m.summary or m.outcome.value,
+                    outcome=m.outcome.value,
+                    report=report,
                 )
             ]
         if isinstance(m, m_closure.CaseClosed):
@@ -512,6 +628,10 @@ class _Translator:
                 ReasonCode.SCHEMA_INVALID,
                 f"party {wire.party_id} needs a home force or postcode district",
             )
+        division = wire.division
+        if division is None and home == POLICE_SCOTLAND and wire.postcode_district:
+            # 003 §9.11: one DMF per division; the referral must go to the party's own.
+            division = division_for_postcode(wire.postcode_district)
         return Party(
             party_id=wire.party_id,
             role=PartyRole(wire.role.value),
@@ -521,6 +641,26 @@ class _Translator:
             anonymous=wire.anonymous,
             subject_key=self.handlers.subject_key(wire.person),
             postcode=wire.postcode_district,
+            division=division,
+        )
+
+    def marker_found(self, case: Case, event: e.MaliciousMarkerFound, now: datetime) -> Envelope:
+        party = next(p for p in case.parties if p.subject_key == event.subject_key)
+        message = m_disc.MaliciousMarkerFound(
+            party_id=party.party_id,
+            marked_in_case=event.marked_in_case,
+            marked_by=event.marked_by,
+            marked_at=event.marked_at,
+        )
+        return compose(
+            message,
+            sender=HUB_FORCE_CODE,
+            case_ref=case.case_ref,
+            recipients=sorted(case.audience(event) - {HUB_FORCE_CODE}),
+            jurisdiction=case.jurisdiction,
+            causation_id=self.envelope.id,
+            correlation_id=self.envelope.caseref,
+            time=now,
         )
 
     def handoff(self, case: Case, event: e.DisclosureHandedOff, now: datetime) -> Envelope:

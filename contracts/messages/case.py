@@ -12,7 +12,10 @@ from contracts.messages.common import (
     ROUTES_BY_JURISDICTION,
     ApplicantRole,
     ForceCode,
+    OneLine,
     Party,
+    PartyId,
+    RecordRef,
     RecordReference,
     Route,
     unique,
@@ -75,3 +78,68 @@ class CaseOpened(Message):
             if candidate.party_id == party_id:
                 return candidate
         raise KeyError(party_id)
+
+
+class TimedStep(StrEnum):
+    """The timed steps of each route, named as in the SLA policy (domain.md §3)."""
+
+    EW_RTA_INITIAL_CHECKS = "ew-right-to-ask.initial-checks"
+    EW_RTA_FACE_TO_FACE = "ew-right-to-ask.face-to-face"
+    EW_RTA_FULL_RISK_ASSESSMENT = "ew-right-to-ask.full-risk-assessment"
+    EW_RTK_INTELLIGENCE_CHECKS = "ew-right-to-know.intelligence-checks"
+    EW_FORUM_REFERRAL = "ew.forum-referral"
+    SCOTLAND_STAGE_2 = "scotland.stage-2-initial-checks"
+    SCOTLAND_STAGE_3 = "scotland.stage-3-face-to-face"
+    SCOTLAND_STAGE_4 = "scotland.stage-4-dmf-referral"
+    SCOTLAND_STAGE_5 = "scotland.stage-5-disclosure"
+
+
+@REGISTRY.register
+class StepCompleted(Message):
+    """The co-ordinating force has finished a timed step of the route, which stops its clock
+    (domain.md §2, §3; 001 ¶34, ¶40, ¶70, ¶74, Table 1; 003 §4). Steps whose outcome is itself
+    a message (a face-to-face identity check, the decision, the DMF's decision, the disclosure)
+    are completed by that message too. A step completes any earlier step still open."""
+
+    NAME = "step-completed"
+    VERSION = 1
+
+    step: TimedStep
+    # The force's own record of the step, e.g. its Annex D initial-checks form.
+    record: RecordRef | None = None
+
+
+class IdentityEvidence(StrEnum):
+    """The identity documents 001 Annex E lists for the face-to-face meeting."""
+
+    PASSPORT = "passport"
+    DRIVING_LICENCE = "driving-licence"
+    BIRTH_CERTIFICATE = "birth-certificate"
+    OTHER = "other"
+
+
+@REGISTRY.register
+class ApplicantIdentityVerified(Message):
+    """The co-ordinating force has verified the applicant's identity after opening, normally at
+    the face-to-face meeting (domain.md §4.4, §7; 001 Annex E, ¶40, ¶46). A case opened with
+    the identity unverified can then reach a disclosure; at a face-to-face meeting it also
+    completes that step (003 §8.7 for Scotland's stage 3)."""
+
+    NAME = "applicant-identity-verified"
+    VERSION = 1
+
+    applicant_party_id: PartyId
+    evidence: list[IdentityEvidence] = Field(min_length=1, max_length=4)
+    # What the "other" evidence was, when `evidence` includes it.
+    other_evidence: OneLine | None = None
+    face_to_face: bool = True
+    # Annex E: the warnings given at the meeting.
+    warnings_given: bool = True
+    record: RecordRef | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> ApplicantIdentityVerified:
+        unique(list(self.evidence), "evidence")
+        if (IdentityEvidence.OTHER in self.evidence) != (self.other_evidence is not None):
+            raise ValueError("other_evidence is given exactly when evidence includes other")
+        return self

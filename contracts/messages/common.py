@@ -19,6 +19,8 @@ from contracts.envelope import Jurisdiction
 # a sender gets that precise reason rather than a generic schema failure.
 ForceCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]+$", min_length=2, max_length=32)]
 DmfCode = Annotated[str, StringConstraints(pattern=r"^PSOS_[A-Z]$")]
+# Police Scotland's 13 local policing divisions (contracts/forces.py; 003 §9.11).
+DivisionLetter = Annotated[str, StringConstraints(pattern=r"^[ACDEGJKLNPQUV]$")]
 
 # Identifiers minted by the sending force for things inside a case (parties, enquiries,
 # transfers). Opaque, short, no spaces, so they can never smuggle personal data.
@@ -156,6 +158,9 @@ class Party(Part):
     anonymous: bool = False
     # Absent for an anonymous applicant: no identity is held (001 ¶46).
     person: Person | None = None
+    # A Scottish party's Police Scotland local policing division, so a referral goes to the
+    # right DMF (003 §9.11). When absent the hub reads it from the postcode district.
+    division: DivisionLetter | None = None
 
     @model_validator(mode="after")
     def _anonymity_is_consistent(self) -> Party:

@@ -21,6 +21,7 @@ from contracts.messages.common import (
     PartyRole,
     Rationale,
     RecordRef,
+    RecordReference,
 )
 from contracts.registry import REGISTRY
 
@@ -74,6 +75,40 @@ class DisclosureHandoff(Message):
         if self.recipient.anonymous:
             raise ValueError("no disclosure to an anonymous party (001 ¶46)")
         return self
+
+
+@REGISTRY.register
+class DisclosureHandoffAcknowledged(Message):
+    """The recipient's home force has the hand-off and will make the disclosure, as a responding
+    force (domain.md §1.2; 000 §3.10.5–3.10.6). Delivering it acknowledges it too."""
+
+    NAME = "disclosure-handoff-acknowledged"
+    VERSION = 1
+
+    recipient_party_id: PartyId
+    expected_by: AwareDatetime | None = None
+
+
+class HandoffDeclineReason(StrEnum):
+    RECIPIENT_NOT_IN_AREA = "recipient-not-in-area"
+    RECIPIENT_NOT_FOUND = "recipient-not-found"
+    OTHER = "other"
+
+
+@REGISTRY.register
+class DisclosureHandoffDeclined(Message):
+    """The recipient's home force will not make the disclosure; the part returns to the
+    co-ordinating force with the reason, to deliver or hand to the right force (domain.md §1.2;
+    000 §3.10.5–3.10.7)."""
+
+    NAME = "disclosure-handoff-declined"
+    VERSION = 1
+
+    recipient_party_id: PartyId
+    reason: HandoffDeclineReason
+    detail: OneLine | None = None
+    # For recipient-not-in-area: where the declining force believes the recipient lives.
+    suggested_force: ForceCode | None = None
 
 
 @REGISTRY.register
@@ -158,3 +193,19 @@ class MaliciousApplicationMarked(Message):
     marked_at: AwareDatetime
     evidence: RecordRef
     rationale: Rationale
+
+
+@REGISTRY.register
+class MaliciousMarkerFound(Message):
+    """Hub → the co-ordinating force of a later case: an earlier application about the same
+    subject was marked malicious, so officers see it (domain.md §4.5; 000 §3.7.7; 003 §8.11).
+    It names the marking case, force and time; the evidence stays with the marking force."""
+
+    NAME = "malicious-marker-found"
+    VERSION = 1
+
+    # The party of this case the marker is about (matched by the hub's keyed subject key).
+    party_id: PartyId
+    marked_in_case: RecordReference
+    marked_by: ForceCode
+    marked_at: AwareDatetime

@@ -8,6 +8,7 @@ from contracts.messages.base import Message
 from contracts.messages.common import (
     AgencyKind,
     DmfCode,
+    ForceCode,
     Name,
     Part,
     PartyId,
@@ -33,6 +34,9 @@ class DmfBody(Part):
     agency: AgencyKind
     name: Name
     registered_data_controller: bool
+    # A police body's force code: PSOS for Police Scotland, whichever division or department
+    # attends (003 §9.12). The hub identifies a body by kind and force, never by its name.
+    force: ForceCode | None = None
 
 
 @REGISTRY.register

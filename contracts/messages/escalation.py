@@ -1,5 +1,6 @@
-"""Deadline notices. The sources define no inter-force escalation ladder (domain.md §8), so
-the ladder is configurable and these messages carry only its level number."""
+"""Deadline notices, and the agreed extension of a deadline. The sources define no inter-force
+escalation ladder (domain.md §8), so the ladder is configurable and the notices carry only its
+level number."""
 
 from __future__ import annotations
 
@@ -59,3 +60,22 @@ class EscalationRaised(_DeadlineNotice):
     reason: OneLine
     # High-risk work is prioritised and never downgraded for capacity (002 L144–146).
     high_risk: bool = False
+
+
+@REGISTRY.register
+class DeadlineExtended(Message):
+    """The co-ordinating force, which keeps the level of service (000 §3.10.7), agrees a later
+    due date for one part: the due date moves, the part's red mark clears and the escalation
+    ladder starts again for the new date (domain.md §3, §8). England & Wales timescales are a
+    guide and police use discretion (001 fn4); the applicant is told of the slip (001 ¶34(f))."""
+
+    NAME = "deadline-extended"
+    VERSION = 1
+
+    # The hub's part id (as named by its deadline notices) or the enquiry id of a one-party
+    # enquiry.
+    part_id: Identifier
+    new_due_at: AwareDatetime
+    reason: OneLine
+    # The part's owner, who agreed the new date.
+    agreed_with: ForceCode

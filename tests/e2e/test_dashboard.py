@@ -48,7 +48,7 @@ def late_case(tmp_path: Path) -> tuple[object, datetime]:
     pki = EphemeralPki(FORCES, now=now)
     handlers = CaseHandlers(engine, subject_key_secret=load_or_create(tmp_path).subject_key_secret)
     pipeline = HubPipeline(engine, pki.trust_store(), pki.key("HUB"), handlers, clock=lambda: now)
-    for sequence, step in enumerate(case_steps(CASE_REF)[:3], start=1):
+    for sequence, step in enumerate(case_steps(CASE_REF, now)[:3], start=1):
         envelope = sign_envelope(
             compose(
                 step.message,
@@ -100,8 +100,10 @@ def test_supervisor_sees_late_parts_and_drills_into_the_case(
             page.goto(served)
             assert page.title() == "ESSEX: responses to track"
             overdue = page.locator("#overdue")
-            assert overdue.locator("td.late").count() == 2  # Surrey and Police Scotland
+            # Surrey and Police Scotland's enquiries, and Essex's own 24-hour initial checks.
+            assert overdue.locator("td.late").count() == 3
             assert "PSOS" in overdue.inner_text() and "SURREY" in overdue.inner_text()
+            assert "ew-right-to-ask.initial-checks" in overdue.inner_text()
             page.click(f"#overdue a[href='/case/{CASE_REF}']")
             page.wait_for_url(f"**/case/{CASE_REF}")
             parts = page.locator("#parts").inner_text()

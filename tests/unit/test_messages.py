@@ -49,6 +49,12 @@ EXPECTED_NAMES = {
     "overdue-notice",
     "escalation-raised",
     "deadline-reminder",
+    "deadline-extended",
+    "step-completed",
+    "applicant-identity-verified",
+    "disclosure-handoff-acknowledged",
+    "disclosure-handoff-declined",
+    "malicious-marker-found",
 }
 
 

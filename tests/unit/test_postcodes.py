@@ -8,7 +8,12 @@ from hypothesis import strategies as st
 
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES, ParticipantKind
-from contracts.postcodes import force_for_postcode, outward_code, postcode_table
+from contracts.postcodes import (
+    division_for_postcode,
+    force_for_postcode,
+    outward_code,
+    postcode_table,
+)
 
 TABLE = postcode_table()
 AREAS = {prefix for prefix in TABLE if prefix.isalpha()}
@@ -100,3 +105,25 @@ def test_a_full_postcode_resolves_like_its_district(prefix: str, inward: str) ->
     if not prefix.isalpha():
         # A district entry wins over its area's default.
         assert force_for_postcode(district) == TABLE[prefix]
+
+
+@pytest.mark.parametrize(
+    ("district", "division"),
+    [
+        ("EH6", "E"),  # Edinburgh City
+        ("EH26", "J"),  # the Lothians
+        ("G1", "G"),  # Greater Glasgow
+        ("G84", "L"),  # Helensburgh: Argyll and West Dunbartonshire
+        ("PA15", "K"),  # Greenock: Renfrewshire and Inverclyde
+        ("PA34", "L"),  # Oban
+        ("PH33", "N"),  # Fort William
+        ("AB10 1AA", "A"),
+    ],
+)
+def test_a_scottish_postcode_names_its_police_division(district: str, division: str) -> None:
+    assert division_for_postcode(district) == division
+
+
+def test_outside_scotland_there_is_no_division() -> None:
+    assert division_for_postcode("TD15") is None  # Berwick is Northumbria's
+    assert division_for_postcode("ME14") is None

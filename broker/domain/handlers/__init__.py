@@ -10,6 +10,7 @@ from broker.domain import events as e
 from broker.domain.case import Case
 from broker.domain.context import DomainContext
 from broker.domain.handlers.alerts import (
+    extend_deadline,
     link_crime,
     notify_delay,
     raise_immediate_risk,
@@ -36,12 +37,14 @@ from broker.domain.handlers.enquiries import (
     record_result,
     request_enquiry,
 )
+from broker.domain.handlers.steps import complete_step
 from broker.domain.parts import PartKind
 
 Handler = Callable[[Case, Any, DomainContext], list[e.DomainEvent]]
 
 HANDLERS: dict[type[c.Command], Handler] = {
     c.VerifyApplicantIdentity: verify_identity,
+    c.CompleteStep: complete_step,
     c.RequestEnquiry: request_enquiry,
     c.AcknowledgeEnquiry: lambda case, cmd, ctx: acknowledge(
         case, cmd, PartKind.ENQUIRY, e.EnquiryAcknowledged
@@ -76,6 +79,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.RecordDisclosureDelivered: disclosure_delivered,
     c.NotifyNonDisclosure: notify_non_disclosure,
     c.NotifyDelay: notify_delay,
+    c.ExtendDeadline: extend_deadline,
     c.MarkMaliciousApplication: mark_malicious,
     c.SubmitIntelligence: submit_intelligence,
     c.CloseCase: close_case,

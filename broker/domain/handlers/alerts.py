@@ -7,11 +7,12 @@ from broker.domain import events as e
 from broker.domain.case import Case
 from broker.domain.checks import police_force, require_aware, require_text
 from broker.domain.context import DomainContext
-from broker.domain.errors import not_authorised
+from broker.domain.errors import not_authorised, rule_violation
 from broker.domain.records import (
     LinkedCrime,
     RiskFlag,
 )
+from broker.domain.transitions import PartAction
 
 
 def _require_participant(case: Case, actor: str) -> None:
@@ -59,4 +60,52 @@ def notify_delay(case: Case, cmd: c.NotifyDelay, ctx: DomainContext) -> list[e.D
     require_text(cmd.reason, "reason-required", "a reason for the delay")
     if cmd.expected_by is not None:
         require_aware(cmd.expected_by)
-    return [case.emit(e.DelayNotified, cmd, part, reason=cmd.reason, expected_by=cmd.expected_by)]
+    return [
+        case.emit(
+            e.DelayNotified,
+            cmd,
+            part,
+            reason=cmd.reason,
+            expected_by=cmd.expected_by,
+            late_step=cmd.late_step,
+        )
+    ]
+
+
+def extend_deadline(case: Case, cmd: c.ExtendDeadline, ctx: DomainContext) -> list[e.DomainEvent]:
+    # The co-ordinating force keeps the level of service [000 §3.10.7], so it is the one that
+    # agrees a later date with the part's owner; timescales are a guide [001 fn4].
+    case.require_coordinating(cmd.actor, "extend a deadline")
+    part = case.part(cmd.part_id)
+    require_aware(cmd.due_at)
+    require_text(cmd.reason, "reason-required", "a reason for the extension")
+    if cmd.agreed_with != part.owner:
+        raise rule_violation(
+            f"part {part.part_id} is owned by {part.owner}: the extension is agreed with the "
+            f"owner, not {cmd.agreed_with}",
+            "extension-not-agreed-with-owner",
+        )
+    if part.due_at is None:
+        raise rule_violation(f"part {part.part_id} has no due date", "no-deadline-to-extend")
+    if cmd.due_at <= part.due_at:
+        # Shortening is not an extension: it would rush the owner, and escalate it at once.
+        raise rule_violation(
+            f"the new due date must be later than {part.due_at.isoformat()}",
+            "extension-not-later",
+        )
+    if cmd.due_at <= cmd.at:
+        raise rule_violation("the new due date is already past", "due-at-in-past")
+    previous = part.due_at
+    case.move_part(part, cmd, PartAction.EXTEND_DEADLINE, note=cmd.reason)
+    part.due_at = cmd.due_at
+    return [
+        case.emit(
+            e.DeadlineExtended,
+            cmd,
+            part,
+            from_due_at=previous,
+            due_at=cmd.due_at,
+            reason=cmd.reason,
+            agreed_with=cmd.agreed_with,
+        )
+    ]

@@ -13,7 +13,7 @@ from broker.domain.errors import DomainRefusal, invalid_transition, not_authoris
 from broker.domain.markers import MaliciousMarker
 from broker.domain.parties import PartyRole
 from broker.domain.parts import PartKind, PartStatus
-from broker.domain.records import TransferOutcome
+from broker.domain.records import FinalReport, TransferOutcome
 from broker.domain.transitions import CaseStatus, PartAction
 from contracts.errors import ReasonCode
 
@@ -47,6 +47,8 @@ def submit_intelligence(
             f"the intelligence report is filed by {submitter}", "not-the-submitter"
         )
     require_text(cmd.summary, "summary-required", "a summary")
+    if cmd.report is not None:
+        check_final_report(case, cmd.report)
     if open_part is None and any(p.kind is PartKind.INTELLIGENCE_SUBMISSION for p in case.parts):
         raise invalid_transition(
             "the intelligence submission is already filed", "intelligence-already-submitted"
@@ -74,6 +76,58 @@ def submit_intelligence(
             third_party_requester=applicant is not None and applicant.role is PartyRole.C,
         )
     ]
+
+
+def check_final_report(case: Case, report: FinalReport) -> None:
+    """The final report must be true to the case, because every force will read it as the
+    pattern of requests about B [001 ¶92–93]. A mismatch is refused naming the field."""
+
+    def wrong(field: str, problem: str) -> DomainRefusal:
+        return rule_violation(f"{field}: {problem}", "final-report-mismatch")
+
+    if report.route is not case.route:
+        raise wrong("request.route", f"the case is {case.route.value}, not {report.route.value}")
+    if report.request_type is not case.request_type:
+        raise wrong(
+            "request.application_category",
+            f"the case was opened as {case.request_type.value}, not {report.request_type.value}",
+        )
+    if report.receiving_force != case.receiving_force:
+        raise wrong(
+            "request.receiving_force",
+            f"the case was received by {case.receiving_force}, not {report.receiving_force}",
+        )
+    reported = {p.party_id: p for p in report.parties}
+    missing = [p.party_id for p in case.parties if p.party_id not in reported]
+    if missing:
+        raise wrong("parties", f"leaves out {', '.join(missing)}: all parties are recorded")
+    unknown = sorted(set(reported) - {p.party_id for p in case.parties})
+    if unknown:
+        raise wrong("parties", f"names {', '.join(unknown)}, who are not parties to the case")
+    for party in case.parties:
+        said = reported[party.party_id]
+        if said.role is not party.role:
+            raise wrong(
+                f"parties[{party.party_id}].role",
+                f"{party.party_id} is {party.role.value} in the case, not {said.role.value}",
+            )
+        if said.is_applicant != party.is_applicant:
+            raise wrong(
+                f"parties[{party.party_id}].is_applicant",
+                f"{party.party_id} is {'' if party.is_applicant else 'not '}the applicant",
+            )
+    applicant = case.applicant()
+    third_party = applicant is not None and applicant.role is PartyRole.C
+    if report.requester_is_third_party != third_party:
+        raise wrong(
+            "requester_is_third_party",
+            "the applicant is C, a third party"
+            if third_party
+            else "the requester is not a third party (C)",
+        )
+    for force in (case.receiving_force, case.coordinating_force):
+        if force not in report.forces_involved:
+            raise wrong("forces_involved", f"leaves out {force}")
 
 
 def close_case(case: Case, cmd: c.CloseCase, ctx: DomainContext) -> list[e.DomainEvent]:

@@ -31,12 +31,18 @@ def request_transfer(
     if cmd.to_force == case.coordinating_force:
         raise rule_violation(f"{cmd.to_force} already co-ordinates", "already-coordinating")
     require_text(cmd.reason, "reason-required", "a reason for the transfer")
+    if cmd.transfer_id and any(t.transfer_id == cmd.transfer_id for t in case.coordination_history):
+        # Answers are matched by id, so an id names one request for the life of the case.
+        raise rule_violation(
+            f"transfer {cmd.transfer_id} was already requested and answered", "transfer-id-reused"
+        )
     case.pending_transfer = CoordinationTransfer(
         from_force=case.coordinating_force,
         to_force=cmd.to_force,
         reason=cmd.reason,
         requested_by=cmd.actor,
         requested_at=cmd.at,
+        transfer_id=cmd.transfer_id,
     )
     return [
         case.emit(
@@ -49,7 +55,7 @@ def request_transfer(
     ]
 
 
-def _pending_for(case: Case, actor: str) -> CoordinationTransfer:
+def _pending_for(case: Case, actor: str, transfer_id: str) -> CoordinationTransfer:
     pending = case.pending_transfer
     if pending is None:
         raise invalid_transition("no co-ordination transfer is pending", "no-transfer-pending")
@@ -57,13 +63,20 @@ def _pending_for(case: Case, actor: str) -> CoordinationTransfer:
         raise not_authorised(
             f"only {pending.to_force} may answer this transfer", "not-transfer-target"
         )
+    if transfer_id and pending.transfer_id and transfer_id != pending.transfer_id:
+        # An answer to a request that is not the open one (an old, or mistyped, id) must not
+        # move co-ordination.
+        raise rule_violation(
+            f"transfer {transfer_id} is not the open request ({pending.transfer_id})",
+            "unknown-transfer",
+        )
     return pending
 
 
 def accept_transfer(
     case: Case, cmd: c.AcceptCoordinationTransfer, ctx: DomainContext
 ) -> list[e.DomainEvent]:
-    pending = _pending_for(case, cmd.actor)
+    pending = _pending_for(case, cmd.actor, cmd.transfer_id)
     old, new = pending.from_force, pending.to_force
     case.coordination_history.append(
         replace(pending, outcome=TransferOutcome.ACCEPTED, decided_at=cmd.at)
@@ -111,7 +124,7 @@ def accept_transfer(
 def decline_transfer(
     case: Case, cmd: c.DeclineCoordinationTransfer, ctx: DomainContext
 ) -> list[e.DomainEvent]:
-    pending = _pending_for(case, cmd.actor)
+    pending = _pending_for(case, cmd.actor, cmd.transfer_id)
     require_text(cmd.reason, "reason-required", "a reason for declining")
     case.coordination_history.append(
         replace(

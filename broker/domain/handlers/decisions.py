@@ -34,7 +34,15 @@ def verify_identity(
         raise rule_violation("an anonymous applicant cannot be verified", "anonymous-applicant")
     require_text(cmd.method, "method-required", "the verification method")
     case.replace_party(replace(party, identity_verified=True))
-    return [case.emit(e.ApplicantIdentityVerified, cmd, party_id=party.party_id, method=cmd.method)]
+    return [
+        case.emit(
+            e.ApplicantIdentityVerified,
+            cmd,
+            party_id=party.party_id,
+            method=cmd.method,
+            face_to_face=cmd.face_to_face,
+        )
+    ]
 
 
 def check_items(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from broker.domain import commands as c
 from broker.domain import events as e
@@ -37,7 +38,7 @@ def request_enquiry(case: Case, cmd: c.RequestEnquiry, ctx: DomainContext) -> li
             f"an enquiry for {party.party_id} is already open", "enquiry-already-open"
         )
     if cmd.due_at is not None:
-        require_aware(cmd.due_at)
+        _check_sender_due(case, cmd, cmd.due_at)
     part = case.add_part(
         cmd,
         PartKind.ENQUIRY,
@@ -56,6 +57,23 @@ def request_enquiry(case: Case, cmd: c.RequestEnquiry, ctx: DomainContext) -> li
             due_at=cmd.due_at,
         )
     ]
+
+
+def _check_sender_due(case: Case, cmd: c.RequestEnquiry, due: datetime) -> None:
+    """A sender-set due date may not be used to escalate another force at once."""
+    require_aware(due)
+    if due <= cmd.at:
+        raise rule_violation(
+            f"due_at {due.isoformat()} is already past at {cmd.at.isoformat()}", "due-at-in-past"
+        )
+    earliest = cmd.earliest_due_at
+    if earliest is not None and due < earliest and not case.immediate_risk_raised():
+        # Only immediate risk pre-empts the normal flow [001 ¶34(g); 002 L144–146].
+        raise rule_violation(
+            f"due_at {due.isoformat()} is sooner than the SLA policy allows "
+            f"({earliest.isoformat()}) and no immediate risk is raised",
+            "due-at-shorter-than-policy",
+        )
 
 
 def acknowledge(
@@ -81,7 +99,14 @@ def decline(
     case.require_kind(part, kind)
     case.require_owner(part, cmd.actor)
     require_text(cmd.reason, "reason-required", "a reason for declining")
-    # The part stays with the declining force, in DECLINED, until the co-ordinating force
+    if kind is PartKind.DISCLOSURE_DELIVERY:
+        # A declined hand-off goes back to the co-ordinating force with the reason: it made
+        # the decision, and must deliver it or hand it to the right force [000 §3.10.5–3.10.7].
+        case.move_part(
+            part, cmd, PartAction.DECLINE, to_owner=case.coordinating_force, note=cmd.reason
+        )
+        return [case.emit(event, cmd, part, reason=cmd.reason)]
+    # An enquiry stays with the declining force, in DECLINED, until the co-ordinating force
     # re-assigns it: it always has exactly one owner.
     case.move_part(part, cmd, PartAction.DECLINE, note=cmd.reason)
     return [case.emit(event, cmd, part, reason=cmd.reason)]

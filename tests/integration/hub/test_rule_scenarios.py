@@ -184,7 +184,14 @@ async def test_a_request_that_is_not_a_genuine_application_closes_with_no_timers
     genuine = "CF-2026-200030"
     await accepted(kent, opened("KENT", "KENT", parties), genuine)
     await accepted(kent, enquiry("KENT", "ESSEX", "E1", "P2", "ESSEX"), genuine)
-    assert [r["status"] for r in admin.rows(schema.deadlines, case_ref=genuine)] == ["open"]
+    # An enquiry timer, and the route's step clocks from the initial contact.
+    timed = {r["step"]: r["status"] for r in admin.rows(schema.deadlines, case_ref=genuine)}
+    assert timed == {
+        "cross-force.responding-force-answer": "open",
+        "ew-right-to-ask.initial-checks": "open",
+        "ew-right-to-ask.face-to-face": "open",
+        "ew-right-to-ask.whole-enquiry": "open",
+    }
 
     for index, category in enumerate(("dbs", "sar", "foi"), start=1):
         case_ref = f"CF-2026-20003{index}"
@@ -588,7 +595,9 @@ async def test_a_declined_enquiry_is_reassigned_and_follows_a_corrected_home_for
     with pytest.raises(DomainRefusal) as surrey_view:  # Surrey holds no part any more
         case_view(running.engine, CASE, "SURREY")
     assert surrey_view.value.code is ReasonCode.NOT_AUTHORISED
-    [deadline] = admin.rows(schema.deadlines, case_ref=CASE, status="open")
+    [deadline] = admin.rows(
+        schema.deadlines, case_ref=CASE, status="open", step="cross-force.responding-force-answer"
+    )
     assert (deadline["part_id"], deadline["owner_force"]) == (part.part_id, "KENT")
     got = await names_by_force(clients, "SURREY", "METROPOLITAN", "KENT")
     assert got == {

@@ -154,3 +154,51 @@ def test_closing_keeps_an_unanswered_handover_in_the_history() -> None:
     )
     assert case.pending_transfer is None
     assert case.coordination_history[-1].decline_reason == "case closed"
+
+
+def test_a_transfer_is_answered_by_the_id_of_the_open_request() -> None:
+    case, _ = opened(
+        applicant_a("ESSEX"), subject_b("SURREY"), receiving="ESSEX", coordinating="ESSEX"
+    )
+
+    def request(transfer_id: str, hours: float) -> None:
+        case.handle(
+            c.RequestCoordinationTransfer(
+                case_ref="CF-1",
+                actor="ESSEX",
+                at=at(hours),
+                to_force="KENT",
+                reason="applicant moved",
+                transfer_id=transfer_id,
+            )
+        )
+
+    request("TR-1", 1)
+    for answer in (
+        c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(2), transfer_id="TR-9"),
+        c.DeclineCoordinationTransfer(
+            case_ref="CF-1", actor="KENT", at=at(2), transfer_id="TR-9", reason="not ours"
+        ),
+    ):
+        with pytest.raises(DomainRefusal) as refused:
+            case.handle(answer)
+        assert (refused.value.code, refused.value.rule) == (
+            ReasonCode.RULE_VIOLATION,
+            "unknown-transfer",
+        )
+    assert case.coordinating_force == "ESSEX" and case.pending_transfer is not None
+    case.handle(
+        c.DeclineCoordinationTransfer(
+            case_ref="CF-1", actor="KENT", at=at(3), transfer_id="TR-1", reason="not ours"
+        )
+    )
+    # The answered id cannot name a new request; a fresh id can, and is accepted by it.
+    with pytest.raises(DomainRefusal) as refused:
+        request("TR-1", 4)
+    assert refused.value.rule == "transfer-id-reused"
+    request("TR-2", 5)
+    case.handle(
+        c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(6), transfer_id="TR-2")
+    )
+    assert case.coordinating_force == "KENT"
+    assert [t.transfer_id for t in case.coordination_history] == ["TR-1", "TR-2"]

@@ -367,3 +367,47 @@ def test_the_decision_is_recorded_once() -> None:
     with pytest.raises(DomainRefusal) as refused:
         _disclose(case)
     assert refused.value.code is ReasonCode.INVALID_TRANSITION
+
+
+def test_a_declined_handoff_returns_to_the_coordinating_force_with_the_reason() -> None:
+    case = _c_applies("KENT")
+    handoff = only(_disclose(case), e.DisclosureHandedOff)
+    part = case.part(handoff.part_id or "")
+    # Only the force the hand-off went to may decline it, and it must say why.
+    with pytest.raises(DomainRefusal) as refused:
+        case.handle(
+            c.DeclineDisclosureHandoff(
+                case_ref="CF-1", actor="ESSEX", at=at(11), part_id=part.part_id, reason="x"
+            )
+        )
+    assert refused.value.code is ReasonCode.NOT_AUTHORISED
+    [declined] = case.handle(
+        c.DeclineDisclosureHandoff(
+            case_ref="CF-1",
+            actor="SURREY",
+            at=at(11),
+            part_id=part.part_id,
+            reason="recipient-not-in-area",
+        )
+    )
+    assert isinstance(declined, e.DisclosureHandoffDeclined)
+    assert (part.owner, part.status) == ("KENT", PartStatus.DECLINED)
+    last = part.history[-1]
+    assert (last.from_owner, last.to_owner, last.note) == (
+        "SURREY",
+        "KENT",
+        "recipient-not-in-area",
+    )
+    # Surrey no longer holds it; Kent re-assigns it to the right force.
+    assert ForceRole.THIRD_PARTYS_HOME_FORCE not in case.roles_of("SURREY")
+    case.handle(
+        c.ReassignDisclosureDelivery(
+            case_ref="CF-1",
+            actor="KENT",
+            at=at(12),
+            part_id=part.part_id,
+            to_force="ESSEX",
+            reason="recipient moved to Essex",
+        )
+    )
+    assert (part.owner, part.status) == ("ESSEX", PartStatus.REQUESTED)

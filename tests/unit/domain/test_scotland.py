@@ -335,3 +335,59 @@ def test_a_scottish_coordinating_force_refers_its_own_party_and_the_dmf_hears_of
     # 003 §10.3: in Scotland the DMF is told.
     assert refused.dmfs_informed == ("PSOS_E",)
     assert "PSOS_E" in case.audience(refused)
+
+
+@pytest.mark.parametrize(
+    ("bodies", "rule"),
+    [
+        # Any part of Police Scotland is Police Scotland, whatever it is called.
+        (
+            (
+                ForumBody("Police Scotland – Edinburgh City Division", AgencyKind.POLICE),
+                *DMF_BODIES[1:],
+            ),
+            None,
+        ),
+        (
+            (ForumBody("E Division Public Protection Unit", AgencyKind.POLICE, force="PSOS_E"),)
+            + DMF_BODIES[1:],
+            None,
+        ),
+        # ... but it is one body, however many of its divisions attend.
+        (
+            (
+                ForumBody("Police Scotland", AgencyKind.POLICE),
+                ForumBody("Police Scotland – Edinburgh City Division", AgencyKind.POLICE),
+                DMF_BODIES[1],
+            ),
+            "dmf-quorum",
+        ),
+        # A police body of another force is not Police Scotland.
+        (
+            (ForumBody("British Transport Police", AgencyKind.POLICE, force="BTP"),)
+            + DMF_BODIES[1:],
+            "dmf-police-scotland",
+        ),
+        # Membership rests on data-controller status, not on the name [003 §9.12].
+        (
+            (
+                ForumBody("Police Scotland", AgencyKind.POLICE),
+                *DMF_BODIES[1:],
+                ForumBody("Lothian Befriending Group", AgencyKind.OTHER, data_controller=False),
+            ),
+            "dmf-data-controller",
+        ),
+    ],
+)
+def test_dmf_bodies_are_known_by_kind_force_and_data_controller_status(
+    bodies: tuple[ForumBody, ...], rule: str | None
+) -> None:
+    case, _ = _essex_case_with_psos_enquiry()
+    part_id = _refer(case)[0].part_id or ""
+    if rule is None:
+        _dmf_decides(case, part_id, bodies=bodies)
+        assert case.part(part_id).status is PartStatus.COMPLETED
+        return
+    with pytest.raises(DomainRefusal) as refused:
+        _dmf_decides(case, part_id, bodies=bodies)
+    assert (refused.value.code, refused.value.rule) == (ReasonCode.RULE_VIOLATION, rule)

@@ -56,7 +56,8 @@ def test_default_ladder_in_working_days() -> None:
     assert reminder.fire_at == local(2026, 11, 13, 9)  # 09:00 on the working day before (Fri)
     assert reminder.audience == (Audience.OWNING_FORCE_OFFICER,)
     assert (overdue.level, overdue.message) == (2, LadderMessage.OVERDUE_NOTICE)
-    assert overdue.fire_at == local(2026, 11, 17)  # the first late instant
+    # At the start of the owner's next working day, not at midnight.
+    assert overdue.fire_at == local(2026, 11, 17, 9)
     assert overdue.audience == (
         Audience.OWNING_FORCE_SUPERVISOR,
         Audience.COORDINATING_FORCE_SUPERVISOR,
@@ -64,7 +65,7 @@ def test_default_ladder_in_working_days() -> None:
     assert overdue.tasks == (LadderTask.DELAY_NOTIFIED,)
     assert not overdue.marks_red
     assert (escalation.level, escalation.message) == (3, LadderMessage.ESCALATION_RAISED)
-    assert escalation.fire_at == local(2026, 11, 19)  # after Tue 17th and Wed 18th
+    assert escalation.fire_at == local(2026, 11, 19, 9)  # after Tue 17th and Wed 18th
     assert escalation.audience == (Audience.COORDINATING_FORCE_SENIOR_OFFICER,)
     assert escalation.marks_red
     assert recipients(deadline, overdue) == (
@@ -106,15 +107,18 @@ def test_police_scotland_misses_its_deadline_over_st_andrews_day() -> None:
         ("WEST_MIDLANDS", LadderMessage.DEADLINE_REMINDER),
     ]
     # Just after midnight on Tuesday 1 December only the English force is overdue.
+    # Late from midnight, but the notice waits for the start of the working day.
     clock.advance_to(local(2026, 12, 1, 0, 1))
+    assert run_sweep() == []
+    clock.advance_to(local(2026, 12, 1, 9))
     assert run_sweep() == [("WEST_MIDLANDS", LadderMessage.OVERDUE_NOTICE)]
     # Police Scotland has not answered by the end of Tuesday: overdue a day later.
-    clock.advance_to(local(2026, 12, 2, 0, 1))
+    clock.advance_to(local(2026, 12, 2, 9))
     assert run_sweep() == [("PSOS", LadderMessage.OVERDUE_NOTICE)]
     # Escalation after two more of the owner's working days: Thu 3rd (England), Fri 4th.
-    clock.advance_to(local(2026, 12, 3, 0, 1))
+    clock.advance_to(local(2026, 12, 3, 9))
     assert run_sweep() == [("WEST_MIDLANDS", LadderMessage.ESCALATION_RAISED)]
-    clock.advance_to(local(2026, 12, 4, 0, 1))
+    clock.advance_to(local(2026, 12, 4, 9))
     assert run_sweep() == [("PSOS", LadderMessage.ESCALATION_RAISED)]
     assert all(row.next_fire_at is None for row in rows)
     # How late, in the owner's working days, an answer on Friday 4th is.
@@ -128,8 +132,11 @@ def test_an_answer_one_minute_before_the_deadline_leaves_nothing_due() -> None:
     one_minute_before = deadline.due_at - MINUTE
     assert steps_due(deadline, {1}, one_minute_before) == []
     assert steps_due(deadline, {1}, deadline.due_at) == []  # the last on-time instant
-    late = steps_due(deadline, {1}, deadline.due_at + timedelta(microseconds=1))
-    assert [step.message for step in late] == [LadderMessage.OVERDUE_NOTICE]
+    # Late from the next instant; the notice goes at the start of the next working day.
+    late = deadline.due_at + timedelta(microseconds=1)
+    assert steps_due(deadline, {1}, late) == []
+    notice = steps_due(deadline, {1}, late.replace(hour=9, minute=0, second=0, microsecond=0))
+    assert [step.message for step in notice] == [LadderMessage.OVERDUE_NOTICE]
     # Answered at that minute: the hub closes the part, so the sweep never sees it again;
     # nothing is due on the row as it was just before closing either.
     row = record_fired(

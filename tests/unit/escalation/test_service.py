@@ -82,6 +82,13 @@ def _case_with_enquiry(ref: str, responding: str, requested_at: datetime = REQUE
             ),
         ),
     )
+    # These scenarios are about the enquiry's deadline alone: the case's own step clocks
+    # (tests/unit/escalation/test_step_clocks.py) are stopped at once.
+    for step in (SlaStep.EW_FORUM_REFERRAL, SlaStep.EW_RTA_WHOLE_ENQUIRY):
+        case, _ = handle(
+            case,
+            c.CompleteStep(case_ref=ref, actor="KENT", at=requested_at, step=step.value),
+        )
     due = due_at(SlaStep.RESPONDING_FORCE_ANSWER, requested_at, responding, POLICY)
     case, _ = handle(
         case,
@@ -197,8 +204,11 @@ def test_st_andrews_day_gives_police_scotland_one_more_working_day(engine: Engin
         ("PSOS", "deadline-reminder"),
     ]
 
-    # The first instant of 1 December: Essex has missed its deadline, Police Scotland has not.
+    # Late from the first instant of 1 December, told at the start of that working day:
+    # Essex has missed its deadline, Police Scotland has not.
     clock.now = local(2026, 12, 1) + MICROSECOND
+    assert _deliveries(service.fire_due()) == []
+    clock.now = local(2026, 12, 1, 9)
     overdue = _deliveries(service.fire_due())
     assert sorted((force, name) for force, name, _ in overdue) == [
         ("ESSEX", "overdue-notice"),
@@ -209,7 +219,7 @@ def test_st_andrews_day_gives_police_scotland_one_more_working_day(engine: Engin
     assert _row(engine, scot_id)["fired_levels"] == [1]
 
     # A day later the Scottish part is overdue too, one of its own working days late.
-    clock.now = local(2026, 12, 2) + MICROSECOND
+    clock.now = local(2026, 12, 2, 9)
     scots = _deliveries(service.fire_due())
     assert sorted((force, name) for force, name, _ in scots) == [
         ("KENT", "overdue-notice"),
@@ -221,12 +231,12 @@ def test_st_andrews_day_gives_police_scotland_one_more_working_day(engine: Engin
 
     # Two more working days each and the co-ordinating force's senior officer is told; the
     # English escalation also comes a day earlier, and the case is marked red.
-    clock.now = local(2026, 12, 3) + MICROSECOND
+    clock.now = local(2026, 12, 3, 9)
     english_escalation = _deliveries(service.fire_due())
     assert [(f, n) for f, n, _ in english_escalation] == [("KENT", "escalation-raised")]
     assert english_escalation[0][2]["escalated_to"] == "KENT"
     assert _red(engine, "CF-ENG") and not _red(engine, "CF-SCOT")
-    clock.now = local(2026, 12, 4) + MICROSECOND
+    clock.now = local(2026, 12, 4, 9)
     assert [(f, n) for f, n, _ in _deliveries(service.fire_due())] == [
         ("KENT", "escalation-raised")
     ]
@@ -237,7 +247,7 @@ def test_st_andrews_day_gives_police_scotland_one_more_working_day(engine: Engin
 def test_history_disclosure_log_and_delay_task_are_recorded(engine: Engine) -> None:
     case = _case_with_enquiry("CF-ENG", "ESSEX")
     _save(engine, case, REQUESTED_AT)
-    clock = Clock(local(2026, 12, 1, 8))
+    clock = Clock(local(2026, 12, 1, 9))
     outbound = _service(engine, clock).fire_due()
 
     # The reminder went stale while the hub was down: only the overdue notice goes out.
@@ -265,7 +275,7 @@ def test_history_disclosure_log_and_delay_task_are_recorded(engine: Engine) -> N
     assert {kind for _, kind in disclosures} == {"uk.police.dvds.overdue-notice.v1"}
     # Re-armed for the next rung, under a new arming id.
     [rearm] = [m for m in outbound if m.subject.startswith("cf.timer.sched.")]
-    assert rearm.headers["Nats-Schedule"] == "@at 2026-12-03T00:00:00Z"
+    assert rearm.headers["Nats-Schedule"] == "@at 2026-12-03T09:00:00Z"
 
 
 def test_an_answer_a_minute_before_the_deadline_escalates_nothing(engine: Engine) -> None:
@@ -311,7 +321,7 @@ def test_firing_again_is_idempotent(engine: Engine) -> None:
     case = _case_with_enquiry("CF-ENG", "ESSEX")
     deadline_id = deadline_id_for("CF-ENG", _enquiry(case))
     _save(engine, case, REQUESTED_AT)
-    clock = Clock(local(2026, 12, 1, 0, 0, 1))
+    clock = Clock(local(2026, 12, 1, 9, 0, 1))
     service = _service(engine, clock)
     first = service.fire_due(deadline_id=deadline_id)
     assert len(_deliveries(first)) == 2
