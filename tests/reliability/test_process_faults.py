@@ -250,9 +250,10 @@ async def test_deliveries_pile_up_for_a_force_away_and_all_arrive_once(
         await traffic.case(f"CF-AWAY-{n:04d}", steps=1)
     await wait_for_answers(nats_server.url, log)
     received: list[str] = []
-    # It comes back, takes a hundred, and goes away again before the rest.
+    # It comes back, takes a hundred, and goes away again before the rest. (One at a time:
+    # a delivery fetched but never acked would come back only after the 30 s ack wait.)
     async with essex() as client:
-        async for delivery in client.deliveries(idle_timeout=5.0):
+        async for delivery in client.deliveries(idle_timeout=5.0, batch=1):
             received.append(delivery.envelope.id)
             await delivery.ack()
             if len(received) == 100:
@@ -305,6 +306,9 @@ async def test_sigkill_of_up_leaves_no_orphan_and_restarts_on_the_same_port_and_
         log = SendLog()
         traffic = Traffic(pki, nc.jetstream(), log)
         await traffic.run([f"CF-ORPHAN-{n:04d}" for n in range(20)])
+        # Answered first: an input in flight at the kill would wait out the 30 s ack wait,
+        # which the mid-batch test covers.
+        await wait_for_answers(url, log)
         nats_pid = int(pid_file.read_text().strip())
         assert pid_alive(nats_pid)
 
