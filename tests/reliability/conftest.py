@@ -19,12 +19,12 @@ FIGURES: Counter[str] = Counter()
 NOTES: dict[str, str] = {}
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def figures() -> Counter[str]:
     return FIGURES
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def notes() -> dict[str, str]:
     return NOTES
 

@@ -173,8 +173,12 @@ async def read_stream(js: JetStreamContext, stream: str, subject: str = ">") -> 
 
 def in_reply_to(answered: str) -> str:
     """The receipt's `in_reply_to` for an answered id (as the hub makes it safe to echo)."""
-    cleaned = "".join(ch if ch.isalnum() or ch in "_.:-" else "-" for ch in answered)[:64]
-    return cleaned if cleaned and cleaned[0].isalnum() else f"x{cleaned}"[:64]
+
+    def keep(ch: str) -> bool:
+        return ch.isascii() and ch.isalnum()
+
+    cleaned = "".join(ch if keep(ch) or ch in "_.:-" else "-" for ch in answered)[:64]
+    return cleaned if cleaned and keep(cleaned[0]) else f"x{cleaned}"[:64]
 
 
 def _envelope_json(data: bytes) -> dict[str, Any]:
