@@ -433,9 +433,21 @@ def _header_safe(text: str) -> str:
 
 
 def _identifier(value: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() or ch in "_.:-" else "-" for ch in value)[:64]
-    return cleaned if cleaned and cleaned[0].isalnum() else f"x{cleaned}"[:64]
+    # ASCII only: str.isalnum() also takes letters and digits such as "¹", which the
+    # receipt's identifier pattern refuses, and a receipt that cannot be made holds a partition.
+    cleaned = "".join(ch if _ascii_alnum(ch) or ch in "_.:-" else "-" for ch in value)[:64]
+    return cleaned if cleaned and _ascii_alnum(cleaned[0]) else f"x{cleaned}"[:64]
 
 
 def _safe_case_ref(value: str) -> bool:
-    return bool(value) and len(value) <= 64 and all(ch.isalnum() or ch in "_-" for ch in value)
+    """Whether a case reference from a publish subject fits the envelope's caseref pattern."""
+    return (
+        bool(value)
+        and len(value) <= 64
+        and _ascii_alnum(value[0])
+        and all(_ascii_alnum(ch) or ch in "_-" for ch in value)
+    )
+
+
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
