@@ -32,7 +32,6 @@ def _register() -> None:
     from broker.cli import (
         cases_cmd,
         contracts_cmd,
-        dashboard_cmd,
         demo_cmd,
         deploy_cmd,
         docs_cmd,
@@ -41,6 +40,7 @@ def _register() -> None:
         message_cmd,
         overdue_cmd,
         up_cmd,
+        web_cmd,
     )
 
     app.command("demo")(demo_cmd.demo)
@@ -48,13 +48,13 @@ def _register() -> None:
     app.command("cases")(cases_cmd.cases)
     app.command("case")(cases_cmd.case)
     app.command("overdue")(overdue_cmd.overdue)
-    app.command("dashboard")(dashboard_cmd.dashboard)
     app.add_typer(keys_cmd.app, name="keys")
     app.add_typer(message_cmd.app, name="message")
     app.add_typer(contracts_cmd.app, name="contracts")
     app.add_typer(ledger_cmd.app, name="ledger")
     app.add_typer(deploy_cmd.app, name="deploy")
     app.add_typer(docs_cmd.app, name="docs")
+    app.add_typer(web_cmd.app, name="web")
 
 
 def run() -> None:

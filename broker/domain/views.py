@@ -117,19 +117,33 @@ def view_for(case: Case, force: str) -> CaseView:
 
 
 def former_view_for(case: Case, force: str) -> CaseView:
-    """The parts `force` held, each as it stood when the force let go of it."""
-    held: list[PartOfJob] = []
-    left: list[datetime] = [
+    """What `force` handled, each part as it stood when the force let go of it.
+
+    A former co-ordinator oversaw every part until the transfer [000 §3.10.7]; a former owner
+    held its own parts until they moved. Nothing after the force let go is shown.
+    """
+    handed_over = [
         t.decided_at
         for t in case.coordination_history
         if t.from_force == force and t.decided_at is not None
     ]
+    oversaw_until = max(handed_over) if handed_over else None
+    held: list[PartOfJob] = []
     for part in case.parts:
-        as_left = _as_left(part, force)
+        cut = _when_left(part, force)
+        if oversaw_until is not None:
+            cut = max(cut, oversaw_until) if cut is not None else oversaw_until
+        if cut is None:
+            continue
+        as_left = _as_at(part, cut)
         if as_left is not None:
             held.append(as_left)
-            left.extend(e.at for e in as_left.history[-1:])
-    party_ids = {p.party_id for p in held}
+    if oversaw_until is not None:
+        parties = list(case.parties)
+    else:
+        party_ids = {p.party_id for p in held}
+        parties = [p for p in case.parties if p.party_id in party_ids]
+    left = [e.at for p in held for e in p.history[-1:]] + handed_over
     return CaseView(
         case_ref=case.case_ref,
         viewer=force,
@@ -142,28 +156,32 @@ def former_view_for(case: Case, force: str) -> CaseView:
         route=case.route,
         priority=False,
         parts=tuple(held),
-        parties=tuple(p for p in case.parties if p.party_id in party_ids),
+        parties=tuple(parties),
         immediate_risks=(),
         former=True,
         left_at=max(left) if left else None,
     )
 
 
-def _as_left(part: PartOfJob, force: str) -> PartOfJob | None:
-    """The part cut at the entry that moved it away from `force`; None if it never held it."""
+def _when_left(part: PartOfJob, force: str) -> datetime | None:
+    """When the part moved away from `force`, if the force ever held it."""
     history = part.history
     start = next((i for i, e in enumerate(history) if e.to_owner == force), None)
     if start is None:
         return None
-    end = next((i for i in range(start + 1, len(history)) if history[i].to_owner != force), None)
-    if end is None:  # never moved away (a DMF referral's referrer): its view stops here
-        kept = list(history[: start + 1])
-        return replace(part, history=kept, due_at=None, status=kept[-1].to_status)
-    kept = list(history[: end + 1])
+    moved = next((e.at for e in history[start + 1 :] if e.to_owner != force), None)
+    return moved or history[-1].at
+
+
+def _as_at(part: PartOfJob, cut: datetime) -> PartOfJob | None:
+    """The part as its history stood at `cut`; None if it did not exist yet."""
+    kept = [e for e in part.history if e.at <= cut]
+    if not kept:
+        return None
     return replace(
         copy.deepcopy(part),
-        owner=history[end].to_owner,
-        status=history[end].from_status or history[end].to_status,
+        owner=kept[-1].to_owner,
+        status=kept[-1].to_status,
         due_at=None,
         history=kept,
     )

@@ -35,6 +35,7 @@ class CaseSummary:
     former: bool = False
     route: str = ""
     opened_at: datetime | None = None
+    roles: frozenset[str] = frozenset()  # the viewing force's current roles
 
 
 def list_cases(engine: Engine, force: str | None = None) -> list[CaseSummary]:
@@ -64,6 +65,7 @@ def list_cases(engine: Engine, force: str | None = None) -> list[CaseSummary]:
                 former=seen is Standing.FORMER,
                 route=case.route.value,
                 opened_at=case.opened_at,
+                roles=frozenset(r.value for r in case.roles_of(force)) if force else frozenset(),
             )
         )
     return found
@@ -124,7 +126,13 @@ def case_timeline(
     log, done = schema.disclosure_log, schema.processed_envelopes
     with engine.connect() as db:
         received = db.execute(
-            select(log.c.envelope_id, log.c.message_type, log.c.disclosed_by, log.c.disclosed_at)
+            select(
+                log.c.id,
+                log.c.envelope_id,
+                log.c.message_type,
+                log.c.disclosed_by,
+                log.c.disclosed_at,
+            )
             .where(log.c.case_ref == case_ref, log.c.disclosed_to == force)
             .order_by(log.c.id)
         ).all()
@@ -134,33 +142,42 @@ def case_timeline(
             .order_by(done.c.processed_at)
         ).all()
         delivered: dict[str, list[str]] = {}
+        order: dict[str, int] = {}  # the hub's processing order, from its log
         ids = [row.envelope_id for row in sent]
         if ids:
             for row in db.execute(
-                select(log.c.envelope_id, log.c.disclosed_to).where(log.c.envelope_id.in_(ids))
+                select(log.c.id, log.c.envelope_id, log.c.disclosed_to).where(
+                    log.c.envelope_id.in_(ids)
+                )
             ):
                 delivered.setdefault(row.envelope_id, []).append(row.disclosed_to)
-    lines = [
-        TimelineLine(
-            stored_utc(r.disclosed_at),
-            r.envelope_id,
-            short_type(r.message_type),
-            False,
-            r.disclosed_by,
-            (force,),
+                order[row.envelope_id] = min(order.get(row.envelope_id, row.id), row.id)
+    ordered = [
+        (
+            r.id,
+            TimelineLine(
+                stored_utc(r.disclosed_at),
+                r.envelope_id,
+                short_type(r.message_type),
+                False,
+                r.disclosed_by,
+                (force,),
+            ),
         )
         for r in received
     ] + [
-        TimelineLine(
-            stored_utc(r.processed_at),
-            r.envelope_id,
-            short_type(r.type),
-            True,
-            force,
-            tuple(sorted(set(delivered.get(r.envelope_id, ())))),
+        (
+            order.get(r.envelope_id, 0),
+            TimelineLine(
+                stored_utc(r.processed_at),
+                r.envelope_id,
+                short_type(r.type),
+                True,
+                force,
+                tuple(sorted(set(delivered.get(r.envelope_id, ())))),
+            ),
         )
         for r in sent
     ]
-    if until is not None:
-        lines = [line for line in lines if line.at <= until]
-    return sorted(lines, key=lambda line: line.at)
+    ordered.sort(key=lambda item: (item[1].at, item[0]))
+    return [line for _, line in ordered if until is None or line.at <= until]
