@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 
 from contracts.errors import ContractError, ReasonCode
 
@@ -188,6 +189,9 @@ def open_read_only(url: str, *, expect_table: str = "cases") -> Engine:
         engine = create_engine(
             "sqlite://",
             creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30),
+            # "sqlite://" would get the in-memory pool, which shares connections between
+            # threads; a file needs an ordinary pool.
+            poolclass=QueuePool,
         )
     else:
         engine = create_engine(
