@@ -25,6 +25,7 @@ def crossforce(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (("overdue", "--db-url", "sqlite:///nowhere/crossforce.db"), "DATABASE_ERROR"),
         (("cases", "--force", "NOPE"), "UNKNOWN_FORCE"),
         (("contracts", "export", "a-file"), "FILE_ERROR"),
+        (("web", "serve"), "DATABASE_ERROR"),
     ],
 )
 def test_a_failure_is_one_line_with_its_code(
