@@ -101,5 +101,7 @@ class NatsActionSender:
             credentials=self.credentials.get(force),
         )
         async with client:
-            receipt = await client.send(message, case_ref=case_ref, timeout=self.timeout)
-        return ActionOutcome(receipt.accepted, receipt.envelope.id, str(receipt.reason_code or ""))
+            envelope = client.envelope(message, case_ref=case_ref)
+            await client.publish(envelope)
+            receipt = await client.receipt(envelope.id, timeout=self.timeout)
+        return ActionOutcome(receipt.accepted, envelope.id, str(receipt.reason_code or ""))
