@@ -14,7 +14,12 @@ DB_URL_ENV = "CROSSFORCE_DB_URL"
 FILE_SUFFIX = "_FILE"
 # Settings that may also be given as NAME_FILE=<path of a file holding the value>, so that a
 # container secret never has to be written into a container definition.
-FILE_SETTINGS = (PASSPHRASE_ENV, DB_URL_ENV)
+# The supervisors' web app: the hub's database through a read-only role (deliberately not
+# CROSSFORCE_DB_URL, the hub's read-write secret), its own store, its session-signing key.
+WEB_DB_URL_ENV = "CROSSFORCE_WEB_DB_URL"
+WEB_STORE_URL_ENV = "CROSSFORCE_WEB_STORE_URL"
+WEB_SECRET_ENV = "CROSSFORCE_WEB_SECRET"
+FILE_SETTINGS = (PASSPHRASE_ENV, DB_URL_ENV, WEB_DB_URL_ENV, WEB_STORE_URL_ENV, WEB_SECRET_ENV)
 
 
 def setting(name: str, given: str | None = None) -> str | None:

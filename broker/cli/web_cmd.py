@@ -14,17 +14,19 @@ from rich.console import Console
 from adapters.sql.engine import open_read_only
 from adapters.web.actions import ActionSender
 from adapters.web.store import Role, WebStore
-from broker.cli.common import FILE_SUFFIX, passphrase, setting
+from broker.cli.common import (
+    FILE_SUFFIX,
+    WEB_DB_URL_ENV,
+    WEB_SECRET_ENV,
+    WEB_STORE_URL_ENV,
+    passphrase,
+    setting,
+)
 from broker.cli.overdue_cmd import _as_at
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES
 from contracts.keys import write_private_file
 
-# The app's own database URL for the hub's tables: a read-only role in production. It is
-# deliberately not CROSSFORCE_DB_URL, so the app never picks up the hub's read-write secret.
-WEB_DB_URL_ENV = "CROSSFORCE_WEB_DB_URL"
-WEB_STORE_URL_ENV = "CROSSFORCE_WEB_STORE_URL"
-WEB_SECRET_ENV = "CROSSFORCE_WEB_SECRET"
 WEB_PASSWORD_ENV = "CROSSFORCE_WEB_PASSWORD"
 DEFAULT_DATA_DIR = Path(".crossforce")
 
@@ -39,8 +41,9 @@ DataDir = Annotated[
 StoreUrl = Annotated[
     str | None,
     typer.Option(
+        envvar=WEB_STORE_URL_ENV,
         help=f"The app's own store of accounts, sessions and consultations "
-        f"(${WEB_STORE_URL_ENV}{FILE_SUFFIX}) [default: DATA_DIR/web.db]"
+        f"(${WEB_STORE_URL_ENV}{FILE_SUFFIX}) [default: DATA_DIR/web.db]",
     ),
 ]
 
@@ -94,8 +97,9 @@ def serve(
     db_url: Annotated[
         str | None,
         typer.Option(
+            envvar=WEB_DB_URL_ENV,
             help=f"The hub's database, read through a read-only connection or role "
-            f"(${WEB_DB_URL_ENV}{FILE_SUFFIX}) [default: DATA_DIR/crossforce.db]"
+            f"(${WEB_DB_URL_ENV}{FILE_SUFFIX}) [default: DATA_DIR/crossforce.db]",
         ),
     ] = None,
     store: StoreUrl = None,
