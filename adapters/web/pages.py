@@ -93,7 +93,11 @@ def case_rows(
 ) -> tuple[list[CaseRow], list[OverduePart]]:
     summaries = list_cases(engine, force)
     coordinated = {s.case_ref for s in summaries if s.coordinating_force == force and not s.former}
-    overdue = visible_overdue(engine, force, now, coordinated, DUE_SOON_WORKING_DAYS)
+    everything = overdue_parts(engine, now, within_days=DUE_SOON_WORKING_DAYS)
+    overdue = [p for p in everything if p.owner_force == force or p.case_ref in coordinated]
+    # A case is red as at `now` when any of its parts is (the whole case's flag, as the hub
+    # keeps it, but counted at the chosen time).
+    red_cases = {p.case_ref for p in everything if p.red}
     rows = []
     for summary in summaries:
         late = (
@@ -101,7 +105,7 @@ def case_rows(
             if summary.former
             else sum(1 for p in overdue if p.case_ref == summary.case_ref and p.late)
         )
-        red = summary.red and not summary.former
+        red = summary.case_ref in red_cases and not summary.former
         role = role_label(summary, force)
         keep = {
             CaseFilter.ALL: True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 
 from adapters.sql import schema
 from broker.domain.calendar import calendar_for_force
@@ -37,7 +37,9 @@ def overdue_parts(
     # Working days are never fewer than calendar days, so this bound loses nothing; the
     # exact test, in the owner's own calendar, is done below.
     horizon = now + timedelta(days=2 * within_days + 14)
-    query = select(deadlines).where(deadlines.c.status == OPEN, deadlines.c.due_at <= horizon)
+    # Open at `now`: still open, or closed only after it (a report as at an earlier time).
+    open_then = or_(deadlines.c.status == OPEN, deadlines.c.closed_at > now)
+    query = select(deadlines).where(open_then, deadlines.c.due_at <= horizon)
     if force is not None:
         query = query.where(deadlines.c.owner_force == force)
     found: list[OverduePart] = []
@@ -49,10 +51,18 @@ def overdue_parts(
         days = calendar_for_force(deadline.owner_force).working_days_between(deadline.due_at, now)
         if not late and -days > within_days:
             continue
-        fired = sorted(int(level) for level in row["fired_levels"] or ())
-        level = fired[-1] if fired else 0
         steps = escalation_steps(deadline, DEFAULT_POLICY.escalation)
-        name = steps[level - 1].message.value if 0 < level <= len(steps) else ""
+        # Only the rungs that had fired by `now`, so a report as at an earlier time agrees
+        # with itself: no level or red flag from after it.
+        fired = sorted(
+            level
+            for level in (int(value) for value in row["fired_levels"] or ())
+            if 0 < level <= len(steps) and steps[level - 1].fire_at <= now
+        )
+        level = fired[-1] if fired else 0
+        name = steps[level - 1].message.value if level else ""
+        # What `red` records for an open deadline, and still true of one closed since.
+        red = any(steps[n - 1].marks_red for n in fired)
         found.append(
             OverduePart(
                 owner_force=deadline.owner_force,
@@ -64,7 +74,7 @@ def overdue_parts(
                 late=late,
                 level_fired=level,
                 level_name=name,
-                red=bool(row["red"]),
+                red=red,
             )
         )
     found.sort(key=lambda p: (p.owner_force, not p.late, -p.working_days_late, p.due_at))
