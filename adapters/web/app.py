@@ -207,7 +207,9 @@ def create_app(config: WebConfig) -> Starlette:
         if isinstance(form, Response):
             return form
         username = form.get("username", "").strip()
-        account = await run_in_threadpool(store.authenticate, username, form.get("password", ""))
+        account = await run_in_threadpool(
+            store.authenticate, username, form.get("password", ""), config.clock()
+        )
         if account is None:
             return render(request, "sign_in.html", None, status=400, error=True, username=username)
         session_id = await run_in_threadpool(store.start_session, account.username, config.clock())

@@ -39,6 +39,8 @@ from contracts.forces import get_force
 WEB_SCHEMA_LOCK = 0x43524F5353574542  # "CROSSWEB"
 SESSION_LIFETIME = timedelta(hours=8)  # one shift
 SESSION_IDLE = timedelta(minutes=30)
+MAX_FAILURES = 5  # then no sign-in for LOCKOUT, whatever the password
+LOCKOUT = timedelta(minutes=15)
 
 metadata = MetaData()
 
@@ -51,6 +53,9 @@ accounts = Table(
     Column("password_hash", String(200), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Failed sign-ins in a row, and when the last one was: guessing is slowed to a stop.
+    Column("failures", Integer, nullable=False, default=0),
+    Column("failed_at", DateTime(timezone=True)),
 )
 
 sessions = Table(
@@ -144,6 +149,7 @@ class WebStore:
                     password_hash=_hasher.hash(password),
                     disabled=False,
                     created_at=now,
+                    failures=0,
                 )
             )
         return Account(username, code, role, False)
@@ -164,25 +170,36 @@ class WebStore:
             return None
         return Account(row.username, row.force, Role(row.role), bool(row.disabled))
 
-    def authenticate(self, username: str, password: str) -> Account | None:
-        """The account, if the password is right and the account enabled; else None."""
+    def authenticate(self, username: str, password: str, now: datetime) -> Account | None:
+        """The account, if the password is right, the account enabled and not locked out
+        after MAX_FAILURES wrong passwords in a row; else None, the same answer for all."""
         with self.engine.connect() as db:
             row = db.execute(select(accounts).where(accounts.c.username == username)).first()
         stored = row.password_hash if row is not None else _UNKNOWN_USER_HASH
+        locked = (
+            row is not None
+            and row.failures >= MAX_FAILURES
+            and row.failed_at is not None
+            and now - stored_utc(row.failed_at) < LOCKOUT
+        )
         try:
             _hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
+            if row is not None and not locked:
+                failures = 1 if row.failures >= MAX_FAILURES else row.failures + 1
+                self._set(username, failures=failures, failed_at=now)
             return None
-        if row is None or row.disabled:
+        if row is None or row.disabled or locked:
             return None
+        values: dict[str, object] = {"failures": 0, "failed_at": None}
         if _hasher.check_needs_rehash(stored):
-            with self._tx() as db:
-                db.execute(
-                    update(accounts)
-                    .where(accounts.c.username == username)
-                    .values(password_hash=_hasher.hash(password))
-                )
+            values["password_hash"] = _hasher.hash(password)
+        self._set(username, **values)
         return Account(row.username, row.force, Role(row.role), False)
+
+    def _set(self, username: str, **values: object) -> None:
+        with self._tx() as db:
+            db.execute(update(accounts).where(accounts.c.username == username).values(**values))
 
     # sessions ----------------------------------------------------------------------------
     def start_session(self, username: str, now: datetime) -> str:

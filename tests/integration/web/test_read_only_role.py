@@ -18,6 +18,7 @@ from adapters.web.store import Role, WebStore
 
 SCRIPT = Path(__file__).parents[3] / "deploy" / "postgres-init" / "10-web-role.sh"
 PASSWORD = "a web role password"
+NOW = datetime(2026, 11, 2, tzinfo=UTC)
 
 pytestmark = pytest.mark.postgres
 
@@ -59,7 +60,7 @@ def test_the_web_role_reads_the_hub_and_writes_only_its_own_tables(postgres_url:
     store.add_account(
         "essex.sup", "ESSEX", Role.SUPERVISOR, "long enough password", datetime.now(UTC)
     )
-    assert store.authenticate("essex.sup", "long enough password") is not None
+    assert store.authenticate("essex.sup", "long enough password", NOW) is not None
     # And the read-only connection cannot write even those.
     with pytest.raises(DBAPIError, match="read-only transaction"), reader.begin() as db:
         db.execute(insert(schema.case_participants).values(case_ref="CF-RO-3", force="KENT"))

@@ -15,7 +15,15 @@ from sqlalchemy import insert, select
 
 from adapters.sql import schema
 from adapters.sql.engine import make_engine, open_read_only
-from adapters.web.store import SESSION_IDLE, SESSION_LIFETIME, Role, WebStore, accounts
+from adapters.web.store import (
+    LOCKOUT,
+    MAX_FAILURES,
+    SESSION_IDLE,
+    SESSION_LIFETIME,
+    Role,
+    WebStore,
+    accounts,
+)
 from contracts.errors import ContractError, ReasonCode
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
@@ -32,10 +40,10 @@ def test_passwords_are_stored_as_argon2_hashes(store: WebStore) -> None:
     with store.engine.connect() as db:
         stored = db.execute(select(accounts.c.password_hash)).scalar_one()
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
-    account = store.authenticate("essex.sup", PASSWORD)
+    account = store.authenticate("essex.sup", PASSWORD, NOW)
     assert account is not None and account.force == "ESSEX"
-    assert store.authenticate("essex.sup", PASSWORD + "!") is None
-    assert store.authenticate("nobody", PASSWORD) is None
+    assert store.authenticate("essex.sup", PASSWORD + "!", NOW) is None
+    assert store.authenticate("nobody", PASSWORD, NOW) is None
 
 
 def test_account_rules_are_refused_with_a_code(store: WebStore) -> None:
@@ -71,7 +79,22 @@ def test_sessions_end_on_sign_out_expiry_idleness_and_disabling(store: WebStore)
     live = store.start_session("s", NOW)
     store.disable_account("s")
     assert store.session_account(live, NOW) is None
-    assert store.authenticate("s", PASSWORD) is None
+    assert store.authenticate("s", PASSWORD, NOW) is None
+
+
+def test_wrong_passwords_in_a_row_lock_the_account_for_a_while(store: WebStore) -> None:
+    store.add_account("l", "ESSEX", Role.SUPERVISOR, PASSWORD, NOW)
+    for _ in range(MAX_FAILURES):
+        assert store.authenticate("l", "a guessed password", NOW) is None
+    # Locked: even the right password is refused, with the same answer.
+    assert store.authenticate("l", PASSWORD, NOW + LOCKOUT - timedelta(seconds=1)) is None
+    assert store.authenticate("l", PASSWORD, NOW + LOCKOUT) is not None
+    # A success clears the count.
+    for _ in range(MAX_FAILURES - 1):
+        assert store.authenticate("l", "a guessed password", NOW + LOCKOUT) is None
+    assert store.authenticate("l", PASSWORD, NOW + LOCKOUT) is not None
+    assert store.authenticate("l", "a guessed password", NOW + LOCKOUT) is None
+    assert store.authenticate("l", PASSWORD, NOW + LOCKOUT) is not None
 
 
 def test_consultations_are_logged(store: WebStore) -> None:
@@ -113,7 +136,7 @@ def test_web_user_add_and_disable(tmp_path: Path) -> None:
     )
     assert added.returncode == 0, added.stderr
     store = WebStore.open(f"sqlite:///{tmp_path / '.crossforce' / 'web.db'}")
-    account = store.authenticate("kent.sup", PASSWORD)
+    account = store.authenticate("kent.sup", PASSWORD, NOW)
     assert account is not None and account.role is Role.SENIOR_OFFICER
     again = crossforce(
         "web",
@@ -130,6 +153,6 @@ def test_web_user_add_and_disable(tmp_path: Path) -> None:
         "error ACCOUNT_ERROR: account kent.sup exists already"
     ]
     assert crossforce("web", "user", "disable", "kent.sup", cwd=tmp_path).returncode == 0
-    assert store.authenticate("kent.sup", PASSWORD) is None
+    assert store.authenticate("kent.sup", PASSWORD, NOW) is None
     missing = crossforce("web", "user", "disable", "nobody", cwd=tmp_path)
     assert missing.returncode == 2 and "ACCOUNT_ERROR" in missing.stderr
