@@ -164,11 +164,11 @@ def create_app(config: WebConfig) -> Starlette:
         )
         return HTMLResponse(html, status_code=status)
 
-    def signed_in(request: Request) -> Account | None:
+    def signed_in(request: Request, touch: bool = True) -> Account | None:
         session_id = request.session.get("sid")
         if not isinstance(session_id, str):
             return None
-        return store.session_account(session_id, config.clock())
+        return store.session_account(session_id, config.clock(), touch=touch)
 
     async def account_or_redirect(request: Request) -> Account | Response:
         account = await run_in_threadpool(signed_in, request)
@@ -259,7 +259,7 @@ def create_app(config: WebConfig) -> Starlette:
         now = view_now()
 
         def load() -> list[Any]:
-            rows, overdue = pages.case_rows(config.hub, account.force, now, pages.CaseFilter.ALL)
+            _, overdue = pages.case_rows(config.hub, account.force, now, pages.CaseFilter.ALL)
             return overdue
 
         overdue = await run_in_threadpool(load)
@@ -407,7 +407,7 @@ def create_app(config: WebConfig) -> Starlette:
             last = await run_in_threadpool(_stamp, config.hub, account.force)
             while True:
                 await asyncio.sleep(config.poll_seconds)
-                if await run_in_threadpool(signed_in, request) is None:
+                if await run_in_threadpool(signed_in, request, False) is None:
                     return  # signed out or expired: stop streaming
                 stamp = await run_in_threadpool(_stamp, config.hub, account.force)
                 if stamp != last:

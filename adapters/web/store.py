@@ -212,8 +212,12 @@ class WebStore:
             )
         return session_id
 
-    def session_account(self, session_id: str, now: datetime) -> Account | None:
-        """The signed-in account, or None when the session ended, expired or idled out."""
+    def session_account(
+        self, session_id: str, now: datetime, *, touch: bool = True
+    ) -> Account | None:
+        """The signed-in account, or None when the session ended, expired or idled out.
+        `touch=False` checks without counting as activity (a live-update stream left open
+        on an unattended screen must not keep the session alive)."""
         with self._tx() as db:
             row = db.execute(
                 select(sessions, accounts.c.force, accounts.c.role, accounts.c.disabled)
@@ -229,9 +233,10 @@ class WebStore:
             if expired or row.disabled:
                 db.execute(delete(sessions).where(sessions.c.session_id == session_id))
                 return None
-            db.execute(
-                update(sessions).where(sessions.c.session_id == session_id).values(seen_at=now)
-            )
+            if touch:
+                db.execute(
+                    update(sessions).where(sessions.c.session_id == session_id).values(seen_at=now)
+                )
         return Account(row.username, row.force, Role(row.role), False)
 
     def end_session(self, session_id: str) -> None:

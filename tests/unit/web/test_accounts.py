@@ -69,6 +69,11 @@ def test_sessions_end_on_sign_out_expiry_idleness_and_disabling(store: WebStore)
     assert store.session_account(idle, NOW + SESSION_IDLE - timedelta(seconds=1)) is not None
     assert store.session_account(idle, NOW + 2 * SESSION_IDLE) is None
 
+    # A live-update stream checking the session does not keep it alive.
+    watched = store.start_session("s", NOW)
+    assert store.session_account(watched, NOW + SESSION_IDLE / 2, touch=False) is not None
+    assert store.session_account(watched, NOW + SESSION_IDLE * 1.01, touch=False) is None
+
     busy = store.start_session("s", NOW)
     at = NOW
     while at < NOW + SESSION_LIFETIME:  # kept busy, it still ends after one shift
