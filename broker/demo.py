@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import nats
@@ -24,6 +24,7 @@ from broker.service.outbox import OutboundMessage
 from broker.service.pipeline import PipelineResult
 from broker.service.queries import case_view
 from contracts.envelope import Envelope
+from contracts.messages.case import StepCompleted, TimedStep
 from contracts.pki import EphemeralPki
 
 CASE_REF = "CF-2026-000123"
@@ -55,7 +56,8 @@ def _delivered_to(result: PipelineResult) -> list[str]:
     return sorted({subject.split(".")[2] for subject in delivered})
 
 
-async def run_demo(data_dir: Path, console: Console) -> None:
+async def run_demo(data_dir: Path, console: Console) -> datetime:
+    """Runs the demo; returns the simulated time its late case was last looked at."""
     pki = EphemeralPki(FORCES)
     trust = pki.trust_store()
     results = _Results()
@@ -85,12 +87,13 @@ async def run_demo(data_dir: Path, console: Console) -> None:
             print_case_view(case_view(running.engine, CASE_REF, None), console)
             console.print("Police Scotland's view (need-to-know: its own parts only):")
             print_case_view(case_view(running.engine, CASE_REF, "PSOS"), console)
-            await _late_response(console, clients, running, pki)
+            simulated = await _late_response(console, clients, running, pki)
             _ledger(console, running)
         finally:
             for client in clients.values():
                 await client.close()
     console.rule("[green]demo complete[/]")
+    return simulated
 
 
 async def _run_case(
@@ -180,7 +183,7 @@ async def _tamper_and_duplicate(
 
 async def _late_response(
     console: Console, clients: dict[str, ForceClient], running: RunningBroker, pki: EphemeralPki
-) -> None:
+) -> datetime:
     """A second case where Police Scotland never answers, replayed on a simulated clock."""
     console.rule(f"Case {LATE_CASE_REF}: a late response, escalated on a simulated clock")
     for step in case_steps(LATE_CASE_REF)[:3]:
@@ -188,6 +191,11 @@ async def _late_response(
             step.message, case_ref=LATE_CASE_REF, recipients=step.recipients
         )
         assert receipt.accepted, receipt.reason_code
+    # Essex, co-ordinating, finishes its own initial checks on time: only Scotland is late.
+    checked = await clients["ESSEX"].send(
+        StepCompleted(step=TimedStep.EW_RTA_INITIAL_CHECKS), case_ref=LATE_CASE_REF
+    )
+    assert checked.accepted, checked.reason_code
     assert running.engine is not None
     view = case_view(running.engine, LATE_CASE_REF, None)
     part = next(p for p in view.parts if p.owner == "PSOS")
@@ -236,6 +244,7 @@ async def _late_response(
             f"{item.working_days_late} Scottish working day(s) late; case red: {item.red}",
             highlight=False,
         )
+    return now
 
 
 def _ledger(console: Console, running: RunningBroker) -> None:

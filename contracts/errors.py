@@ -42,6 +42,8 @@ class ReasonCode(StrEnum):
     FILE_ERROR = "FILE_ERROR"
     DATABASE_ERROR = "DATABASE_ERROR"
     NATS_ERROR = "NATS_ERROR"
+    # A web account that cannot be made or changed as asked (`crossforce web user ...`).
+    ACCOUNT_ERROR = "ACCOUNT_ERROR"
 
 
 class ContractError(Exception):

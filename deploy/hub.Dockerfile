@@ -1,6 +1,6 @@
 # The Crossforce hub. Build from the repository root:
 #   docker build -f deploy/hub.Dockerfile -t crossforce/hub:0.1.0 .
-# The same image runs `crossforce dashboard` (see deploy/docker-compose.yml).
+# The same image runs `crossforce web serve` (see deploy/docker-compose.yml).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

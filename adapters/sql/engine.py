@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 
 from contracts.errors import ContractError, ReasonCode
 
@@ -149,6 +150,45 @@ def open_existing(url: str, *, expect_table: str = "cases") -> Engine:
             "or pass --db-url",
         )
     engine = make_engine(url)
+    if not inspect(engine).has_table(expect_table):
+        engine.dispose()
+        raise ContractError(
+            ReasonCode.DATABASE_ERROR,
+            f"{parsed.render_as_string(hide_password=True)} is not a Crossforce broker database",
+        )
+    return engine
+
+
+def open_read_only(url: str, *, expect_table: str = "cases") -> Engine:
+    """An engine that cannot write a broker database, for readers such as the web app.
+
+    SQLite: the file is opened with `mode=ro`, so the library itself refuses any write.
+    PostgreSQL: give a role that holds only SELECT (docs/decisions/0020); every session is
+    also started read-only, so a mistaken grant still cannot write.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or not Path(database).is_file():
+            raise ContractError(
+                ReasonCode.DATABASE_ERROR,
+                f"no broker database at {database or ':memory:'}: start the broker with "
+                "`crossforce up`, or pass --db-url",
+            )
+        uri = f"file:{Path(database).resolve()}?mode=ro"
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30),
+            # "sqlite://" would get the in-memory pool, which shares connections between
+            # threads; a file needs an ordinary pool.
+            poolclass=QueuePool,
+        )
+    else:
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"options": "-c default_transaction_read_only=on"},
+        )
     if not inspect(engine).has_table(expect_table):
         engine.dispose()
         raise ContractError(

@@ -146,7 +146,12 @@ def print_case_view(view: CaseView, target: Console | None = None) -> None:
     target.print(
         f"[bold]{view.case_ref}[/] {view.status.value} · receiving {view.receiving_force} · "
         f"co-ordinating {view.coordinating_force} · viewed as {view.viewer}"
-        + (" · [red]IMMEDIATE RISK[/]" if view.priority else ""),
+        + (" · [red]IMMEDIATE RISK[/]" if view.priority else "")
+        + (
+            " · [yellow]former participant: read-only record as it handed over[/]"
+            if view.former
+            else ""
+        ),
         highlight=False,
     )
     table = Table("part", "kind", "owner", "status", "party", "due", "owners so far")

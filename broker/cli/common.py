@@ -52,7 +52,7 @@ VERIFICATION_CODES = frozenset(
         ReasonCode.ENVELOPE_ID_REUSED,
     }
 )
-USAGE_CODES = frozenset({ReasonCode.UNKNOWN_FORCE})
+USAGE_CODES = frozenset({ReasonCode.UNKNOWN_FORCE, ReasonCode.ACCOUNT_ERROR})
 
 
 def exit_code(code: ReasonCode) -> ExitCode:
@@ -87,7 +87,12 @@ DEFAULT_DATA_DIR = Path(".crossforce")
 FILE_SUFFIX = "_FILE"
 # Settings that may also be given as NAME_FILE=<path of a file holding the value>, so that a
 # container secret never has to be written into a container definition.
-FILE_SETTINGS = (PASSPHRASE_ENV, DB_URL_ENV)
+# The supervisors' web app: the hub's database through a read-only role (deliberately not
+# CROSSFORCE_DB_URL, the hub's read-write secret), its own store, its session-signing key.
+WEB_DB_URL_ENV = "CROSSFORCE_WEB_DB_URL"
+WEB_STORE_URL_ENV = "CROSSFORCE_WEB_STORE_URL"
+WEB_SECRET_ENV = "CROSSFORCE_WEB_SECRET"
+FILE_SETTINGS = (PASSPHRASE_ENV, DB_URL_ENV, WEB_DB_URL_ENV, WEB_STORE_URL_ENV, WEB_SECRET_ENV)
 
 # The options every command that reads the broker's data takes, with one meaning throughout:
 # the data directory `up` uses, unless a database URL says otherwise.

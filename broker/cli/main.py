@@ -35,7 +35,6 @@ def _register() -> None:
     from broker.cli import (
         cases_cmd,
         contracts_cmd,
-        dashboard_cmd,
         db_cmd,
         demo_cmd,
         deploy_cmd,
@@ -45,6 +44,7 @@ def _register() -> None:
         message_cmd,
         overdue_cmd,
         up_cmd,
+        web_cmd,
     )
 
     app.command("demo")(demo_cmd.demo)
@@ -52,7 +52,6 @@ def _register() -> None:
     app.command("cases")(cases_cmd.cases)
     app.command("case")(cases_cmd.case)
     app.command("overdue")(overdue_cmd.overdue)
-    app.command("dashboard")(dashboard_cmd.dashboard)
     app.add_typer(keys_cmd.app, name="keys")
     app.add_typer(message_cmd.app, name="message")
     app.add_typer(contracts_cmd.app, name="contracts")
@@ -60,6 +59,7 @@ def _register() -> None:
     app.add_typer(deploy_cmd.app, name="deploy")
     app.add_typer(docs_cmd.app, name="docs")
     app.add_typer(db_cmd.app, name="db")
+    app.add_typer(web_cmd.app, name="web")
 
 
 def run() -> None:

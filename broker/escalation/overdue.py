@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 
 from adapters.sql import schema
 from adapters.sql.engine import stored_utc
@@ -40,14 +40,16 @@ def overdue_parts(
     """Open deadlines that are late or due within `within_days` of the owner's working days,
     by owner, most late first.
 
-    The level fired and red are what the hub recorded; with `replay`, what the ladder has
-    fired by `now` instead, for a report as at another time than the present.
+    The level fired and red are what the hub had recorded by `now`; with `replay`, what the
+    ladder would have fired by `now`, for a report as at a time the hub has not reached.
     """
     deadlines = schema.deadlines
     # Working days are never fewer than calendar days, so this bound loses nothing; the
     # exact test, in the owner's own calendar, is done below.
     horizon = now + timedelta(days=2 * within_days + 14)
-    query = select(deadlines).where(deadlines.c.status == OPEN, deadlines.c.due_at <= horizon)
+    # Open at `now`: still open, or closed only after it (a report as at an earlier time).
+    open_then = or_(deadlines.c.status == OPEN, deadlines.c.closed_at > now)
+    query = select(deadlines).where(open_then, deadlines.c.due_at <= horizon)
     if force is not None:
         query = query.where(deadlines.c.owner_force == force)
     found: list[OverduePart] = []
@@ -65,8 +67,15 @@ def overdue_parts(
             level = max((step.level for step in by_now), default=0)
             red = any(step.marks_red for step in by_now)
         else:
-            level = max((int(fired) for fired in row["fired_levels"] or ()), default=0)
-            red = bool(row["red"])
+            # Only the rungs that had fired by `now`, so a report as at an earlier time
+            # agrees with itself: no level or red flag from after it.
+            fired = sorted(
+                level
+                for level in (int(value) for value in row["fired_levels"] or ())
+                if 0 < level <= len(steps) and steps[level - 1].fire_at <= now
+            )
+            level = fired[-1] if fired else 0
+            red = any(steps[n - 1].marks_red for n in fired)
         name = steps[level - 1].message.value if 0 < level <= len(steps) else ""
         found.append(
             OverduePart(

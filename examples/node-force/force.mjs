@@ -95,12 +95,15 @@ function checkVectors(dir) {
 function caseOpened(force, caseRef, recipients) {
   // A case received by this force; the applicant's home force (ESSEX) co-ordinates.
   const data = readJson(new URL("./case-opened.json", import.meta.url));
+  // The applicant asked just now: the hub refuses an initial contact dated after the
+  // message, or further back than the SLA policy allows.
+  const now = new Date();
   return {
     specversion: "1.0",
     id: uuidv7(),
     source: `urn:uk:police:force:${force}`,
     type: "uk.police.dvds.case-opened.v1",
-    time: new Date().toISOString(),
+    time: now.toISOString(),
     subject: caseRef,
     dataschema: "urn:crossforce:schema:uk.police.dvds.case-opened.v1",
     datacontenttype: "application/json",
@@ -111,7 +114,12 @@ function caseOpened(force, caseRef, recipients) {
     securitymarking: "OFFICIAL-SENSITIVE",
     purpose: "Domestic abuse disclosure scheme enquiry (DVDS / DSDAS)",
     lawfulbasis: "DPA 2018 Part 3 s.35 law enforcement processing; common law police power to disclose",
-    data: { ...data, receiving_force: force, local_reference: `${force}-${caseRef}` },
+    data: {
+      ...data,
+      receiving_force: force,
+      local_reference: `${force}-${caseRef}`,
+      initial_contact_at: new Date(now.getTime() - 60_000).toISOString(),
+    },
   };
 }
 

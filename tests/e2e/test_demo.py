@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
@@ -41,3 +45,55 @@ def test_demo_shows_the_whole_case_from_opening_to_ledger(tmp_path: Path) -> Non
     # And the case closes into the ledger, proven and verified.
     assert "proof verifies: True" in out
     assert "verify: OK" in out
+
+    # The quick start's next step: browse the demo's data in the supervisors' web app.
+    command = re.search(r"(crossforce web serve --data-dir \S+ --at \S+)", out)
+    password = re.search(r"with the password (\S+)", out)
+    assert command and password, out[-600:]
+    browse_demo(tmp_path, command.group(1).split()[1:], password.group(1))
+
+
+def browse_demo(cwd: Path, args: list[str], password: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from broker.cli.main import run; run()",
+            *args,
+            "--port",
+            str(port),
+        ],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base) as web:
+            for _ in range(100):
+                try:
+                    sign_in = web.get("/sign-in")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', sign_in.text)
+            assert token is not None
+            signed_in = web.post(
+                "/sign-in",
+                data={"username": "demo.essex", "password": password, "csrf_token": token[1]},
+            )
+            assert signed_in.status_code == 303, signed_in.text
+            cases = web.get("/cases").text
+            # Essex co-ordinates the late case, and keeps a read-only record of the case it
+            # handed to the Met.
+            rows = {
+                ref: row for row in cases.split("<tr") for ref in re.findall(r"CF-\d+-\d+", row)
+            }
+            assert "1 late" in rows["CF-2026-000124"] and "Red: escalated" in rows["CF-2026-000124"]
+            assert "Former: read-only" in rows["CF-2026-000123"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

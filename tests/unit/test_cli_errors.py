@@ -26,6 +26,7 @@ def crossforce(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (("cases", "--force", "NOPE"), "UNKNOWN_FORCE", 2),
         (("contracts", "export", "a-file"), "FILE_ERROR", 3),
         (("message", "verify", "signed.json", "--trust", "trust.json"), "FILE_ERROR", 3),
+        (("web", "serve"), "DATABASE_ERROR", 3),
     ],
 )
 def test_a_failure_is_one_line_with_its_code(

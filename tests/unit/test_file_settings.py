@@ -10,11 +10,18 @@ from pathlib import Path
 import pytest
 
 from broker.cli import common
-from broker.cli.common import DB_URL_ENV, passphrase, setting
+from broker.cli.common import (
+    DB_URL_ENV,
+    WEB_DB_URL_ENV,
+    WEB_SECRET_ENV,
+    WEB_STORE_URL_ENV,
+    passphrase,
+    setting,
+)
 from contracts.errors import ContractError, ReasonCode
 from contracts.keys import PASSPHRASE_ENV
 
-NAMES = (PASSPHRASE_ENV, DB_URL_ENV)
+NAMES = (PASSPHRASE_ENV, DB_URL_ENV, WEB_DB_URL_ENV, WEB_STORE_URL_ENV, WEB_SECRET_ENV)
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +31,7 @@ def _clean(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(f"{name}_FILE", raising=False)
 
 
-def test_the_file_forms_cover_the_passphrase_and_the_database_url() -> None:
+def test_the_file_forms_cover_the_passphrase_and_the_database_urls() -> None:
     assert common.FILE_SETTINGS == NAMES
 
 

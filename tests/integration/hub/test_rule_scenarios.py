@@ -16,7 +16,6 @@ from hub_helpers import A_APPLICANT, enquiry, names_by_force, opened, party
 from adapters.client.force_client import ForceClient, SignedReceipt
 from adapters.nats import subjects
 from adapters.sql import schema
-from broker.domain.errors import DomainRefusal
 from broker.runtime import RunningBroker
 from broker.scenario import _build
 from broker.service.queries import case_history, case_view
@@ -592,9 +591,13 @@ async def test_a_declined_enquiry_is_reassigned_and_follows_a_corrected_home_for
     ]
     # Only the force that now owns it sees the part; its deadline follows the owner.
     assert [p.part_id for p in case_view(running.engine, CASE, "KENT").parts] == [part.part_id]
-    with pytest.raises(DomainRefusal) as surrey_view:  # Surrey holds no part any more
-        case_view(running.engine, CASE, "SURREY")
-    assert surrey_view.value.code is ReasonCode.NOT_AUTHORISED
+    # Surrey holds no part any more: it keeps a read-only record of the part as it let it go
+    # (decision 0021), with nothing from after.
+    surrey_view = case_view(running.engine, CASE, "SURREY")
+    assert surrey_view.former and surrey_view.roles == frozenset()
+    [surreys] = surrey_view.parts
+    assert (surreys.owner, surreys.due_at) == ("METROPOLITAN", None)
+    assert "KENT" not in {h.to_owner for h in surreys.history}
     [deadline] = admin.rows(
         schema.deadlines, case_ref=CASE, status="open", step="cross-force.responding-force-answer"
     )

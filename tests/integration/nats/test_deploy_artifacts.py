@@ -106,9 +106,18 @@ def _allowed_envs(command: Command) -> set[str]:
 
 
 def test_the_file_forms_are_of_variables_crossforce_reads() -> None:
-    assert FILE_SETTINGS == (PASSPHRASE_ENV, "CROSSFORCE_DB_URL")
+    assert FILE_SETTINGS == (
+        PASSPHRASE_ENV,
+        "CROSSFORCE_DB_URL",
+        "CROSSFORCE_WEB_DB_URL",
+        "CROSSFORCE_WEB_STORE_URL",
+        "CROSSFORCE_WEB_SECRET",
+    )
     assert "CROSSFORCE_DB_URL" in _envvars(_command("up"))
-    assert "CROSSFORCE_DB_URL" in _envvars(_command("dashboard"))
+    # The web app reads its own read-only URL, never the hub's read-write one.
+    web = _envvars(_command("web", "serve"))
+    assert {"CROSSFORCE_WEB_DB_URL", "CROSSFORCE_WEB_STORE_URL"} <= web
+    assert "CROSSFORCE_DB_URL" not in web
     # crossforce reads them itself: no wrapper script turns files into variables.
     assert not list(DEPLOY.glob("*.sh"))
 
@@ -121,18 +130,17 @@ def _run_crossforce(env: dict[str, str], *args: str, cwd: Path) -> subprocess.Co
     )
 
 
-def test_the_dashboard_reads_the_database_url_from_the_file_the_manifests_name(
+def test_the_web_app_reads_the_database_url_from_the_file_the_manifests_name(
     tmp_path: Path,
 ) -> None:
-    # The URL names a database that is not there, so the dashboard stops at once and says
-    # which one it tried: the one in the file, not the default.
-    for dashboard in _dashboards():
-        variable = next(name for name in dashboard.env if name.endswith("_FILE"))
-        assert variable == "CROSSFORCE_DB_URL_FILE", dashboard.where
+    # The URL names a database that is not there, so the app stops at once and says which
+    # one it tried: the one in the file, not the default.
+    for web in _webs():
+        assert web.env["CROSSFORCE_WEB_DB_URL_FILE"] == web.env["CROSSFORCE_WEB_STORE_URL_FILE"]
     (tmp_path / "db_url").write_text(f"sqlite:///{tmp_path / 'in-the-file.db'}\n")
     result = _run_crossforce(
-        {"CROSSFORCE_DB_URL_FILE": str(tmp_path / "db_url")},
-        *("dashboard", "--force", "KENT"),
+        {"CROSSFORCE_WEB_DB_URL_FILE": str(tmp_path / "db_url")},
+        *("web", "serve"),
         cwd=tmp_path,
     )
     assert result.returncode == 3
@@ -140,13 +148,18 @@ def test_the_dashboard_reads_the_database_url_from_the_file_the_manifests_name(
     assert line.startswith("error DATABASE_ERROR: ") and "in-the-file.db" in line
     # Both forms at once are refused, in one line naming both.
     both = _run_crossforce(
-        {"CROSSFORCE_DB_URL_FILE": str(tmp_path / "db_url"), "CROSSFORCE_DB_URL": "sqlite://"},
-        *("dashboard", "--force", "KENT"),
+        {
+            "CROSSFORCE_WEB_DB_URL_FILE": str(tmp_path / "db_url"),
+            "CROSSFORCE_WEB_DB_URL": "sqlite://",
+        },
+        *("web", "serve"),
         cwd=tmp_path,
     )
     [line] = both.stderr.strip().splitlines()
     assert both.returncode == 3
-    assert line == "error FILE_ERROR: set CROSSFORCE_DB_URL or CROSSFORCE_DB_URL_FILE, not both"
+    assert line == (
+        "error FILE_ERROR: set CROSSFORCE_WEB_DB_URL or CROSSFORCE_WEB_DB_URL_FILE, not both"
+    )
 
 
 def test_hub_image_runs_crossforce_as_uid_10001_with_a_data_directory() -> None:
@@ -283,7 +296,7 @@ def test_readme_makes_every_secret_file_and_no_secret_is_committed() -> None:
             assert not SEED.search(path.read_text()), path
 
 
-# --- One normalised view of a hub (or dashboard) container -----------------------------
+# --- One normalised view of a hub (or web app) container -------------------------------
 
 
 @dataclass
@@ -366,7 +379,7 @@ def _k8s_container(file: str) -> Container:
         volume, path = volumes[mount["name"]], PurePosixPath(mount["mountPath"])
         if "secret" in volume:
             assert mount.get("readOnly") is True
-            assert volume["secret"]["secretName"] == "crossforce-hub"
+            assert volume["secret"]["secretName"] in ("crossforce-hub", "crossforce-web")
             # Group-readable: the pod's fsGroup owns the files, uid 10001 reads them.
             assert volume["secret"]["defaultMode"] == 0o440
             assert pod["securityContext"]["fsGroup"] == 10001
@@ -385,8 +398,8 @@ def _hubs() -> list[Container]:
     return [_compose_container("hub"), _k8s_container("hub-deployment.yaml")]
 
 
-def _dashboards() -> list[Container]:
-    return [_compose_container("dashboard"), _k8s_container("dashboard.yaml")]
+def _webs() -> list[Container]:
+    return [_compose_container("web"), _k8s_container("web.yaml")]
 
 
 @pytest.fixture(params=["compose", "k8s"])
@@ -397,10 +410,10 @@ def hub(request: pytest.FixtureRequest) -> Container:
 # --- The compose file ----------------------------------------------------------------------
 
 
-def test_compose_runs_three_nats_nodes_two_hubs_postgres_and_a_dashboard() -> None:
+def test_compose_runs_three_nats_nodes_two_hubs_postgres_and_the_web_app() -> None:
     compose = _compose()
     services = compose["services"]
-    assert {"nats-1", "nats-2", "nats-3", "postgres", "hub", "dashboard"} == set(services)
+    assert {"nats-1", "nats-2", "nats-3", "postgres", "hub", "web"} == set(services)
     for node in ("nats-1", "nats-2", "nats-3"):
         assert services[node]["command"] == ["-c", f"/etc/nats/{node}.conf"]
         assert "./nats:/etc/nats:ro" in services[node]["volumes"]
@@ -410,7 +423,7 @@ def test_compose_runs_three_nats_nodes_two_hubs_postgres_and_a_dashboard() -> No
     assert hub["command"][0] == "up"
     assert hub["environment"]["CROSSFORCE_NATS_URL"].count("nats://") == 3
     assert hub["environment"]["CROSSFORCE_STREAM_REPLICAS"] == "3"
-    for name in ("hub", "dashboard"):
+    for name in ("hub", "web"):
         assert services[name]["build"]["dockerfile"] == "deploy/hub.Dockerfile"
         assert services[name]["image"] == "crossforce/hub:0.1.0"
         assert services[name]["depends_on"]["postgres"] == {"condition": "service_healthy"}
@@ -418,7 +431,8 @@ def test_compose_runs_three_nats_nodes_two_hubs_postgres_and_a_dashboard() -> No
     postgres = services["postgres"]
     assert "POSTGRES_PASSWORD" not in postgres["environment"]
     assert postgres["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
-    assert postgres["secrets"] == ["postgres_password"]
+    assert postgres["secrets"] == ["postgres_password", "web_db_password"]
+    assert "./postgres-init:/docker-entrypoint-initdb.d:ro" in postgres["volumes"]
 
 
 def test_compose_values_are_never_secrets() -> None:
@@ -526,31 +540,31 @@ def test_hub_data_directory_is_a_writable_volume_on_a_read_only_root(hub: Contai
         assert not str(path).startswith(data_dir)
 
 
-# --- The dashboard ---------------------------------------------------------------------------
+# --- The web app -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dashboard", _dashboards(), ids=lambda c: c.where)
-def test_dashboard_serves_one_force_on_all_interfaces_of_its_container(
-    dashboard: Container,
+@pytest.mark.parametrize("web", _webs(), ids=lambda c: c.where)
+def test_the_web_app_serves_on_all_interfaces_of_its_container_without_the_hubs_secret(
+    web: Container,
 ) -> None:
-    command = _command("dashboard")
-    assert dashboard.args[0] == "dashboard"
-    assert {a for a in dashboard.args[1:] if a.startswith("-")} <= _flags(command)
-    assert set(dashboard.env) - {"CROSSFORCE_DASHBOARD_FORCE"} <= _allowed_envs(command)
-    assert dashboard.option("--host") == "0.0.0.0"
-    assert dashboard.option("--port") == "8400"
-    assert dashboard.option("--force")
-    assert dashboard.secret(dashboard.env["CROSSFORCE_DB_URL_FILE"]) == "db_url"
-    # It needs the database URL only: no signing key, passphrase or ledger key.
-    assert set(dashboard.secret_files.values()) == {"db_url"}
-    assert not dashboard.secret_dirs
-    assert dashboard.read_only_root and dashboard.is_writable("/tmp")
+    command = _command("web", "serve")
+    assert web.args[:2] == ["web", "serve"]
+    assert {a for a in web.args[2:] if a.startswith("-")} <= _flags(command)
+    assert set(web.env) <= _allowed_envs(command)
+    assert web.option("--host") == "0.0.0.0"
+    assert web.option("--port") == "8400"
+    assert web.secret(web.env["CROSSFORCE_WEB_DB_URL_FILE"]) == "web_db_url"
+    # The read-only role's URL only: not the hub's db_url, no key, passphrase or ledger key.
+    assert set(web.secret_files.values()) == {"web_db_url"}
+    assert not web.secret_dirs
+    assert web.read_only_root and web.is_writable("/tmp")
+    assert web.is_writable(web.option("--data-dir"))
 
 
-def test_dashboard_is_published_on_loopback_only_in_compose() -> None:
-    dashboard = _compose()["services"]["dashboard"]
-    assert dashboard["ports"] == ["127.0.0.1:8400:8400"]
-    service = next(d for d in _k8s_docs("dashboard.yaml") if d["kind"] == "Service")
+def test_the_web_app_is_published_on_loopback_only_in_compose() -> None:
+    web = _compose()["services"]["web"]
+    assert web["ports"] == ["127.0.0.1:8400:8400"]
+    service = next(d for d in _k8s_docs("web.yaml") if d["kind"] == "Service")
     assert service["spec"]["type"] == "ClusterIP"
 
 
@@ -568,7 +582,8 @@ def test_kubernetes_nats_values_and_the_readme_secret_match_the_manifests() -> N
         hub.secret(value) for value in hub.env.values()
     }
     used.discard(None)
-    assert _readme_k8s_secret_keys() == used
-    assert "postgres_password" not in used
-    dashboard = _k8s_container("dashboard.yaml")
-    assert set(dashboard.secret_files.values()) <= used
+    # The web app's own Secret holds its read-only URL, which the hub never mounts.
+    assert _readme_k8s_secret_keys() == used | {"web_db_url"}
+    assert "postgres_password" not in used and "web_db_url" not in used
+    web = _k8s_container("web.yaml")
+    assert set(web.secret_files.values()) == {"web_db_url"}

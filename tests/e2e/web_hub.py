@@ -1,0 +1,155 @@
+"""A hub with real multi-force cases, built through the real pipeline on a fixed clock, and
+the supervisors' web app served over it (uvicorn in a thread) for browser tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import uvicorn
+from sqlalchemy import Engine
+
+from adapters.sql.engine import make_engine, open_read_only
+from adapters.sql.schema import metadata
+from adapters.web.actions import ActionOutcome
+from adapters.web.app import WebConfig, create_app
+from adapters.web.store import Role, WebStore
+from broker.escalation.service import EscalationService
+from broker.scenario import FORCES, case_steps
+from broker.secrets import load_or_create
+from broker.service.case_handlers import CaseHandlers
+from broker.service.pipeline import HubPipeline, Inbound
+from contracts.compose import compose
+from contracts.forces import FORCES as DIRECTORY
+from contracts.messages.base import Message
+from contracts.messages.case import StepCompleted, TimedStep
+from contracts.pki import EphemeralPki
+from contracts.signing import sign_envelope
+
+LATE_CASE = "CF-2026-000777"  # Essex co-ordinates; Surrey and Police Scotland are late
+MOVED_CASE = "CF-2026-000778"  # co-ordination moved from Essex to the Met
+# A fixed Monday with no holiday within the cases' working days in any jurisdiction.
+OPENED = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+VIEWED = OPENED + timedelta(days=14)
+PASSWORD = "correct horse battery staple"
+ACCOUNTS = {
+    "essex.sup": "ESSEX",
+    "met.sup": "METROPOLITAN",
+    "kent.sup": "KENT",
+    "surrey.sup": "SURREY",
+}
+
+
+@dataclass
+class Hub:
+    """The hub's side: its pipeline on the fixed clock, and every force's key."""
+
+    engine: Engine
+    pki: EphemeralPki
+    pipeline: HubPipeline
+    now: datetime = OPENED  # the hub's clock: moved on to VIEWED once the cases are built
+    sequence: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send(self, sender: str, case_ref: str, message: Message, at: datetime | None = None) -> str:
+        at = at or self.now
+        envelope = sign_envelope(
+            compose(
+                message,
+                sender=sender,
+                case_ref=case_ref,
+                jurisdiction=DIRECTORY[sender].jurisdiction,
+                time=at,
+            ),
+            self.pki.key(sender),
+        )
+        with self.lock:
+            self.sequence += 1
+            result = self.pipeline.process(
+                Inbound(envelope.to_bytes(), f"cf.in.0.{sender}.{case_ref}", self.sequence, at)
+            )
+        assert result.accepted, result.detail
+        return envelope.id
+
+
+class PipelineActionSender:
+    """Sends the app's actions into the hub pipeline, signed under the force's own key: the
+    hub verifies and applies them exactly as it does a message from NATS."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def can_sign(self, force: str) -> bool:
+        return force in FORCES
+
+    async def submit(self, force: str, case_ref: str, message: Message) -> ActionOutcome:
+        return ActionOutcome(True, self.hub.send(force, case_ref, message))
+
+
+def build_hub(tmp: Path) -> Hub:
+    engine = make_engine(f"sqlite:///{tmp / 'crossforce.db'}")
+    metadata.create_all(engine)
+    pki = EphemeralPki(FORCES, now=OPENED)
+    handlers = CaseHandlers(engine, subject_key_secret=load_or_create(tmp).subject_key_secret)
+    hub = Hub(engine, pki, None)  # type: ignore[arg-type]
+    hub.pipeline = HubPipeline(
+        engine, pki.trust_store(), pki.key("HUB"), handlers, clock=lambda: hub.now
+    )
+    late_steps = case_steps(LATE_CASE, OPENED)[:3]
+    for step in late_steps:
+        hub.send(step.sender, LATE_CASE, step.message, OPENED)
+    # The co-ordinating force finishes its own initial checks on time; only the responding
+    # forces are late.
+    hub.send(
+        "ESSEX",
+        LATE_CASE,
+        StepCompleted(step=TimedStep.EW_RTA_INITIAL_CHECKS),
+        OPENED + timedelta(hours=2),
+    )
+    # The moved case runs to the Met's acceptance of co-ordination.
+    for step in case_steps(MOVED_CASE, OPENED)[:11]:
+        hub.send(step.sender, MOVED_CASE, step.message, OPENED)
+    # The escalation ladder runs to the viewing time: the late case turns red.
+    EscalationService(engine, pki.key("HUB"), lambda: VIEWED).fire_due(VIEWED)
+    hub.now = VIEWED
+    return hub
+
+
+@contextmanager
+def serve_web(tmp: Path, hub: Hub, *, poll_seconds: float = 0.2) -> Iterator[tuple[str, WebStore]]:
+    store = WebStore.open(f"sqlite:///{tmp / 'web.db'}")
+    for username, force in ACCOUNTS.items():
+        store.add_account(username, force, Role.SUPERVISOR, PASSWORD, OPENED)
+    config = WebConfig(
+        hub=open_read_only(f"sqlite:///{tmp / 'crossforce.db'}"),
+        store=store,
+        secret_key="test-session-signing-key-0123456789",
+        as_at=VIEWED,
+        clock=lambda: VIEWED,  # sessions too run on the fixed clock
+        poll_seconds=poll_seconds,
+        actions=PipelineActionSender(hub),
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the web app did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", store
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
