@@ -4,6 +4,10 @@ the migrations build exactly what the models declare."""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,7 +119,7 @@ def _rows(url: str, metadata: MetaData) -> dict[str, list[tuple[Any, ...]]]:
 
 @pytest.fixture
 def before_versions(tmp_path: Path) -> Iterator[tuple[Path, str, str]]:
-    data_dir = tmp_path / "data"
+    data_dir = tmp_path / ".crossforce"  # the default data directory, as the README runs
     data_dir.mkdir()
     broker_url = f"sqlite:///{data_dir / 'crossforce.db'}"
     ledger_url = f"sqlite:///{data_dir / 'ledger.db'}"
@@ -242,3 +246,45 @@ def test_a_model_the_migrations_do_not_build_is_a_difference(tmp_path: Path) -> 
         assert difference[0] == "add_column" and difference[3].name == "nickname"
     finally:
         engine.dispose()
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_block(heading: str) -> list[str]:
+    block = README.read_text().split(heading, 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    return [
+        re.sub(r"\s+#.*$", "", line).strip()
+        for line in block.splitlines()
+        if line.startswith("crossforce ")
+    ]
+
+
+def test_the_readme_upgrade_commands_run_as_written(
+    before_versions: tuple[Path, str, str],
+) -> None:
+    if shutil.which("crossforce") is None:
+        pytest.fail("the crossforce console script is not installed (pip install -e .)")
+    data_dir, broker_url, ledger_url = before_versions
+    rows = _rows(broker_url, broker_tables.metadata), _rows(ledger_url, ledger_tables.metadata)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
+    current, upgrade = _readme_block("### Upgrading")
+    outputs = []
+    for command in (current, upgrade, current):
+        result = subprocess.run(
+            command,
+            shell=True,
+            cwd=data_dir.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, f"{command}\n{result.stderr}"
+        outputs.append(result.stdout)
+    assert outputs[0].count("older") == 2
+    assert outputs[2].count("(current;") == 2
+    assert (
+        _rows(broker_url, broker_tables.metadata),
+        _rows(ledger_url, ledger_tables.metadata),
+    ) == rows
