@@ -28,6 +28,20 @@ LOG_FILE_NAME = "nats-server.log"
 _STORE_DIR_SETTING = re.compile(r"^\s*store_dir\s*[:=]", re.MULTILINE)
 
 
+_LOG_PREFIX = re.compile(r"^\[\d+\] \S+ \S+ \[(?P<level>[A-Z]{3})\] ")
+
+
+def _reason(detail: str) -> str:
+    """The server's last fatal or error line, without its pid and timestamp."""
+    lines = [line.strip() for line in detail.splitlines() if line.strip()]
+    for wanted in ("FTL", "ERR"):
+        for line in reversed(lines):
+            match = _LOG_PREFIX.match(line)
+            if match and match["level"] == wanted:
+                return line[match.end() :]
+    return lines[-1] if lines else "no reason given (see its log)"
+
+
 class NatsServerError(RuntimeError):
     """The server binary is missing, would not start, or did not become ready."""
 
@@ -225,7 +239,8 @@ class EmbeddedNats:
         if self.log_path.exists():
             log_tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-20:])
         detail = (stderr.decode(errors="replace") + "\n" + log_tail).strip()
-        return f"{headline} ({' '.join(self.command())}):\n{detail}"
+        # The first line is what a one-line CLI error shows: it names the server's own reason.
+        return f"{headline}: {_reason(detail)}\n{' '.join(self.command())}\n{detail}"
 
     # -- context managers ------------------------------------------------------------------
 

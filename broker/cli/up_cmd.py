@@ -164,6 +164,14 @@ async def _serve(
             f"{settings.partitions} partitions. Ctrl-C stops (in-flight work drains).",
             highlight=False,
         )
+        if settings.nats_credentials is None:
+            # The hub connected without credentials, so any client can connect as well.
+            console.print(
+                "[yellow]warning[/] NATS runs without authentication: any client can publish "
+                "as any force. Fine for a trial on one machine; for forces, run a secured "
+                "cluster (`crossforce deploy nats-config`) and give --nats-creds",
+                highlight=False,
+            )
         await stop.wait()
         console.print("stopping: draining in-flight messages…")
     console.print("stopped")

@@ -195,6 +195,7 @@ def test_crossforce_up_serves_the_ops_port(tmp_path: Path) -> None:
         _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     assert f"ops: http://127.0.0.1:{ops_port}/metrics" in stderr
+    assert "warning NATS runs without authentication" in " ".join(stderr.split())
     assert _image_healthcheck(ops_port) != 0  # the hub is gone: unhealthy
     assert _image_healthcheck(None) == 0  # no ops port (the dashboard): nothing to probe
 
@@ -232,3 +233,26 @@ def test_kubernetes_probes_and_scrapes_the_ops_port() -> None:
     annotations = template["metadata"]["annotations"]
     assert annotations["prometheus.io/port"] == str(port)
     assert annotations["prometheus.io/path"] == "/metrics"
+
+
+def test_up_names_the_real_reason_when_the_embedded_nats_cannot_start(tmp_path: Path) -> None:
+    from adapters.nats.server import EmbeddedNats
+
+    pki = EphemeralPki(FORCES)
+    (tmp_path / "trust.json").write_text(pki.trust_store().to_json())
+    pki.key("HUB").to_encrypted_file(tmp_path / "HUB.key", "a long test passphrase")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
+    env.update(CROSSFORCE_KEY_PASSPHRASE="a long test passphrase", COLUMNS="60")
+    with EmbeddedNats(tmp_path / "taken") as taken:  # already listening on the port
+        result = subprocess.run(
+            [
+                sys.executable, "-c", "from broker.cli.main import run; run()", "up",
+                "--data-dir", str(tmp_path / "data"), "--trust", str(tmp_path / "trust.json"),
+                "--hub-key", str(tmp_path / "HUB.key"), "--port", str(taken.port),
+            ],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 3
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert line.startswith("error NATS_ERROR: nats-server exited during startup: ")
+    assert "address already in use" in line and not line.endswith(":")
