@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from adapters.hsm.pkcs11 import MODULE_ENV, PIN_ENV, Pkcs11Signer, is_pkcs11_uri
+from adapters.hsm.uri import MODULE_ENV, PIN_ENV, is_pkcs11_uri
 from broker.runtime import BrokerSettings
 from contracts.errors import ContractError, ReasonCode
 from contracts.keys import PASSPHRASE_ENV, Signer, SigningKey
@@ -180,6 +180,9 @@ def load_signer(where: str) -> Signer:
     `pkcs11:token=...;object=FORCE` URI naming a key kept in an HSM (module from
     $CROSSFORCE_PKCS11_MODULE, PIN from $CROSSFORCE_PKCS11_PIN or its _FILE)."""
     if is_pkcs11_uri(where):
+        # Loaded only when asked for: most hubs and tools never touch a PKCS#11 module.
+        from adapters.hsm.pkcs11 import Pkcs11Signer
+
         return Pkcs11Signer.open(
             where, pin=setting(PIN_ENV), module_path=os.environ.get(MODULE_ENV)
         )

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from adapters.hsm.pkcs11 import is_pkcs11_uri
+from adapters.hsm.uri import is_pkcs11_uri
 from adapters.nats.tls import client_ssl_context
 from adapters.ops.metrics import HubMetrics
 from adapters.ops.runner import serving_ops
