@@ -113,6 +113,7 @@ LedgerDbUrl = Annotated[
     str | None,
     typer.Option(
         "--ledger-db-url",
+        envvar=LEDGER_DB_URL_ENV,
         help=f"The ledger's database URL (default: ${LEDGER_DB_URL_ENV}; else the broker's "
         "PostgreSQL database, or SQLite in --data-dir)",
     ),
@@ -170,7 +171,7 @@ def database_urls(
     settings = BrokerSettings(
         data_dir=data_dir,
         db_url=setting(DB_URL_ENV, db_url),
-        ledger_db_url=ledger_db_url or os.environ.get(LEDGER_DB_URL_ENV),
+        ledger_db_url=ledger_db_url,
     )
     return settings.database_url, settings.ledger_url
 
