@@ -26,5 +26,10 @@ RUN groupadd --system --gid 10001 crossforce \
 USER 10001:10001
 WORKDIR /var/lib/crossforce
 
+# `crossforce up --ops-port` (CROSSFORCE_OPS_PORT) serves /healthz; a container without an
+# ops port (the dashboard) has nothing to probe and counts as healthy.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 CMD \
+  python -c "import os, sys, urllib.request as u; p = os.environ.get('CROSSFORCE_OPS_PORT'); sys.exit(0 if not p else u.urlopen(f'http://127.0.0.1:{p}/healthz', timeout=2).status != 200)"
+
 ENTRYPOINT ["crossforce"]
 CMD ["--help"]

@@ -11,10 +11,7 @@ and `pin-source=file:...`. A PIN in the URI itself (`pin-value`) is refused: URI
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Self
-from urllib.parse import unquote
 
 import pkcs11
 from asn1crypto import core
@@ -22,65 +19,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11.util.ec import encode_named_curve_parameters
 
-from contracts.errors import ContractError, ReasonCode
+from adapters.hsm.uri import MODULE_ENV, Pkcs11Uri, invalid
 from contracts.keys import jwk_thumbprint, public_jwk
 
-MODULE_ENV = "CROSSFORCE_PKCS11_MODULE"
-PIN_ENV = "CROSSFORCE_PKCS11_PIN"
 ED25519_OID = "1.3.101.112"  # RFC 8410: id-Ed25519, as CKA_EC_PARAMS names the curve
-
-
-@dataclass(frozen=True, slots=True)
-class Pkcs11Uri:
-    """The parts of an RFC 7512 URI that pick one key."""
-
-    token: str
-    label: str
-    key_id: bytes | None = None
-    module_path: str | None = None
-    pin_file: Path | None = None
-
-    @classmethod
-    def parse(cls, uri: str) -> Pkcs11Uri:
-        if not uri.startswith("pkcs11:"):
-            raise _invalid(uri, "does not start with pkcs11:")
-        path, _, query = uri[len("pkcs11:") :].partition("?")
-        attributes = _pairs(path, ";", uri)
-        options = _pairs(query, "&", uri)
-        if "pin-value" in options:
-            raise _invalid(uri, f"carries a PIN: give it in ${PIN_ENV} instead")
-        if "token" not in attributes or "object" not in attributes:
-            raise _invalid(uri, "needs token=... and object=...")
-        pin_source = options.get("pin-source")
-        if pin_source is not None and not pin_source.startswith("file:"):
-            raise _invalid(uri, "pin-source must be file:PATH")
-        key_id = attributes.get("id")
-        return cls(
-            token=attributes["token"],
-            label=attributes["object"],
-            key_id=key_id.encode("latin-1") if key_id is not None else None,
-            module_path=options.get("module-path"),
-            pin_file=Path(pin_source.removeprefix("file:")) if pin_source else None,
-        )
-
-
-def _pairs(text: str, separator: str, uri: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for item in filter(None, text.split(separator)):
-        name, equals, value = item.partition("=")
-        if not equals:
-            raise _invalid(uri, f"{item!r} is not name=value")
-        pairs[name] = unquote(value, encoding="latin-1")
-    return pairs
-
-
-def _invalid(uri: str, why: str) -> ContractError:
-    shown = uri.split("?", 1)[0]  # never echo a query: it may carry a PIN
-    return ContractError(ReasonCode.KEY_FILE_INVALID, f"PKCS#11 key {shown} {why}")
-
-
-def is_pkcs11_uri(value: str) -> bool:
-    return value.startswith("pkcs11:")
 
 
 class Pkcs11Signer:
@@ -128,14 +70,14 @@ class Pkcs11Signer:
         where = Pkcs11Uri.parse(uri)
         module = module_path or where.module_path
         if not module:
-            raise _invalid(uri, f"names no module: set {MODULE_ENV} or module-path=")
+            raise invalid(uri, f"names no module: set {MODULE_ENV} or module-path=")
         if pin is None and where.pin_file is not None:
             pin = where.pin_file.read_text(encoding="utf-8").rstrip("\r\n")
         try:
             token = pkcs11.lib(module).get_token(token_label=where.token)
             session = _session(token, pin)
         except (pkcs11.PKCS11Error, RuntimeError) as exc:
-            raise _invalid(uri, f"cannot be opened: {_reason(exc)}") from None
+            raise invalid(uri, f"cannot be opened: {_reason(exc)}") from None
         try:
             private_key = session.get_key(
                 object_class=ObjectClass.PRIVATE_KEY,
@@ -152,7 +94,7 @@ class Pkcs11Signer:
             public_raw = _raw_point(public_key[Attribute.EC_POINT])
         except (pkcs11.PKCS11Error, ValueError) as exc:
             session.close()
-            raise _invalid(uri, f"has no usable Ed25519 key pair: {_reason(exc)}") from None
+            raise invalid(uri, f"has no usable Ed25519 key pair: {_reason(exc)}") from None
         return cls(session, private_key, public_raw, where.label)
 
     @classmethod

@@ -14,6 +14,7 @@ keeps every row and records its version from then on.
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from enum import StrEnum
@@ -48,12 +49,18 @@ class SchemaSpec:
         return table_name in self.metadata.tables
 
     def script(self) -> ScriptDirectory:
-        return ScriptDirectory(str(self.script_location))
+        return _script(self.script_location)
 
     def head(self) -> str:
         head = self.script().get_current_head()
         assert head is not None, f"{self.name} has no migrations"
         return head
+
+
+@functools.cache
+def _script(location: Path) -> ScriptDirectory:
+    """Revisions are package files: read once per process, not at every database opened."""
+    return ScriptDirectory(str(location))
 
 
 class SchemaState(StrEnum):
@@ -69,10 +76,6 @@ class SchemaStatus:
     state: SchemaState
     revision: str | None  # None: no version recorded
     head: str
-
-    def describe(self) -> str:
-        at = self.revision or "no version recorded"
-        return f"{self.spec.name}: {at} ({self.state}; this Crossforce: {self.head})"
 
 
 BROKER_SCHEMA = SchemaSpec(

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from adapters.hsm.pkcs11 import MODULE_ENV, PIN_ENV, Pkcs11Signer, is_pkcs11_uri
+from adapters.hsm.uri import MODULE_ENV, PIN_ENV, is_pkcs11_uri
 from broker.runtime import BrokerSettings
 from contracts.errors import ContractError, ReasonCode
 from contracts.keys import PASSPHRASE_ENV, Signer, SigningKey
@@ -118,6 +118,7 @@ LedgerDbUrl = Annotated[
     str | None,
     typer.Option(
         "--ledger-db-url",
+        envvar=LEDGER_DB_URL_ENV,
         help=f"The ledger's database URL (default: ${LEDGER_DB_URL_ENV}; else the broker's "
         "PostgreSQL database, or SQLite in --data-dir)",
     ),
@@ -175,7 +176,7 @@ def database_urls(
     settings = BrokerSettings(
         data_dir=data_dir,
         db_url=setting(DB_URL_ENV, db_url),
-        ledger_db_url=ledger_db_url or os.environ.get(LEDGER_DB_URL_ENV),
+        ledger_db_url=ledger_db_url,
     )
     return settings.database_url, settings.ledger_url
 
@@ -185,6 +186,9 @@ def load_signer(where: str) -> Signer:
     `pkcs11:token=...;object=FORCE` URI naming a key kept in an HSM (module from
     $CROSSFORCE_PKCS11_MODULE, PIN from $CROSSFORCE_PKCS11_PIN or its _FILE)."""
     if is_pkcs11_uri(where):
+        # Loaded only when asked for: most hubs and tools never touch a PKCS#11 module.
+        from adapters.hsm.pkcs11 import Pkcs11Signer
+
         return Pkcs11Signer.open(
             where, pin=setting(PIN_ENV), module_path=os.environ.get(MODULE_ENV)
         )

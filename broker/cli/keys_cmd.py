@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from adapters.hsm.pkcs11 import MODULE_ENV, PIN_ENV, Pkcs11Signer, Pkcs11Uri
+from adapters.hsm.uri import MODULE_ENV, PIN_ENV, Pkcs11Uri
 from broker.cli.common import passphrase, setting
 from contracts.envelope import HUB_FORCE_CODE
 from contracts.errors import ContractError, ReasonCode
@@ -59,6 +59,8 @@ def _new_in_hsm(keys: KeyDirectory, owner: str, uri: str, lifetime: timedelta) -
     pin = setting(PIN_ENV)
     if not module or not pin:
         raise typer.BadParameter(f"set {MODULE_ENV} and {PIN_ENV}", param_hint="--pkcs11")
+    from adapters.hsm.pkcs11 import Pkcs11Signer  # loads the PKCS#11 bindings
+
     signer = Pkcs11Signer.generate(uri, pin=pin, module_path=module)
     try:
         keys.publish(signer, lifetime=lifetime)

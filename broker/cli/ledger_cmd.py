@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from broker.cli.common import DB_URL_ENV as HUB_DB_URL_ENV
 from broker.cli.common import (
     DEFAULT_DATA_DIR,
+    LEDGER_DB_URL_ENV,
     DataDir,
     ExitCode,
     database_urls,
@@ -51,7 +52,7 @@ from ledger.store import one_line
 
 # The embedded broker keeps the ledger in a file of its own (see broker.runtime); with
 # PostgreSQL it shares the hub's database, so CROSSFORCE_DB_URL is the fallback.
-DB_URL_ENV = "CROSSFORCE_LEDGER_DB_URL"
+DB_URL_ENV = LEDGER_DB_URL_ENV
 CHECKPOINT_KEY_ENV = "CROSSFORCE_LEDGER_CHECKPOINT_KEY"
 
 app = typer.Typer(help="The end-of-case intelligence-submission ledger.", no_args_is_help=True)

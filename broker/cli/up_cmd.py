@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from adapters.hsm.pkcs11 import is_pkcs11_uri
+from adapters.hsm.uri import is_pkcs11_uri
 from adapters.nats.connection import redact
 from adapters.nats.tls import client_ssl_context
+from adapters.ops.metrics import HubMetrics
+from adapters.ops.runner import serving_ops
 from broker.cli import db_cmd
 from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, load_signer, setting
 from broker.cli.logs import LogLevel, configure_logging
 from broker.domain.sla import load_policy
-from broker.runtime import BrokerSettings, RunningBroker
+from broker.runtime import BrokerSettings, RunningBroker, hub_connect_options
 from contracts.envelope import HUB_FORCE_CODE
 from contracts.errors import ContractError, ReasonCode
 from contracts.keys import Signer
@@ -71,6 +75,20 @@ def up(
         Path | None,
         typer.Option(envvar="CROSSFORCE_SLA_POLICY", help="SLA policy file (default: packaged)"),
     ] = None,
+    ops_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="CROSSFORCE_OPS_PORT",
+            help="Serve /metrics, /healthz and /readyz on this port (default: off)",
+        ),
+    ] = None,
+    ops_host: Annotated[
+        str,
+        typer.Option(
+            envvar="CROSSFORCE_OPS_HOST",
+            help="Address of the ops port (0.0.0.0 in a container, for probes and scrapes)",
+        ),
+    ] = "127.0.0.1",
     upgrade: Annotated[
         bool,
         typer.Option(
@@ -124,7 +142,8 @@ def up(
         trust_path=trust,
         anchor_kid=anchor_kid,
     )
-    asyncio.run(_serve(settings, store, key))
+    ops = None if ops_port is None else (ops_host, ops_port)
+    asyncio.run(_serve(settings, store, key, ops))
 
 
 def _check_ca(path: Path) -> None:
@@ -135,12 +154,18 @@ def _check_ca(path: Path) -> None:
         raise ContractError(ReasonCode.FILE_ERROR, f"--nats-ca {path}: {reason}") from None
 
 
-async def _serve(settings: BrokerSettings, trust: TrustStore, key: Signer) -> None:
+async def _serve(
+    settings: BrokerSettings, trust: TrustStore, key: Signer, ops: tuple[str, int] | None
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with RunningBroker(settings, trust=trust, hub_key=key) as running:
+    metrics = HubMetrics()
+    async with (
+        RunningBroker(settings, trust=trust, hub_key=key, on_result=metrics.observe) as running,
+        _ops_port(running, metrics, ops),
+    ):
         if running.trust_watcher is not None:
             # SIGHUP: look at the trust store now rather than at the next poll.
             loop.add_signal_handler(signal.SIGHUP, running.trust_watcher.check_now)
@@ -151,6 +176,39 @@ async def _serve(settings: BrokerSettings, trust: TrustStore, key: Signer) -> No
             f"{settings.partitions} partitions. Ctrl-C stops (in-flight work drains).",
             highlight=False,
         )
+        if settings.nats_credentials is None:
+            # The hub connected without credentials, so any client can connect as well.
+            console.print(
+                "[yellow]warning[/] NATS runs without authentication: any client can publish "
+                "as any force. Fine for a trial on one machine; for forces, run a secured "
+                "cluster (`crossforce deploy nats-config`) and give --nats-creds",
+                highlight=False,
+            )
         await stop.wait()
         console.print("stopping: draining in-flight messages…")
     console.print("stopped")
+
+
+@contextlib.asynccontextmanager
+async def _ops_port(
+    running: RunningBroker, metrics: HubMetrics, ops: tuple[str, int] | None
+) -> AsyncIterator[None]:
+    if ops is None or running.engine is None:
+        yield
+        return
+    host, port = ops
+    ledger = running.ledger
+    async with serving_ops(
+        metrics,
+        engine=running.engine,
+        ledger_size=(lambda: ledger.size) if ledger is not None else None,
+        nats_url=running.nats_url,
+        nats_options=hub_connect_options(running.settings),
+        partitions=running.settings.partitions,
+        host=host,
+        port=port,
+    ) as server:
+        console.print(
+            f"ops: http://{host}:{server.port}/metrics, /healthz and /readyz", highlight=False
+        )
+        yield

@@ -182,3 +182,14 @@ def test_every_reading_command_takes_the_data_directory(data_dir: Path, tmp_path
     ledger = _crossforce("ledger", "verify", "--data-dir", str(data_dir), cwd=tmp_path)
     assert ledger.returncode == ExitCode.RUNTIME_ERROR
     assert str(data_dir / "ledger.db") in ledger.stderr
+
+
+def test_the_readme_exit_code_table_is_the_codes_the_cli_uses() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("### Exit codes", 1)[1].split("\n\n")[2]
+    rows = [line.split("|")[1:3] for line in table.splitlines()[2:]]
+    documented = {int(code): meaning.strip() for code, meaning in rows}
+    assert set(documented) == {code.value for code in ExitCode}
+    assert documented[ExitCode.VERIFICATION_FAILED].startswith("verification failed")
+    assert documented[ExitCode.USAGE].startswith("usage")
+    assert documented[ExitCode.RUNTIME_ERROR].startswith("runtime error")

@@ -4,6 +4,11 @@ the migrations build exactly what the models declare."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +26,7 @@ from broker.scenario import FORCES, case_steps
 from broker.service.case_handlers import CaseHandlers
 from broker.service.intelligence import IntelligenceLedger
 from broker.service.pipeline import HubPipeline, Inbound
+from contracts.b64 import b64url_encode
 from contracts.compose import compose
 from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES as DIRECTORY
@@ -115,7 +121,7 @@ def _rows(url: str, metadata: MetaData) -> dict[str, list[tuple[Any, ...]]]:
 
 @pytest.fixture
 def before_versions(tmp_path: Path) -> Iterator[tuple[Path, str, str]]:
-    data_dir = tmp_path / "data"
+    data_dir = tmp_path / ".crossforce"  # the default data directory, as the README runs
     data_dir.mkdir()
     broker_url = f"sqlite:///{data_dir / 'crossforce.db'}"
     ledger_url = f"sqlite:///{data_dir / 'ledger.db'}"
@@ -242,3 +248,98 @@ def test_a_model_the_migrations_do_not_build_is_a_difference(tmp_path: Path) -> 
         assert difference[0] == "add_column" and difference[3].name == "nickname"
     finally:
         engine.dispose()
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_block(heading: str) -> list[str]:
+    block = README.read_text().split(heading, 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    return [
+        re.sub(r"\s+#.*$", "", line).strip()
+        for line in block.splitlines()
+        if line.startswith("crossforce ")
+    ]
+
+
+def test_the_readme_upgrade_commands_run_as_written(
+    before_versions: tuple[Path, str, str],
+) -> None:
+    if shutil.which("crossforce") is None:
+        pytest.fail("the crossforce console script is not installed (pip install -e .)")
+    data_dir, broker_url, ledger_url = before_versions
+    rows = _rows(broker_url, broker_tables.metadata), _rows(ledger_url, ledger_tables.metadata)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
+    current, upgrade = _readme_block("### Upgrading")
+    outputs = []
+    for command in (current, upgrade, current):
+        result = subprocess.run(
+            command,
+            shell=True,
+            cwd=data_dir.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, f"{command}\n{result.stderr}"
+        outputs.append(result.stdout)
+    assert outputs[0].count("older") == 2
+    assert outputs[2].count("(current;") == 2
+    assert (
+        _rows(broker_url, broker_tables.metadata),
+        _rows(ledger_url, ledger_tables.metadata),
+    ) == rows
+
+
+def test_up_upgrade_upgrades_then_runs(
+    before_versions: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    import signal
+    import sys
+    import time
+    import urllib.request
+
+    from adapters.net import free_port
+
+    data_dir, broker_url, ledger_url = before_versions
+    rows = _rows(broker_url, broker_tables.metadata)
+    pki = EphemeralPki(FORCES)
+    (tmp_path / "trust.json").write_text(pki.trust_store().to_json())
+    pki.key("HUB").to_encrypted_file(tmp_path / "HUB.key", "a passphrase")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
+    env.update(
+        CROSSFORCE_KEY_PASSPHRASE="a passphrase",
+        CROSSFORCE_LEDGER_MASTER_KEY=b64url_encode(MASTER_KEY),
+        CROSSFORCE_LEDGER_SUBJECT_KEY=b64url_encode(SUBJECT_SECRET),
+    )
+    ops_port = free_port()
+    hub = subprocess.Popen(
+        [
+            sys.executable, "-c", "from broker.cli.main import run; run()", "up", "--upgrade",
+            "--data-dir", str(data_dir), "--trust", str(tmp_path / "trust.json"),
+            "--hub-key", str(tmp_path / "HUB.key"), "--port", "0", "--partitions", "2",
+            "--ops-port", str(ops_port),
+        ],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline, ready = time.monotonic() + 60, False
+        while not ready and hub.poll() is None and time.monotonic() < deadline:
+            try:
+                url = f"http://127.0.0.1:{ops_port}/readyz"
+                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                    ready = response.status == 200
+            except OSError:
+                time.sleep(0.2)
+        assert ready, hub.stderr.read() if hub.poll() is not None else "not ready"
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        _, stderr = hub.communicate(timeout=60)
+    assert hub.returncode == 0, stderr
+    main._register()
+    current = runner.invoke(main.app, ["db", "current", "--data-dir", str(data_dir), "--json"])
+    assert [each["state"] for each in json.loads(current.output)] == ["current", "current"]
+    assert _rows(broker_url, broker_tables.metadata)["cases"] == rows["cases"]
+    with Ledger(ledger_url, master_key=MASTER_KEY, create=False) as ledger:
+        assert ledger.verify().ok

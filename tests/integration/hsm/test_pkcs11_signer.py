@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from adapters.client.force_client import ForceClient
-from adapters.hsm.pkcs11 import MODULE_ENV, PIN_ENV, Pkcs11Signer, Pkcs11Uri
+from adapters.hsm.pkcs11 import Pkcs11Signer
+from adapters.hsm.uri import MODULE_ENV, PIN_ENV, Pkcs11Uri
 from adapters.testing.softhsm import USER_PIN, SoftHsm
 from broker.cli import main
 from broker.runtime import BrokerSettings, RunningBroker
