@@ -42,6 +42,8 @@ class ReasonCode(StrEnum):
     FILE_ERROR = "FILE_ERROR"
     DATABASE_ERROR = "DATABASE_ERROR"
     NATS_ERROR = "NATS_ERROR"
+    # No Docker engine or SDK, or an image build that failed (`crossforce deploy *-image`).
+    DOCKER_ERROR = "DOCKER_ERROR"
 
 
 class ContractError(Exception):
