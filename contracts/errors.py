@@ -44,6 +44,8 @@ class ReasonCode(StrEnum):
     NATS_ERROR = "NATS_ERROR"
     # A web account that cannot be made or changed as asked (`crossforce web user ...`).
     ACCOUNT_ERROR = "ACCOUNT_ERROR"
+    # No Docker engine or SDK, or an image build that failed (`crossforce deploy *-image`).
+    DOCKER_ERROR = "DOCKER_ERROR"
 
 
 class ContractError(Exception):

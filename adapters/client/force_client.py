@@ -138,16 +138,17 @@ class SignedReceipt:
 
 
 class NoReceipt(ContractError, TimeoutError):
-    """No receipt within the time allowed: the hub may be down or far behind. The envelope is
-    kept on the exception; send it again (`send_envelope`) to retry. The hub never applies an
-    envelope twice, so a retry is always safe."""
+    """No receipt within the time allowed: the hub may be down or far behind. From `send`, the
+    envelope is kept on the exception; send it again (`send_envelope`) to retry. The hub never
+    applies an envelope twice, so a retry is always safe."""
 
-    def __init__(self, envelope: Envelope, timeout: float) -> None:
+    def __init__(self, envelope_id: str, timeout: float, envelope: Envelope | None = None) -> None:
         super().__init__(
             ReasonCode.NATS_ERROR,
-            f"no receipt for envelope {envelope.id} within {timeout:g} s; the hub may be "
+            f"no receipt for envelope {envelope_id} within {timeout:g} s; the hub may be "
             "down or behind. Send the same envelope again to retry (it is never applied twice)",
         )
+        self.envelope_id = envelope_id
         self.envelope = envelope
 
 
@@ -336,8 +337,8 @@ class ForceClient:
         await self.publish(envelope)
         try:
             return await self.receipt(envelope.id, timeout=timeout)
-        except TimeoutError:
-            raise NoReceipt(envelope, timeout) from None
+        except NoReceipt:
+            raise NoReceipt(envelope.id, timeout, envelope) from None
 
     async def publish(self, envelope: Envelope) -> None:
         data = envelope.to_bytes()
@@ -377,14 +378,17 @@ class ForceClient:
     async def receipt(
         self, envelope_id: str, timeout: float = DEFAULT_RECEIPT_TIMEOUT
     ) -> SignedReceipt:
-        """The hub's receipt for an envelope this client sent; `TimeoutError` (a `NoReceipt`
-        from `send`) if none comes within `timeout` seconds."""
+        """The hub's receipt for an envelope this client sent; `NoReceipt` if none comes
+        within `timeout` seconds."""
         if envelope_id in self._receipts:
             return self._receipts[envelope_id]
         if self._receipt_failure is not None:
             raise self._receipt_failure
         future = self._waiters.setdefault(envelope_id, asyncio.get_running_loop().create_future())
-        return await asyncio.wait_for(asyncio.shield(future), timeout)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            raise NoReceipt(envelope_id, timeout) from None
 
     async def _collect_receipts(self, subscription: JetStreamContext.PullSubscription) -> None:
         while True:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from adapters.nats.bundle import write_bundle, write_helm_accounts
 from adapters.nats.tls import DEFAULT_HOSTS, write_dev_pki
+from contracts.errors import ContractError, ReasonCode
 from contracts.forces import FORCES
+
+if TYPE_CHECKING:
+    import docker
 
 app = typer.Typer(help="Deployment artefacts: NATS config, credentials, dev certificates.")
 out_console = Console()
@@ -70,22 +76,42 @@ def nats_config(
         out_console.print(f"helm values    {helm_values}")
 
 
+@contextmanager
+def _docker(timeout: int = 600) -> Iterator[docker.DockerClient]:
+    """A Docker client; a missing SDK or engine, or a failed build, is one DOCKER_ERROR line."""
+    try:
+        import docker
+        from docker.errors import DockerException
+    except ImportError:
+        raise ContractError(
+            ReasonCode.DOCKER_ERROR, "the docker Python SDK is needed: pip install docker"
+        ) from None
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except DockerException as exc:
+        cause = " ".join(str(exc).split())[:200]
+        raise ContractError(
+            ReasonCode.DOCKER_ERROR, f"no Docker engine answered ({cause})"
+        ) from None
+    try:
+        yield client
+    except DockerException as exc:
+        cause = " ".join(str(exc).split())[:300]
+        raise ContractError(ReasonCode.DOCKER_ERROR, cause) from None
+    finally:
+        client.close()
+
+
 @app.command("nats-image")
 def nats_image(
     tag: Annotated[str, typer.Option(help="Image tag to build.")] = "crossforce/nats:2.15.1",
 ) -> None:
     """Build the FROM-scratch nats-server image from the pinned wheel (needs Docker)."""
-    try:
-        import docker
-    except ImportError as exc:
-        raise typer.BadParameter("the docker Python SDK is needed: pip install docker") from exc
     from adapters.nats.image import build_local_image
 
-    client = docker.from_env()
-    try:
+    with _docker() as client:
         out_console.print(f"image          {build_local_image(client, tag)}")
-    finally:
-        client.close()
 
 
 @app.command("hub-image")
@@ -94,17 +120,10 @@ def hub_image(
 ) -> None:
     """Build the hub image from this checkout with no registry: a Debian base made by
     mmdebstrap and `docker import`, then the product installed offline (needs Docker)."""
-    try:
-        import docker
-    except ImportError as exc:
-        raise typer.BadParameter("the docker Python SDK is needed: pip install docker") from exc
     from adapters.hub_image import build_hub_image
 
-    client = docker.from_env(timeout=600)
-    try:
+    with _docker() as client:
         out_console.print(f"image          {build_hub_image(client, tag)}")
-    finally:
-        client.close()
 
 
 @app.command("dev-ca")

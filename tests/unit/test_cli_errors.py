@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,19 @@ def test_the_broker_database_is_readable_by_its_owner_only(tmp_path: Path) -> No
     engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'crossforce.db'}")
     engine.dispose()
     assert (tmp_path / "data" / "crossforce.db").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("image", ["hub-image", "nats-image"])
+def test_building_an_image_without_docker_is_one_line(tmp_path: Path, image: str) -> None:
+    command = [sys.executable, "-c", "from broker.cli.main import run; run()"]
+    result = subprocess.run(
+        [*command, "deploy", image],
+        cwd=tmp_path,
+        env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error DOCKER_ERROR: no Docker engine answered")
