@@ -382,7 +382,12 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
         "received_at": T0.isoformat(),
     },
     ("deadline-reminder", 1): lambda s, r: {**_deadline(s, r), "working_days_late": -1},
-    ("overdue-notice", 1): lambda s, r: {**_deadline(s, r), "working_days_late": 2, "level": 1},
+    ("overdue-notice", 1): lambda s, r: {
+        **_deadline(s, r),
+        "working_days_late": 2,
+        "level": 1,
+        "tasks": ["delay-notified"],
+    },
     ("escalation-raised", 1): lambda s, r: {
         **_deadline(s, r),
         "working_days_late": 4,
