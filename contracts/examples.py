@@ -411,6 +411,15 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
         "marked_by": r,
         "marked_at": _at(2, 9),
     },
+    ("police-employee-party-notified", 1): lambda s, r: {
+        "party": {**_party_b(s), "police_employee_of": s},
+        "employing_force": s,
+        "route": "right-to-ask",
+        "jurisdiction": _jurisdiction(r),
+        "receiving_force": r,
+        "coordinating_force": r,
+        "opened_at": T0.isoformat(),
+    },
     ("step-completed", 1): lambda s, r: {
         "step": (
             "scotland.stage-2-initial-checks" if _scottish(s) else "ew-right-to-ask.initial-checks"
