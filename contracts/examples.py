@@ -382,7 +382,12 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
         "received_at": T0.isoformat(),
     },
     ("deadline-reminder", 1): lambda s, r: {**_deadline(s, r), "working_days_late": -1},
-    ("overdue-notice", 1): lambda s, r: {**_deadline(s, r), "working_days_late": 2, "level": 1},
+    ("overdue-notice", 1): lambda s, r: {
+        **_deadline(s, r),
+        "working_days_late": 2,
+        "level": 1,
+        "tasks": ["delay-notified"],
+    },
     ("escalation-raised", 1): lambda s, r: {
         **_deadline(s, r),
         "working_days_late": 4,
@@ -405,6 +410,15 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
         "marked_in_case": "CF-2025-004711",
         "marked_by": r,
         "marked_at": _at(2, 9),
+    },
+    ("police-employee-party-notified", 1): lambda s, r: {
+        "party": {**_party_b(s), "police_employee_of": s},
+        "employing_force": s,
+        "route": "right-to-ask",
+        "jurisdiction": _jurisdiction(r),
+        "receiving_force": r,
+        "coordinating_force": r,
+        "opened_at": T0.isoformat(),
     },
     ("step-completed", 1): lambda s, r: {
         "step": (

@@ -17,6 +17,9 @@ class ParticipantKind(StrEnum):
     TERRITORIAL_FORCE = "territorial-force"
     NATIONAL_FORCE = "national-force"
     DMF = "decision-making-forum"
+    # A force's Professional Standards Department: told when a police employee of its force is
+    # a party, with a delivery queue and credentials of its own (002 L899–975; 003 §6.14).
+    PSD = "professional-standards"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +29,7 @@ class Force:
     jurisdiction: Jurisdiction
     holiday_subdivision: str
     kind: ParticipantKind = ParticipantKind.TERRITORIAL_FORCE
-    parent: str | None = None  # a DMF's force (PSOS)
+    parent: str | None = None  # a DMF's or a PSD's force (PSOS, KENT)
 
 
 _EW = Jurisdiction.ENGLAND_WALES
@@ -118,7 +121,24 @@ def _build() -> dict[str, Force]:
     forces.append(
         Force("PSNI", "Police Service of Northern Ireland", Jurisdiction.NORTHERN_IRELAND, "NIR")
     )
+    forces += [
+        Force(
+            psd_for(force.code),
+            f"{force.name} Professional Standards Department",
+            force.jurisdiction,
+            force.holiday_subdivision,
+            ParticipantKind.PSD,
+            force.code,
+        )
+        for force in list(forces)
+        if force.kind is not ParticipantKind.DMF
+    ]
     return {force.code: force for force in forces}
+
+
+def psd_for(code: str) -> str:
+    """The participant code of force `code`'s Professional Standards Department."""
+    return f"{code}_PSD"
 
 
 FORCES: dict[str, Force] = _build()

@@ -116,6 +116,12 @@ class Delivery:
     applicant_channel: bool
     _msg: Msg
 
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """What the hub's signed message asks this force to do, e.g. `delay-notified`: tell
+        the applicant a timescale has slipped (001 ¶34(f)). Read from the verified content."""
+        return tuple(str(task) for task in getattr(self.message, "tasks", ()) or ())
+
     async def ack(self) -> None:
         await self._msg.ack()
 

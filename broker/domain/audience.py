@@ -30,6 +30,10 @@ class Delivery:
 
 
 def audience(case: Case, event: e.DomainEvent) -> frozenset[str]:
+    if isinstance(event, e.PoliceEmployeeParty):
+        # Only the employing force's PSD: a police employee's colleagues working the case
+        # in other roles have no need to know from the hub (002 L899–975).
+        return frozenset({event.psd})
     forces = {case.coordinating_force}
     if event.part_owner is not None:
         forces.add(event.part_owner)

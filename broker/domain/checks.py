@@ -26,6 +26,8 @@ def police_force(code: str) -> Force:
     force = force_of(code)
     if force.kind is ParticipantKind.DMF:
         raise rule_violation(f"{code} is a decision-making forum, not a force", "not-a-force")
+    if force.kind is ParticipantKind.PSD:
+        raise rule_violation(f"{code} is a professional standards department", "not-a-force")
     return force
 
 

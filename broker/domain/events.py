@@ -64,6 +64,17 @@ class MaliciousMarkerFound(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PoliceEmployeeParty(DomainEvent):
+    """A party is a police employee: their force's PSD is told, and nobody else through this
+    event (002 L899–975: the receiving force reports to the employing force; 003 §6.14)."""
+
+    name: ClassVar[str] = "police-employee-party"
+    party_id: str
+    employing_force: str
+    psd: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IntelligenceRouteOpened(DomainEvent):
     """Anonymous applicant: no disclosure, concerns become intelligence [001 ¶46]."""
 

@@ -16,6 +16,7 @@ from broker.domain.routes import RequestType, Route
 from broker.domain.transitions import CaseStatus, PartAction
 from contracts.envelope import Jurisdiction
 from contracts.errors import ReasonCode
+from contracts.forces import psd_for
 
 
 def refuse_second_open(case: Case, command: c.OpenCase) -> None:
@@ -114,6 +115,18 @@ def open_case(
                 )
             )
     for party in case.parties:
+        if party.police_employee_of is not None:
+            # 002 L899–975; 003 §6.14: the employing force's PSD is told.
+            employer = police_force(party.police_employee_of)
+            events.append(
+                case.emit(
+                    e.PoliceEmployeeParty,
+                    command,
+                    party_id=party.party_id,
+                    employing_force=employer.code,
+                    psd=psd_for(employer.code),
+                )
+            )
         if party.subject_key is None:
             continue
         for marker in context.markers.for_subject(party.subject_key):

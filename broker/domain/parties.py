@@ -32,3 +32,6 @@ class Party:
     subject_key: str | None = None
     division: str | None = None
     postcode: str | None = None
+    # A police officer or member of staff of this force: its Professional Standards
+    # Department is told (002 L899–975; 003 §6.14).
+    police_employee_of: str | None = None

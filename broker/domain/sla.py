@@ -212,6 +212,28 @@ GOVERNED: Final[Mapping[tuple[SlaStep, str], str]] = MappingProxyType(
 )
 
 
+# Where a step clock (broker.domain.clocks) may count from: initial contact (or receipt of
+# the application or information), or the end of an earlier step.
+CLOCK_STARTS: Final = frozenset(
+    {
+        "initial-contact",
+        "receipt-of-indirect-information",
+        "receipt-of-application",
+        "initial-checks",
+        "face-to-face",
+        "categorisation",
+        "full-risk-assessment-or-intelligence-checks",
+        "end-of-stage-2",
+        "end-of-stage-3",
+        "end-of-stage-4",
+    }
+)
+# Steps timed on other things than the case's own steps.
+NOT_CLOCKS: Final = frozenset(
+    {SlaStep.MARAC_ACTION_PLAN, SlaStep.MARAC_MINUTES, SlaStep.RESPONDING_FORCE_ANSWER}
+)
+
+
 class _FieldProblem(ValueError):
     """A whole-model check that knows which field is wrong, for the one-line error."""
 
@@ -234,6 +256,16 @@ class SlaPolicy(BaseModel):
     @model_validator(mode="after")
     def _conflicts_are_set_in_one_place(self) -> SlaPolicy:
         for step, entry in self.steps.items():
+            if (
+                entry.counts_from is not None
+                and step not in NOT_CLOCKS
+                and entry.counts_from not in CLOCK_STARTS
+            ):
+                # A clock whose start is unknown would silently never run.
+                raise _FieldProblem(
+                    f"steps.{step}.counts_from",
+                    f"a step clock counts from one of {', '.join(sorted(CLOCK_STARTS))}",
+                )
             for field in sorted(entry.model_fields_set):
                 setting = GOVERNED.get((step, field))
                 if setting is not None:

@@ -12,9 +12,9 @@ the check rolls back everything it prepared (messages, history, disclosure log),
 the winner has already committed the same step.
 
 The co-ordinating force's delay-notified task (001 ¶34(f)) is written to the case history
-as a `task-created` entry when the overdue notice fires, and flagged on that force's
-delivery with a `Crossforce-Task` header; the notice's signed content is the shared
-`OverdueNotice` contract, which has no task field.
+as a `task-created` entry when the overdue notice fires, carried in that force's copy of the
+hub-signed notice (`OverdueNotice.tasks`, exposed as `Delivery.tasks` by ForceClient), and
+repeated in a `Crossforce-Task` header for consumers that only read headers.
 """
 
 from __future__ import annotations
@@ -53,7 +53,12 @@ from contracts.envelope import HUB_FORCE_CODE, Envelope
 from contracts.forces import FORCES
 from contracts.keys import Signer
 from contracts.messages.base import Message
-from contracts.messages.escalation import DeadlineReminder, EscalationRaised, OverdueNotice
+from contracts.messages.escalation import (
+    DeadlineReminder,
+    EscalationRaised,
+    NoticeTask,
+    OverdueNotice,
+)
 from contracts.signing import sign_envelope
 
 log = logging.getLogger("crossforce.escalation")
@@ -432,9 +437,10 @@ class EscalationService:
         tell = LadderTask.DELAY_NOTIFIED in step.tasks and _has_applicant(uow, case_ref)
         sent: list[_Sent] = []
         for force, roles in _by_force(recipients(deadline, step)).items():
+            task = tell and force == deadline.coordinating_force
             envelope = sign_envelope(
                 compose(
-                    message,
+                    _with_task(message) if task else message,
                     sender=HUB_FORCE_CODE,
                     case_ref=case_ref,
                     recipients=[force],
@@ -453,7 +459,7 @@ class EscalationService:
             }
             if deadline.immediate_risk:
                 headers["Crossforce-Priority"] = "immediate-risk"
-            if tell and force == deadline.coordinating_force:
+            if task:
                 headers["Crossforce-Task"] = LadderTask.DELAY_NOTIFIED.value
             uow.publish_later(
                 OutboundMessage(
@@ -529,6 +535,13 @@ class EscalationService:
             f"{_days(max(late, 0))} late",
             high_risk=deadline.immediate_risk,
         )
+
+
+def _with_task(message: Message) -> Message:
+    """The notice with the delay-notified task in its signed content."""
+    if isinstance(message, OverdueNotice):
+        return message.model_copy(update={"tasks": [NoticeTask.DELAY_NOTIFIED]})
+    return message
 
 
 def _has_applicant(uow: SqlUnitOfWork, case_ref: str) -> bool:

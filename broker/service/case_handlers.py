@@ -56,6 +56,7 @@ from contracts.messages.base import Message
 from contracts.messages.common import Party as WireParty
 from contracts.messages.common import PartyRole as WirePartyRole
 from contracts.messages.common import RecordRef
+from contracts.messages.common import Route as WireRoute
 from contracts.postcodes import division_for_postcode, force_for_postcode
 from ledger.subject_key import subject_key
 
@@ -67,6 +68,7 @@ HUB_ONLY = {
     "deadline-reminder",
     "disclosure-handoff",
     "malicious-marker-found",
+    "police-employee-party-notified",
 }
 
 
@@ -224,6 +226,12 @@ class CaseHandlers:
                 channels = {d.force: d.applicant_channel for d in need_to_know(case, event)}
                 outcome.hub_messages.append(
                     HubMessage(translate.handoff(case, event, now), channels)
+                )
+                continue
+            if isinstance(event, e.PoliceEmployeeParty):
+                # 002 L899–975: only the employing force's PSD, never the applicant's channel.
+                outcome.hub_messages.append(
+                    HubMessage(translate.psd_notice(case, event, now), {event.psd: False})
                 )
                 continue
             if isinstance(event, e.MaliciousMarkerFound):
@@ -642,6 +650,37 @@ class _Translator:
             subject_key=self.handlers.subject_key(wire.person),
             postcode=wire.postcode_district,
             division=division,
+            police_employee_of=wire.police_employee_of,
+        )
+
+    def psd_notice(self, case: Case, event: e.PoliceEmployeeParty, now: datetime) -> Envelope:
+        party = case.party(event.party_id)
+        person = self.persons.get(party.party_id)
+        message = m_case.PoliceEmployeePartyNotified(
+            party=WireParty(
+                party_id=party.party_id,
+                role=WirePartyRole(party.role.value),
+                is_applicant=party.is_applicant,
+                home_force=party.home_force,
+                person=person,
+                police_employee_of=event.employing_force,
+            ),
+            employing_force=event.employing_force,
+            route=WireRoute(case.route.value),
+            jurisdiction=case.jurisdiction,
+            receiving_force=case.receiving_force,
+            coordinating_force=case.coordinating_force,
+            opened_at=case.opened_at,
+        )
+        return compose(
+            message,
+            sender=HUB_FORCE_CODE,
+            case_ref=case.case_ref,
+            recipients=[event.psd],
+            jurisdiction=case.jurisdiction,
+            causation_id=self.envelope.id,
+            correlation_id=self.envelope.caseref,
+            time=now,
         )
 
     def marker_found(self, case: Case, event: e.MaliciousMarkerFound, now: datetime) -> Envelope:

@@ -143,3 +143,21 @@ class ApplicantIdentityVerified(Message):
         if (IdentityEvidence.OTHER in self.evidence) != (self.other_evidence is not None):
             raise ValueError("other_evidence is given exactly when evidence includes other")
         return self
+
+
+@REGISTRY.register
+class PoliceEmployeePartyNotified(Message):
+    """Hub → the employing force's Professional Standards Department: a party to a DVDS or
+    DSDAS case is one of its officers or staff (domain.md §6; 002 L899–975; 003 §6.14). It
+    names the party and who holds the case, so the PSD can contact them; nothing else."""
+
+    NAME = "police-employee-party-notified"
+    VERSION = 1
+
+    party: Party
+    employing_force: ForceCode
+    route: Route
+    jurisdiction: Jurisdiction
+    receiving_force: ForceCode
+    coordinating_force: ForceCode
+    opened_at: AwareDatetime

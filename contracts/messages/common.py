@@ -161,6 +161,9 @@ class Party(Part):
     # A Scottish party's Police Scotland local policing division, so a referral goes to the
     # right DMF (003 §9.11). When absent the hub reads it from the postcode district.
     division: DivisionLetter | None = None
+    # A police officer or member of staff of this force (002 L899–975; 003 §6.14): the hub
+    # tells that force's Professional Standards Department.
+    police_employee_of: ForceCode | None = None
 
     @model_validator(mode="after")
     def _anonymity_is_consistent(self) -> Party:

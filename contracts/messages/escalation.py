@@ -4,6 +4,7 @@ level number."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field
@@ -36,6 +37,11 @@ class DeadlineReminder(_DeadlineNotice):
     working_days_late: int = Field(le=0)
 
 
+class NoticeTask(StrEnum):
+    # The co-ordinating force tells A or C that a timescale has slipped (001 ¶34(f)).
+    DELAY_NOTIFIED = "delay-notified"
+
+
 @REGISTRY.register
 class OverdueNotice(_DeadlineNotice):
     """A deadline has passed; the owner is told (domain.md §3, §8; 001 ¶34(f); 000 §3.10.7)."""
@@ -44,6 +50,9 @@ class OverdueNotice(_DeadlineNotice):
     VERSION = 1
 
     working_days_late: int = Field(ge=0)
+    # What the recipient must now do, signed by the hub with the notice: the co-ordinating
+    # force's copy carries delay-notified when there is an applicant to tell.
+    tasks: list[NoticeTask] = Field(default_factory=list, max_length=4)
 
 
 @REGISTRY.register

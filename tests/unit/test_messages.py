@@ -55,6 +55,7 @@ EXPECTED_NAMES = {
     "disclosure-handoff-acknowledged",
     "disclosure-handoff-declined",
     "malicious-marker-found",
+    "police-employee-party-notified",
 }
 
 

@@ -6,10 +6,12 @@ import pytest
 
 from broker.domain import commands as c
 from broker.domain import events as e
+from broker.domain.audience import audience
 from broker.domain.context import DomainContext
 from broker.domain.errors import DomainRefusal
 from broker.domain.markers import MaliciousMarker, SubjectMarkers
 from broker.domain.opening import handle
+from broker.domain.parties import Party, PartyRole
 from broker.domain.parts import PartKind, PartStatus
 from broker.domain.roles import ForceRole
 from broker.domain.routes import RequestType, Route
@@ -187,3 +189,22 @@ def test_an_earlier_malicious_marker_is_seen_when_a_later_case_opens() -> None:
     assert (found.marked_in_case, found.marked_by) == ("CF-0", "SURREY")
     assert case.markers_seen == [marker]
     assert case.audience(found) == {"KENT"}
+
+
+def test_a_police_employee_party_is_reported_to_their_forces_psd_alone() -> None:
+    officer = Party("B", PartyRole.B, "ESSEX", subject_key="b-officer", police_employee_of="SURREY")
+    case, events = opened(applicant_a("KENT"), officer, receiving="KENT", coordinating="KENT")
+    notice = only(events, e.PoliceEmployeeParty)
+    assert isinstance(notice, e.PoliceEmployeeParty)
+    assert (notice.party_id, notice.employing_force, notice.psd) == ("B", "SURREY", "SURREY_PSD")
+    # Neither Surrey's DVDS officers nor anyone in the case hear of it through this event.
+    assert audience(case, notice) == {"SURREY_PSD"}
+    # A PSD or a DMF is not a force that employs officers.
+    for employer in ("SURREY_PSD", "PSOS_E"):
+        with pytest.raises(DomainRefusal) as refused:
+            opened(
+                applicant_a("KENT"),
+                Party("B", PartyRole.B, "ESSEX", police_employee_of=employer),
+                ref=f"CF-{employer}",
+            )
+        assert refused.value.rule == "not-a-force"

@@ -9,8 +9,11 @@ import pytest
 import yaml
 
 from broker.domain.calendar import LONDON
+from broker.domain.clocks import ALONGSIDE, SEQUENCES
 from broker.domain.sla import (
+    CLOCK_STARTS,
     DEFAULT_STEPS,
+    NOT_CLOCKS,
     PolicyFileError,
     SlaPolicy,
     SlaStep,
@@ -18,6 +21,7 @@ from broker.domain.sla import (
     default_policy_text,
     due_at,
     load_policy,
+    parse_policy,
 )
 from contracts.errors import ContractError
 
@@ -223,3 +227,16 @@ def test_an_unquoted_time_is_refused_rather_than_read_as_seconds(tmp_path: Path)
     error = refused(write(tmp_path, text))
     assert error.field == "escalation.standard.reminder_local_time"
     assert "quoted" in error.message
+
+
+def test_a_step_clock_must_count_from_a_milestone_the_hub_knows() -> None:
+    # Every step is either a case clock or timed on something else, never both or neither.
+    clocked = {step for steps in (*SEQUENCES.values(), *ALONGSIDE.values()) for step in steps}
+    assert clocked | NOT_CLOCKS == set(SlaStep) and not clocked & NOT_CLOCKS
+    # The defaults all start somewhere known.
+    policy = parse_policy({"version": 1})
+    assert all(policy.limit_for(step).counts_from in CLOCK_STARTS for step in clocked)
+    bad = {"version": 1, "steps": {"ew-right-to-ask.whole-enquiry": {"counts_from": "lunch"}}}
+    with pytest.raises(PolicyFileError) as refused:
+        parse_policy(bad)
+    assert refused.value.field == "steps.ew-right-to-ask.whole-enquiry.counts_from"

@@ -105,6 +105,9 @@ def test_a_working_day_step_skips_the_holidays_and_is_chased_at_nine(engine: Eng
     assert notices == [("ESSEX", "overdue-notice")]
     essex = next(m for m in outbound if m.subject == subjects.delivery_subject("ESSEX"))
     assert essex.headers["Crossforce-Task"] == "delay-notified"
+    # The task travels in the hub-signed notice itself, not only in a header.
+    [signed] = [d for f, n, d in _deliveries(outbound) if d["deadline"].endswith("to-face")]
+    assert signed["tasks"] == ["delay-notified"]
     # The co-ordinating force, which holds the applicant's liaison, is to tell them.
     tasks = [summary for event, summary in _history(engine) if event == "task-created"]
     assert any(
@@ -142,4 +145,5 @@ def test_a_case_with_no_applicant_raises_no_task_to_tell_one(engine: Engine) -> 
     outbound = _service(engine, Clock(local(2027, 1, 6, 9))).fire_due()
     assert [(f, n) for f, n, _ in _deliveries(outbound)] == [("ESSEX", "overdue-notice")]
     assert all("Crossforce-Task" not in m.headers for m in outbound)
+    assert [d["tasks"] for _, _, d in _deliveries(outbound)] == [[]]
     assert "task-created" not in [event for event, _ in _history(engine)]
