@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adapters.sql import schema
 from adapters.web import pages
 from adapters.web.actions import ActionSender, delay_notice
-from adapters.web.oidc import OAuthError, OidcSettings, OidcSignIn
+from adapters.web.oidc import OidcSettings, OidcSignIn
 from adapters.web.store import SESSION_LIFETIME, Account, Role, WebStore
 from broker.domain.calendar import LONDON
 from broker.domain.parts import OPEN_STATUSES
@@ -234,10 +234,7 @@ def create_app(config: WebConfig) -> Starlette:
     async def oidc_callback(request: Request) -> Response:
         if oidc is None:
             return not_found(request, None)
-        try:
-            username = await oidc.username(request)
-        except (OAuthError, ValueError, KeyError):
-            username = None
+        username = await oidc.username(request)
         account = await run_in_threadpool(store.account, username) if username else None
         if account is None or account.disabled:
             return render(request, "sign_in.html", None, status=403, oidc_refused=True, error=False)

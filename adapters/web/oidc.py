@@ -6,13 +6,13 @@ the chosen claim names (its force and role), so an account must exist and be ena
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
 from starlette.requests import Request
 
-__all__ = ["OAuthError", "OidcSettings", "OidcSignIn"]
+__all__ = ["OidcSettings", "OidcSignIn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,12 @@ class OidcSettings:
 
 class OidcSignIn:
     def __init__(self, settings: OidcSettings) -> None:
+        # Imported only when OpenID Connect is configured; Authlib's notice about its httpx
+        # module is not ours to print on every command.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from authlib.integrations.starlette_client import OAuth, OAuthError
+        self.refusals: tuple[type[Exception], ...] = (OAuthError, ValueError, KeyError)
         self.settings = settings
         oauth = OAuth()
         self.client: Any = oauth.register(
@@ -49,7 +55,14 @@ class OidcSignIn:
 
     async def username(self, request: Request) -> str | None:
         """The account name the provider vouches for (ID token signature, issuer, audience
-        and nonce checked by Authlib); None when the claim is missing."""
+        and nonce checked by Authlib); None when the claim is missing or the provider's
+        answer does not check out."""
+        try:
+            return await self._username(request)
+        except self.refusals:
+            return None
+
+    async def _username(self, request: Request) -> str | None:
         token = await self.client.authorize_access_token(request)
         claims = token.get("userinfo") or {}
         if self.settings.username_claim not in claims:
