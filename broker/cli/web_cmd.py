@@ -203,3 +203,14 @@ def _oidc(issuer: str | None, client_id: str, claim: str) -> OidcSettings | None
     if not secret:
         raise ContractError(ReasonCode.FILE_ERROR, f"--oidc-issuer needs ${OIDC_SECRET_ENV}")
     return OidcSettings(issuer, client_id, secret, claim)
+
+
+def dashboard_moved() -> None:
+    """Replaced by `crossforce web serve`."""
+    err.print(
+        "`crossforce dashboard` is now the supervisors' web app: "
+        "`crossforce web serve` (accounts: `crossforce web user add`)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(2)
