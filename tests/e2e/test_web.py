@@ -38,7 +38,7 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 
 @pytest.fixture(scope="module")

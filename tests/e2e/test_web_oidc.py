@@ -23,7 +23,7 @@ from tests.e2e.web_hub import OPENED, build_hub, free_port, serve_web
 
 PROVIDER = Path(__file__).parent / "oidc"
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 
 def _need(reason: str) -> None:
