@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adapters.sql import schema
 from adapters.web import pages
 from adapters.web.actions import ActionSender, delay_notice
+from adapters.web.oidc import OidcSettings, OidcSignIn
 from adapters.web.store import SESSION_LIFETIME, Account, Role, WebStore
 from broker.domain.calendar import LONDON
 from broker.domain.parts import OPEN_STATUSES
@@ -63,6 +64,7 @@ class WebConfig:
     clock: Clock = field(default=_utcnow)
     poll_seconds: float = 1.0
     actions: ActionSender | None = None
+    oidc: OidcSettings | None = None
 
 
 _CSP = (
@@ -133,6 +135,7 @@ def _environment() -> Environment:
 def create_app(config: WebConfig) -> Starlette:
     env = _environment()
     store = config.store
+    oidc = OidcSignIn(config.oidc) if config.oidc else None
 
     def view_now() -> datetime:
         return config.as_at or config.clock()
@@ -157,6 +160,7 @@ def create_app(config: WebConfig) -> Starlette:
             as_at=config.as_at,
             now=view_now(),
             path=request.url.path,
+            oidc=oidc is not None,
             role_label="Senior officer"
             if account and account.role is Role.SENIOR_OFFICER
             else "Supervisor",
@@ -212,11 +216,29 @@ def create_app(config: WebConfig) -> Starlette:
         )
         if account is None:
             return render(request, "sign_in.html", None, status=400, error=True, username=username)
+        return await start_session(request, account)
+
+    async def start_session(request: Request, account: Account) -> Response:
         session_id = await run_in_threadpool(store.start_session, account.username, config.clock())
         request.session.clear()  # a fresh session and token: no fixation
         request.session["sid"] = session_id
         request.session["csrf"] = secrets.token_urlsafe(32)
         return RedirectResponse("/cases", status_code=303)
+
+    async def oidc_start(request: Request) -> Response:
+        if oidc is None:
+            return not_found(request, None)
+        response: Response = await oidc.start(request)
+        return response
+
+    async def oidc_callback(request: Request) -> Response:
+        if oidc is None:
+            return not_found(request, None)
+        username = await oidc.username(request)
+        account = await run_in_threadpool(store.account, username) if username else None
+        if account is None or account.disabled:
+            return render(request, "sign_in.html", None, status=403, oidc_refused=True, error=False)
+        return await start_session(request, account)
 
     async def sign_out(request: Request) -> Response:
         form = await checked_form(request)
@@ -430,6 +452,8 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/", home),
         Route("/sign-in", sign_in_page, methods=["GET"]),
         Route("/sign-in", sign_in, methods=["POST"]),
+        Route("/sign-in/oidc", oidc_start, methods=["GET"]),
+        Route("/sign-in/oidc/callback", oidc_callback, methods=["GET"]),
         Route("/sign-out", sign_out, methods=["POST"]),
         Route("/cases", cases_page),
         Route("/cases/{case_ref}", case_page),

@@ -108,6 +108,7 @@ _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both answers take the same time.
 _UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD_LENGTH = 12
+NO_PASSWORD = "!oidc-only"
 
 
 class WebStore:
@@ -129,12 +130,13 @@ class WebStore:
 
     # accounts ----------------------------------------------------------------------------
     def add_account(
-        self, username: str, force: str, role: Role, password: str, now: datetime
+        self, username: str, force: str, role: Role, password: str | None, now: datetime
     ) -> Account:
+        """`password=None`: an account that signs in only through OpenID Connect."""
         username = username.strip()
         if not username or len(username) > 120:
             raise ContractError(ReasonCode.ACCOUNT_ERROR, "a username of 1 to 120 characters")
-        if len(password) < MIN_PASSWORD_LENGTH:
+        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
             raise ContractError(
                 ReasonCode.ACCOUNT_ERROR, f"a password of at least {MIN_PASSWORD_LENGTH} characters"
             )
@@ -149,7 +151,8 @@ class WebStore:
                     username=username,
                     force=code,
                     role=role.value,
-                    password_hash=_hasher.hash(password),
+                    # Not a hash any password can match: verifying it always fails.
+                    password_hash=_hasher.hash(password) if password else NO_PASSWORD,
                     disabled=False,
                     created_at=now,
                     failures=0,

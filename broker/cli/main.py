@@ -60,6 +60,11 @@ def _register() -> None:
     app.add_typer(docs_cmd.app, name="docs")
     app.add_typer(db_cmd.app, name="db")
     app.add_typer(web_cmd.app, name="web")
+    app.command(
+        "dashboard",
+        hidden=True,
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )(web_cmd.dashboard_moved)
 
 
 def run() -> None:

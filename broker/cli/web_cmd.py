@@ -13,6 +13,7 @@ from rich.console import Console
 
 from adapters.sql.engine import open_read_only
 from adapters.web.actions import ActionSender
+from adapters.web.oidc import OidcSettings
 from adapters.web.store import Role, WebStore
 from broker.cli.common import (
     FILE_SUFFIX,
@@ -28,6 +29,7 @@ from contracts.forces import FORCES
 from contracts.keys import write_private_file
 
 WEB_PASSWORD_ENV = "CROSSFORCE_WEB_PASSWORD"
+OIDC_SECRET_ENV = "CROSSFORCE_WEB_OIDC_CLIENT_SECRET"
 DEFAULT_DATA_DIR = Path(".crossforce")
 
 app = typer.Typer(help="The supervisors' web app and its accounts.", no_args_is_help=True)
@@ -68,13 +70,18 @@ def user_add(
     username: Annotated[str, typer.Argument(help="The sign-in name")],
     force: Annotated[str, typer.Option(help="The force the account belongs to")],
     role: Annotated[Role, typer.Option(help="supervisor, or senior-officer")] = Role.SUPERVISOR,
+    oidc_only: Annotated[
+        bool, typer.Option(help="No password: signs in only through the force's provider")
+    ] = False,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     store: StoreUrl = None,
 ) -> None:
     """Create an account. The password comes from $CROSSFORCE_WEB_PASSWORD or a prompt."""
-    password = setting(WEB_PASSWORD_ENV) or str(
-        typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    )
+    password = None
+    if not oidc_only:
+        password = setting(WEB_PASSWORD_ENV) or str(
+            typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        )
     web = WebStore.open(store_url(data_dir, store))
     account = web.add_account(username, force, role, password, datetime.now(UTC))
     err.print(f"account {account.username} added: {account.force} {account.role.value}")
@@ -121,6 +128,19 @@ def serve(
     nats_creds: Annotated[
         Path | None, typer.Option(help="Folder of force NATS seed files CODE.nk (with --keys)")
     ] = None,
+    oidc_issuer: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenID Connect issuer of the force's identity provider; the client secret "
+            f"comes from ${OIDC_SECRET_ENV}{FILE_SUFFIX}"
+        ),
+    ] = None,
+    oidc_client_id: Annotated[str, typer.Option(help="OpenID Connect client id")] = (
+        "crossforce-web"
+    ),
+    oidc_username_claim: Annotated[
+        str, typer.Option(help="The ID-token claim that names the local account")
+    ] = "preferred_username",
 ) -> None:
     """Serve the supervisors' web app (Ctrl-C stops)."""
     import uvicorn
@@ -139,6 +159,7 @@ def serve(
         tls=tls_cert is not None,
         as_at=_as_at(at) if at else None,
         actions=_actions(keys, trust, nats_url, nats_creds),
+        oidc=_oidc(oidc_issuer, oidc_client_id, oidc_username_claim),
     )
     scheme = "https" if config.tls else "http"
     err.print(f"supervisors' web app on {scheme}://{host}:{port}/ (Ctrl-C stops)")
@@ -173,3 +194,23 @@ def _actions(
     seeds = {p.stem: p for p in creds.glob("*.nk")} if creds else {}
     store = TrustStore.load(trust, pinned_anchor_kid=os.environ.get("CROSSFORCE_ANCHOR_KID"))
     return NatsActionSender(signing, store, nats_url, seeds)
+
+
+def _oidc(issuer: str | None, client_id: str, claim: str) -> OidcSettings | None:
+    if issuer is None:
+        return None
+    secret = setting(OIDC_SECRET_ENV)
+    if not secret:
+        raise ContractError(ReasonCode.FILE_ERROR, f"--oidc-issuer needs ${OIDC_SECRET_ENV}")
+    return OidcSettings(issuer, client_id, secret, claim)
+
+
+def dashboard_moved() -> None:
+    """Replaced by `crossforce web serve`."""
+    err.print(
+        "`crossforce dashboard` is now the supervisors' web app: "
+        "`crossforce web serve` (accounts: `crossforce web user add`)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(2)

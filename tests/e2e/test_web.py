@@ -38,7 +38,7 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +159,34 @@ def test_an_overdue_part_shows_red_with_words(browser: Any, site: tuple[str, Hub
     assert tag.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(244, 205, 198)"
     page.goto(f"{base}/late")
     assert "Late by 5 working days" in page.locator("#late tr", has_text="PSOS").inner_text()
+    # The list's filters: red and late find the late case, and not the handed-over one.
+    for show in ("red", "late", "coordinating"):
+        page.goto(f"{base}/cases?show={show}")
+        listed = page.inner_text("#cases")
+        assert LATE_CASE in listed and MOVED_CASE not in listed, show
+    page.goto(f"{base}/cases?show=responding")
+    assert "No cases to show." in page.inner_text("#cases")
+
+
+def test_statistics_count_by_route_outcome_and_month_with_csv(
+    browser: Any, site: tuple[str, Hub, Any]
+) -> None:
+    base, _, _ = site
+    met = sign_in(browser, base, "met.sup")
+    met.goto(f"{base}/statistics?from=2026-11-01&to=2026-11-30")
+    assert "2026-11" in met.inner_text("#by-month") and "in progress" in met.inner_text("#by-month")
+    csv = met.request.get(f"{base}/statistics.csv?from=2026-11-01&to=2026-11-30")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv.headers["content-disposition"]
+    assert csv.text().splitlines() == [
+        "month,route,outcome,cases",
+        "2026-11,right-to-ask,in progress,1",
+    ]
+    # Outside the period, nothing; a reversed period is an error, shown as one.
+    met.goto(f"{base}/statistics?from=2026-12-01&to=2026-12-31")
+    assert "No cases opened in this period." in met.inner_text("#by-month")
+    met.goto(f"{base}/statistics?from=2026-12-31&to=2026-12-01")
+    assert "There is a problem" in met.inner_text(".error-summary")
 
 
 def test_a_live_update_arrives_without_a_reload(browser: Any, site: tuple[str, Hub, Any]) -> None:

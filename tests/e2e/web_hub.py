@@ -19,6 +19,7 @@ from adapters.sql.engine import make_engine, open_read_only
 from adapters.sql.schema import metadata
 from adapters.web.actions import ActionOutcome
 from adapters.web.app import WebConfig, create_app
+from adapters.web.oidc import OidcSettings
 from adapters.web.store import Role, WebStore
 from broker.escalation.service import EscalationService
 from broker.scenario import FORCES, case_steps
@@ -121,8 +122,22 @@ def build_hub(tmp: Path) -> Hub:
     return hub
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 @contextmanager
-def serve_web(tmp: Path, hub: Hub, *, poll_seconds: float = 0.2) -> Iterator[tuple[str, WebStore]]:
+def serve_web(
+    tmp: Path,
+    hub: Hub,
+    *,
+    poll_seconds: float = 0.2,
+    port: int | None = None,
+    oidc: OidcSettings | None = None,
+) -> Iterator[tuple[str, WebStore]]:
     store = WebStore.open(f"sqlite:///{tmp / 'web.db'}")
     for username, force in ACCOUNTS.items():
         store.add_account(username, force, Role.SUPERVISOR, PASSWORD, OPENED)
@@ -134,10 +149,9 @@ def serve_web(tmp: Path, hub: Hub, *, poll_seconds: float = 0.2) -> Iterator[tup
         clock=lambda: VIEWED,  # sessions too run on the fixed clock
         poll_seconds=poll_seconds,
         actions=PipelineActionSender(hub),
+        oidc=oidc,
     )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
     )

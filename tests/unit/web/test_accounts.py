@@ -159,5 +159,21 @@ def test_web_user_add_and_disable(tmp_path: Path) -> None:
     ]
     assert crossforce("web", "user", "disable", "kent.sup", cwd=tmp_path).returncode == 0
     assert store.authenticate("kent.sup", PASSWORD, NOW) is None
+    oidc = crossforce(
+        "web", "user", "add", "psos.sup", "--force", "PSOS", "--oidc-only", cwd=tmp_path
+    )
+    assert oidc.returncode == 0, oidc.stderr  # no password asked for
+    psos = store.account("psos.sup")
+    assert psos is not None and psos.force == "PSOS"
+    assert store.authenticate("psos.sup", "", NOW) is None
     missing = crossforce("web", "user", "disable", "nobody", cwd=tmp_path)
     assert missing.returncode == 2 and "ACCOUNT_ERROR" in missing.stderr
+
+
+def test_the_old_dashboard_command_points_to_the_web_app(tmp_path: Path) -> None:
+    old = crossforce("dashboard", "--force", "ESSEX", cwd=tmp_path)
+    assert old.returncode == 2
+    assert old.stderr.strip().splitlines() == [
+        "`crossforce dashboard` is now the supervisors' web app: `crossforce web serve` "
+        "(accounts: `crossforce web user add`)"
+    ]
