@@ -19,6 +19,7 @@ import nats
 from faststream import FastStream
 from faststream.nats import NatsBroker
 from sqlalchemy import Engine
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from adapters.nats import subjects
 from adapters.nats.provisioning import Topology, provision
@@ -31,6 +32,7 @@ from broker.hub.app import HubConnection, ResultListener, build_hub
 from broker.hub.trust_watch import TrustStoreWatcher
 from broker.secrets import load_or_create
 from broker.service.case_handlers import CaseHandlers
+from broker.service.faults import NATS_FAULTS
 from broker.service.intelligence import IntelligenceLedger
 from broker.service.pipeline import HubPipeline
 from contracts.envelope import HUB_FORCE_CODE
@@ -39,6 +41,8 @@ from contracts.trust import TrustStore
 from ledger import Ledger
 
 log = logging.getLogger("crossforce")
+
+PROVISION_RETRY_SECONDS = 30.0
 
 
 @dataclass(slots=True)
@@ -169,6 +173,20 @@ class RunningBroker:
             self.pipeline.trust = store
 
     async def provision(self) -> list[str]:
+        # Provisioning is idempotent, so a NATS fault (a request timing out while a fresh
+        # cluster elects its leaders, or another replica provisioning at the same moment)
+        # is retried, briefly, rather than stopping the start.
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(NATS_FAULTS),
+            wait=wait_exponential(multiplier=0.2, max=2.0),
+            stop=stop_after_delay(PROVISION_RETRY_SECONDS),
+            reraise=True,
+        ):
+            with attempt:
+                return await self._provision_once()
+        raise AssertionError("unreachable")
+
+    async def _provision_once(self) -> list[str]:
         connection = await nats.connect(
             self.nats_url.split(","), **hub_connect_options(self.settings)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from nats.errors import Error as NatsError
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -64,6 +65,9 @@ def run() -> None:
         app()
     except ContractError as exc:
         _fail(exc.code, exc.message)
+    except NatsError as exc:
+        # Before OSError: nats-py's timeout is a TimeoutError, which Python counts as one.
+        _fail(ReasonCode.NATS_ERROR, (str(exc) or type(exc).__name__).splitlines()[0])
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
         _fail(ReasonCode.FILE_ERROR, f"{exc.strerror or exc}{where}")
