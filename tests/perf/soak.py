@@ -81,83 +81,88 @@ async def soak(
     with EmbeddedNats(workdir / "nats") as server:
         hub = HubProcess(up_command(keys, data_dir, nats_url=server.url), workdir / "hub.log")
         hub.start()
-        nc = await nats.connect(
-            server.url,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.2,
-            error_cb=_quiet,  # NATS restarts on purpose here: no tracebacks for them
-        )
-        js = nc.jetstream()
-        log = SendLog()
-        traffic = Traffic(pki, js, log, seed=seed)
-        faults: Counter[str] = Counter()
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        stop_at = started + minutes * 60
+        try:
+            nc = await nats.connect(
+                server.url,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.2,
+                error_cb=_quiet,  # NATS restarts on purpose here: no tracebacks for them
+            )
+            js = nc.jetstream()
+            log = SendLog()
+            traffic = Traffic(pki, js, log, seed=seed)
+            faults: Counter[str] = Counter()
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            stop_at = started + minutes * 60
 
-        async def backlog() -> int:
-            try:
-                return int((await js.stream_info(subjects.INBOUND_STREAM)).state.messages)
-            except (nats.errors.Error, TimeoutError):
-                return 0  # NATS is restarting: the next look will tell
+            async def backlog() -> int:
+                try:
+                    return int((await js.stream_info(subjects.INBOUND_STREAM)).state.messages)
+                except (nats.errors.Error, TimeoutError):
+                    return 0  # NATS is restarting: the next look will tell
 
-        async def send() -> None:
-            number = 0
-            while loop.time() < stop_at:
-                # Paced to what the hub can take: a soak, not a flood.
-                while number % 20 == 0 and await backlog() > max_backlog:
-                    await asyncio.sleep(0.25)
-                case_ref = f"CF-SOAK-{number:06d}"
-                sent = await traffic.case(case_ref)
-                if number % 5 == 4:
-                    await traffic.junk_input(case_ref, rng.choice(["KENT", "ESSEX"]))
-                if number % 7 == 6:
-                    first = sent[0]
-                    await log.publish(
-                        js,
-                        first.force,
-                        first.case_ref,
-                        first.data,
-                        f"replay-{first.msg_id}",
-                        envelope_id=first.envelope_id,
-                        expect=ANSWERED_AGAIN,
-                    )
-                if number % 23 == 22:
-                    skew = timedelta(minutes=rng.choice([-15, 15]))
-                    stale = signed_step(
-                        pki, f"CF-SOAK-STALE-{number:06d}", 0, time=datetime.now(UTC) + skew
-                    )
-                    await log.publish_envelope(
-                        js, stale, expect=REFUSED, reason=ReasonCode.STALE_MESSAGE
-                    )
-                number += 1
+            async def send() -> None:
+                number = 0
+                while loop.time() < stop_at:
+                    # Paced to what the hub can take: a soak, not a flood.
+                    while number % 20 == 0 and await backlog() > max_backlog:
+                        await asyncio.sleep(0.25)
+                    case_ref = f"CF-SOAK-{number:06d}"
+                    sent = await traffic.case(case_ref)
+                    if number % 5 == 4:
+                        await traffic.junk_input(case_ref, rng.choice(["KENT", "ESSEX"]))
+                    if number % 7 == 6:
+                        first = sent[0]
+                        await log.publish(
+                            js,
+                            first.force,
+                            first.case_ref,
+                            first.data,
+                            f"replay-{first.msg_id}",
+                            envelope_id=first.envelope_id,
+                            expect=ANSWERED_AGAIN,
+                        )
+                    if number % 23 == 22:
+                        skew = timedelta(minutes=rng.choice([-15, 15]))
+                        stale = signed_step(
+                            pki, f"CF-SOAK-STALE-{number:06d}", 0, time=datetime.now(UTC) + skew
+                        )
+                        await log.publish_envelope(
+                            js, stale, expect=REFUSED, reason=ReasonCode.STALE_MESSAGE
+                        )
+                    number += 1
 
-        async def break_things() -> None:
-            while True:
-                await asyncio.sleep(rng.uniform(0.5, 1.5) * fault_every)
-                if loop.time() > stop_at - 5:
-                    return
-                kind = rng.choice(FAULTS)
-                faults[kind] += 1
-                print(f"[{loop.time() - started:6.1f}s] fault: {kind} ({len(log)} sent)")
-                if kind == "hub-sigkill":
-                    hub.kill()
-                    await asyncio.sleep(rng.uniform(0.2, 2.0))
-                    await asyncio.to_thread(hub.start)
-                elif kind == "nats-restart":
-                    await asyncio.to_thread(server.restart, graceful=False)
-                else:
-                    await asyncio.to_thread(_hold_exclusive, data_dir / "crossforce.db", 10.0)
+            async def break_things() -> None:
+                order: list[str] = []
+                while True:
+                    await asyncio.sleep(rng.uniform(0.5, 1.5) * fault_every)
+                    if loop.time() > stop_at - 5:
+                        return
+                    if not order:  # every kind once, in a random order, then again
+                        order = rng.sample(FAULTS, len(FAULTS))
+                    kind = order.pop()
+                    faults[kind] += 1
+                    print(f"[{loop.time() - started:6.1f}s] fault: {kind} ({len(log)} sent)")
+                    if kind == "hub-sigkill":
+                        hub.kill()
+                        await asyncio.sleep(rng.uniform(0.2, 2.0))
+                        await asyncio.to_thread(hub.start)
+                    elif kind == "nats-restart":
+                        await asyncio.to_thread(server.restart, graceful=False)
+                    else:
+                        await asyncio.to_thread(_hold_exclusive, data_dir / "crossforce.db", 10.0)
 
-        await asyncio.gather(send(), break_things())
-        sending_seconds = loop.time() - started
-        await wait_for_answers(server.url, log, timeout=300)
-        drained_after = loop.time() - started - sending_seconds
-        engine = make_engine(f"sqlite:///{data_dir / 'crossforce.db'}")
-        report = await check_conservation(server.url, engine, log)
-        engine.dispose()
-        await nc.close()
-        hub.stop()
+            await asyncio.gather(send(), break_things())
+            sending_seconds = loop.time() - started
+            await wait_for_answers(server.url, log, timeout=300)
+            drained_after = loop.time() - started - sending_seconds
+            engine = make_engine(f"sqlite:///{data_dir / 'crossforce.db'}")
+            report = await check_conservation(server.url, engine, log)
+            engine.dispose()
+            await nc.close()
+        finally:
+            hub.stop()  # SIGTERM, then SIGKILL if it will not drain
 
     return {
         "run_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
