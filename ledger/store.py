@@ -445,7 +445,11 @@ class LedgerStore:
         return None if value is None else str(value)
 
     def set_meta_once(self, conn: Connection, key: str, value: str) -> str:
-        """Record a value the first time; afterwards return what was recorded then."""
+        """Record a value the first time; afterwards return what was recorded then.
+
+        Under the schema lock, so replicas starting together on one PostgreSQL database take
+        turns: otherwise both find nothing and both insert (a unique violation)."""
+        lock_schema_creation(conn, LEDGER_SCHEMA.lock_key)
         current = self.meta(conn, key)
         if current is None:
             conn.execute(insert(meta_table).values(key=key, value=value))

@@ -74,8 +74,9 @@ def run() -> None:
         app()
     except ContractError as exc:
         _fail(exc.code, exc.message)
-    except NatsError as exc:  # before OSError: a NATS timeout is also a TimeoutError
-        _fail(ReasonCode.NATS_ERROR, f"{str(exc).splitlines()[0] or type(exc).__name__}")
+    except NatsError as exc:
+        # Before OSError: nats-py's timeout is a TimeoutError, which Python counts as one.
+        _fail(ReasonCode.NATS_ERROR, (str(exc) or type(exc).__name__).splitlines()[0])
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
         _fail(ReasonCode.FILE_ERROR, f"{exc.strerror or exc}{where}")

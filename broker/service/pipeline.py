@@ -232,7 +232,10 @@ class HubPipeline:
             original.payload,
             {**original.headers, "Crossforce-Duplicate-Of": envelope.id},
         )
-        return [again]
+        # Through the outbox like every other publish, so a NATS fault cannot lose it once
+        # the inbound is acked; a redelivery of this duplicate finds it there and adds none.
+        uow.publish_later(again, self.clock())
+        return list(uow.outbound)
 
     def _record_outcome(
         self,

@@ -33,6 +33,7 @@ from contracts.errors import ReasonCode
 from contracts.forces import FORCES as DIRECTORY
 from contracts.pki import EphemeralPki
 from contracts.signing import sign_envelope
+from ledger.key_material import MASTER_KEY_ENV, SUBJECT_KEY_ENV, generate_secret
 
 REPO = Path(__file__).resolve().parents[2]
 PASSPHRASE = "reliability-suite-passphrase"
@@ -82,11 +83,18 @@ def write_key_files(pki: EphemeralPki, where: Path) -> KeyFiles:
     return KeyFiles(trust, hub_key, pki.trust_store().anchor.kid)
 
 
-def child_env() -> dict[str, str]:
+SHARED_LEDGER_KEYS = {MASTER_KEY_ENV: generate_secret(), SUBJECT_KEY_ENV: generate_secret()}
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    env.update(extra or {})
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["CROSSFORCE_KEY_PASSPHRASE"] = PASSPHRASE
     env.pop("CROSSFORCE_DB_URL", None)
+    # Replicas on one database share the ledger's keys, as production gives them.
+    env.setdefault(MASTER_KEY_ENV, SHARED_LEDGER_KEYS[MASTER_KEY_ENV])
+    env.setdefault(SUBJECT_KEY_ENV, SHARED_LEDGER_KEYS[SUBJECT_KEY_ENV])
     return env
 
 
@@ -98,6 +106,7 @@ def up_command(
     port: int = 0,
     db_url: str | None = None,
     partitions: int = 4,
+    replicas: int = 1,
 ) -> list[str]:
     command = [*CROSSFORCE, "up", "--data-dir", str(data_dir)]
     command += ["--trust", str(keys.trust), "--hub-key", str(keys.hub_key)]
@@ -109,30 +118,43 @@ def up_command(
         command += ["--port", str(port)]
     if db_url is not None:
         command += ["--db-url", db_url]
+    if replicas != 1:
+        command += ["--replicas", str(replicas)]
     return command
 
 
 class HubProcess:
     """`crossforce up` as its own process; stdout and stderr go to a log file."""
 
-    def __init__(self, command: Sequence[str], log_path: Path) -> None:
+    def __init__(
+        self, command: Sequence[str], log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.command = list(command)
         self.log_path = log_path
+        self.env = env
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
     def start(self, timeout: float = 60.0) -> HubProcess:
+        self.spawn()
+        return self.wait_up(timeout)
+
+    def spawn(self) -> None:
+        """Start the process without waiting (see `wait_up`)."""
         self.starts += 1
         with self.log_path.open("ab") as log:
             log.write(f"--- start {self.starts}\n".encode())
             self.process = subprocess.Popen(
                 self.command,
                 cwd=REPO,
-                env=child_env(),
+                env=child_env(self.env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def wait_up(self, timeout: float = 60.0) -> HubProcess:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         marker = "Crossforce is up"
         while marker not in self._this_run():

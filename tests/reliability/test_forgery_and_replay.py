@@ -8,15 +8,17 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
 from conservation import ANSWERED_AGAIN, APPLIED, REFUSED, SendLog, check_conservation
 from harness import signed_step, wait_for_answers
 from nats.aio.client import Client
+from nats.js import JetStreamContext
 
 from adapters.client.force_client import ForceClient
 from broker.runtime import BrokerSettings, RunningBroker
@@ -42,10 +44,10 @@ class Hub:
         self.log = SendLog()
 
     @property
-    def js(self):  # noqa: ANN201
+    def js(self) -> JetStreamContext:
         return self.nc.jetstream()
 
-    async def send(self, envelope: Envelope, **options) -> None:  # noqa: ANN003
+    async def send(self, envelope: Envelope, **options: Any) -> None:
         await self.log.publish_envelope(self.js, envelope, **options)
 
     def issue(self, store: TrustStore) -> None:
@@ -84,7 +86,7 @@ async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
         await nc.close()
 
 
-def _signed(pki: EphemeralPki, sender: str, message_name: str, case_ref: str, **kw) -> Envelope:  # noqa: ANN003
+def _signed(pki: EphemeralPki, sender: str, message_name: str, case_ref: str) -> Envelope:
     message = _build(message_name, sender, "ESSEX")
     return sign_envelope(
         compose(
@@ -93,7 +95,6 @@ def _signed(pki: EphemeralPki, sender: str, message_name: str, case_ref: str, **
             case_ref=case_ref,
             recipients=["ESSEX"],
             jurisdiction=DIRECTORY[sender].jurisdiction,
-            **kw,
         ),
         pki.key(sender),
     )
@@ -147,7 +148,7 @@ async def test_a_retired_key_keeps_what_it_signed_before_retirement(hub: Hub) ->
 
 
 async def test_a_revocation_issued_while_the_hub_runs_takes_effect_within_seconds(
-    hub: Hub, figures: dict, notes: dict[str, str]
+    hub: Hub, notes: dict[str, str]
 ) -> None:
     kent = ForceClient(
         force="KENT",
@@ -287,7 +288,7 @@ async def _until_trust_has_revocation(running: RunningBroker, force: str) -> Non
     await _until(revoked)
 
 
-async def _until(check, timeout: float = 10.0) -> None:  # noqa: ANN001
+async def _until(check: Callable[[], bool], timeout: float = 10.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not check():

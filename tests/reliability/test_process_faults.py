@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import sqlite3
+import subprocess
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,9 +19,11 @@ import nats
 import pytest
 from conservation import APPLIED, REFUSED, Report, SendLog, check_conservation
 from harness import (
+    REPO,
     HubProcess,
     KeyFiles,
     Traffic,
+    child_env,
     one_free_port,
     pid_alive,
     signed_step,
@@ -33,6 +36,7 @@ from nats.aio.client import Client
 from adapters.client.force_client import ForceClient
 from adapters.nats.server import EmbeddedNats
 from adapters.sql.engine import make_engine
+from adapters.testing.postgres import PostgresServer
 from broker.scenario import FORCES
 from contracts.errors import ReasonCode
 from contracts.pki import EphemeralPki
@@ -92,7 +96,9 @@ async def _conserved(url: str, db_url: str, log: SendLog, *, timeout: float = 12
     return report
 
 
-async def _send_while(traffic: Traffic, cases: list[str], fault_after: int, fault) -> None:
+async def _send_while(
+    traffic: Traffic, cases: list[str], fault_after: int, fault: Callable[[], Awaitable[None]]
+) -> None:
     """Send `cases`; once `fault_after` inputs are out, run the fault alongside."""
     sending = asyncio.create_task(traffic.run(cases))
     while len(traffic.log) < fault_after and not sending.done():
@@ -174,15 +180,14 @@ async def test_sqlite_locked_for_ten_seconds_refuses_nothing(
 
 @pytest.mark.postgres
 async def test_postgres_stopped_then_started_refuses_nothing(
-    keys: KeyFiles, nats_server: EmbeddedNats, pki: EphemeralPki, tmp_path: Path
+    postgres_server: PostgresServer,
+    keys: KeyFiles,
+    nats_server: EmbeddedNats,
+    pki: EphemeralPki,
+    tmp_path: Path,
 ) -> None:
-    from adapters.testing.postgres import PostgresServer, find_bin_dir
-
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        pytest.skip("no PostgreSQL server binaries")
     # A server of its own: stopping the session's would pull it from under other tests.
-    server = PostgresServer(bin_dir)
+    server = PostgresServer(postgres_server.bin_dir)
     server.start()
     try:
         command = up_command(keys, tmp_path / "hub", nats_url=nats_server.url, db_url=server.url)
@@ -206,30 +211,20 @@ async def test_postgres_stopped_then_started_refuses_nothing(
         server.stop()
 
 
-def _pg_options(server: object) -> str:
+def _pg_options(server: PostgresServer) -> str:
     # The options PostgresServer.start gives pg_ctl, so the server comes back where it was.
     return (
-        f"-p {server.port} -k {server.socket_dir} -c listen_addresses=127.0.0.1 "  # type: ignore[attr-defined]
+        f"-p {server.port} -k {server.socket_dir} -c listen_addresses=127.0.0.1 "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     )
 
 
-def _pg_ctl(server: object, *args: str) -> None:
-    import subprocess
-
+def _pg_ctl(server: PostgresServer, *args: str) -> None:
+    """pg_ctl on the server's data directory, as the user that owns it."""
+    pg_ctl = [str(server.bin_dir / "pg_ctl"), "-D", str(server.data)]
+    log_file = ["-l", str(server.root / "server.log")]
     subprocess.run(
-        [
-            *server.prefix,
-            str(server.bin_dir / "pg_ctl"),
-            "-D",
-            str(server.data),  # type: ignore[attr-defined]
-            "-l",
-            str(server.root / "server.log"),
-            *args,
-        ],  # type: ignore[attr-defined]
-        check=True,
-        capture_output=True,
-        timeout=60,
+        [*server.prefix, *pg_ctl, *log_file, *args], check=True, capture_output=True, timeout=60
     )
 
 
@@ -329,10 +324,6 @@ async def test_sigkill_of_up_leaves_no_orphan_and_restarts_on_the_same_port_and_
 
 
 async def test_a_start_that_fails_says_why_in_one_line(keys: KeyFiles, tmp_path: Path) -> None:
-    import subprocess
-
-    from harness import REPO, child_env
-
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
