@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import nats
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, case, func, select, text
@@ -64,6 +64,13 @@ class HubMetrics:
             ["outcome", "reason"],
             registry=self.registry,
         )
+        self.processing = Histogram(
+            "crossforce_processing_seconds",
+            "From a hub taking an inbound message to its outcome committed and published",
+            ["outcome"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
 
     def watch_state(self, engine: Engine, ledger_size: Callable[[], int] | None = None) -> None:
         """Report the state in `engine` (and the ledger's size) from now on: called once the
@@ -83,6 +90,9 @@ class HubMetrics:
         else:
             outcome, reason = "refused", str(result.reason or "")
         self.messages.labels(outcome=outcome, reason=reason).inc()
+        seconds = getattr(result, "processing_seconds", None)
+        if seconds is not None:
+            self.processing.labels(outcome=outcome).observe(seconds)
 
     def database_reachable(self) -> bool:
         if self.engine is None:

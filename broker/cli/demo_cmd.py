@@ -7,7 +7,6 @@ it afterwards, and makes one web account per demo force, printing how to sign in
 from __future__ import annotations
 
 import asyncio
-import logging
 import secrets
 import shutil
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ import typer
 from rich.console import Console
 
 from adapters.web.store import Role, WebStore
+from broker.cli.logs import LogFormat, LogLevel, configure_logging
 from broker.demo import run_demo
 from contracts.errors import ContractError, ReasonCode
 
@@ -33,11 +33,16 @@ def demo(
     data_dir: Annotated[
         Path, typer.Option(help="Keep the broker's data here (cleared at the start of a demo)")
     ] = DEFAULT_DEMO_DIR,
+    log_level: Annotated[
+        LogLevel, typer.Option(envvar="CROSSFORCE_LOG_LEVEL", help="The hub's log, on stderr")
+    ] = LogLevel.WARNING,
+    log_format: Annotated[
+        LogFormat, typer.Option(envvar="CROSSFORCE_LOG_FORMAT", help="text, or json")
+    ] = LogFormat.TEXT,
 ) -> None:
     """Run a cross-force case on the embedded broker, print its timeline, and leave the data
     for `crossforce web serve`."""
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("faststream").setLevel(logging.WARNING)
+    configure_logging(log_level, log_format)
     _fresh(data_dir)
     simulated = asyncio.run(run_demo(data_dir, console))
     password = secrets.token_urlsafe(12)

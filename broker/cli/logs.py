@@ -1,13 +1,16 @@
-"""Log set-up for long-running commands: one line per event on stderr.
+"""Log set-up for long-running commands: one line per event on stderr, as text or JSON.
 
 Lines carry reason codes, envelope ids and case references, never message content: the
-hub's loggers are written that way (tests grep a whole run's output for personal data).
+hub's loggers are written that way, and a test greps a whole demo run's logs for the demo's
+names and dates of birth.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -18,11 +21,39 @@ class LogLevel(StrEnum):
     ERROR = "error"
 
 
-def configure_logging(level: LogLevel = LogLevel.INFO) -> None:
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line, for a log shipper: time, level, logger, message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            # The type only: a traceback's text can quote the data being handled.
+            line["error"] = record.exc_info[0].__name__
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure_logging(
+    level: LogLevel = LogLevel.INFO, log_format: LogFormat = LogFormat.TEXT
+) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
-    )
+    if log_format is LogFormat.JSON:
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(
+            logging.Formatter(
+                "%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S"
+            )
+        )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.value.upper())

@@ -19,7 +19,7 @@ from adapters.ops.metrics import HubMetrics
 from adapters.ops.runner import serving_ops
 from broker.cli import db_cmd
 from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, load_signer, setting
-from broker.cli.logs import LogLevel, configure_logging
+from broker.cli.logs import LogFormat, LogLevel, configure_logging
 from broker.domain.sla import load_policy
 from broker.runtime import BrokerSettings, RunningBroker, hub_connect_options
 from contracts.envelope import HUB_FORCE_CODE
@@ -99,9 +99,13 @@ def up(
         LogLevel,
         typer.Option(envvar="CROSSFORCE_LOG_LEVEL", help="Refusals and faults log at warning"),
     ] = LogLevel.INFO,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(envvar="CROSSFORCE_LOG_FORMAT", help="text, or json: one object per line"),
+    ] = LogFormat.TEXT,
 ) -> None:
     """Start NATS (embedded unless --nats-url), provision streams, and run the hub."""
-    configure_logging(log_level)
+    configure_logging(log_level, log_format)
     if not trust.exists() or not (is_pkcs11_uri(hub_key) or Path(hub_key).exists()):
         raise ContractError(
             ReasonCode.KEY_FILE_INVALID,

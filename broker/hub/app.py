@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +134,7 @@ def _make_handler(
             accepted_at=metadata.timestamp,
             nats_msg_id=(raw.headers or {}).get("Nats-Msg-Id"),
         )
+        started = time.perf_counter()
         try:
             # Every input is applied or refused here; only a database fault escapes.
             result = await asyncio.to_thread(retry_step, lambda: pipeline.process(inbound))
@@ -151,6 +153,7 @@ def _make_handler(
         # NATS cannot take the publishes now; the relay sends them in order.
         await publisher().publish_committed(result.outbound)
         await message.ack()
+        result.processing_seconds = time.perf_counter() - started
         if on_result is not None:
             outcome = on_result(result)
             if outcome is not None:

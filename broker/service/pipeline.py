@@ -64,6 +64,8 @@ class PipelineResult:
     detail: str = ""
     duplicate: bool = False
     outbound: list[OutboundMessage] = field(default_factory=list)
+    # Set by the hub: from taking the message to its outcome committed and published.
+    processing_seconds: float | None = None
 
 
 class HubPipeline:

@@ -114,6 +114,11 @@ async def test_metrics_health_and_readiness_of_a_running_hub(tmp_path: Path) -> 
             unsent = db.execute(
                 select(func.count()).where(schema.outbox.c.sent_at.is_(None))
             ).scalar_one()
+        # The processing-latency histogram counted both answers.
+        processed = ("crossforce_processing_seconds_count", (("outcome", "accepted"),))
+        assert samples[processed] == 1
+        refused_count = ("crossforce_processing_seconds_count", (("outcome", "refused"),))
+        assert samples[refused_count] == 1
         assert samples[("crossforce_deadlines_open", ())] == open_deadlines
         assert samples[("crossforce_outbox_backlog", ())] == unsent
         assert samples[("crossforce_deadlines_red", ())] == 0
