@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -45,6 +45,7 @@ from adapters.nats import subjects
 from adapters.nats.connection import DEFAULT_CONNECT_TIMEOUT, NatsUnreachable
 from adapters.nats.connection import connect as connect_nats
 from adapters.nats.tls import client_ssl_context
+from adapters.tracing import received_context, trace_headers
 from contracts.compose import compose
 from contracts.envelope import (
     HUB_FORCE_CODE,
@@ -115,6 +116,9 @@ class Delivery:
     # applicant receives the disclosure (000 §3.3.3).
     applicant_channel: bool
     _msg: Msg
+    # W3C trace context the delivery arrived with (tracing on: adapters/tracing.py), to
+    # continue the sender's trace in this force's system. Not signed; never trust it.
+    trace_context: dict[str, str] = field(default_factory=dict)
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -372,7 +376,8 @@ class ForceClient:
                     await self.js.publish(
                         subjects.inbound_subject(self.force, case_ref),
                         data,
-                        headers={"Nats-Msg-Id": msg_id},
+                        # With tracing on, the caller's trace rides to the hub and on.
+                        headers={"Nats-Msg-Id": msg_id, **trace_headers()},
                     )
         except (NatsError, TimeoutError) as exc:
             raise ContractError(
@@ -449,7 +454,14 @@ class ForceClient:
                 headers = msg.headers or {}
                 priority = headers.get("Crossforce-Priority") is not None
                 channel = headers.get("Crossforce-Applicant-Channel") != "false"
-                yield Delivery(verified[0], verified[1], priority, channel, msg)
+                yield Delivery(
+                    verified[0],
+                    verified[1],
+                    priority,
+                    channel,
+                    msg,
+                    received_context(msg.headers),
+                )
 
     def _verify(self, data: bytes) -> tuple[Envelope, Message] | None:
         try:

@@ -19,6 +19,7 @@ from typing import Any
 from faststream import AckPolicy, FastStream
 from faststream.nats import JStream, NatsBroker, NatsMessage, NatsNKey, NatsSecurity, PullSub
 
+from adapters import tracing
 from adapters.nats import subjects
 from adapters.nats.provisioning import hub_partition_consumer
 from adapters.nats.tls import client_ssl_context
@@ -136,8 +137,14 @@ def _make_handler(
         )
         started = time.perf_counter()
         try:
-            # Every input is applied or refused here; only a database fault escapes.
-            result = await asyncio.to_thread(retry_step, lambda: pipeline.process(inbound))
+            # Every input is applied or refused here; only a database fault escapes. With
+            # tracing on, the work is a span continuing the sender's trace.
+            with tracing.span(
+                "crossforce.hub.process",
+                tracing.received_context(raw.headers),
+                partition_subject=raw.subject.split(".", 3)[2] if raw.subject else "",
+            ):
+                result = await asyncio.to_thread(retry_step, lambda: pipeline.process(inbound))
         except Exception as exc:
             delay = redelivery_delay(metadata.num_delivered)
             log.warning(

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from adapters.nats import subjects
+from adapters.tracing import trace_headers
 from broker.service.case_handlers import CaseHandlers, Delivery, HandlerOutcome
 from broker.service.faults import is_infrastructure_fault
 from broker.service.outbox import OutboundMessage
@@ -277,6 +278,7 @@ class HubPipeline:
     def _deliver(self, uow: SqlUnitOfWork, delivery: Delivery, prefix: str, now: datetime) -> None:
         envelope = delivery.envelope
         headers = {"Crossforce-Type": envelope.type, "Crossforce-Case": envelope.caseref}
+        headers.update(trace_headers())  # the hub's span, when tracing is on
         if delivery.priority:
             headers["Crossforce-Priority"] = "immediate-risk"
         if not delivery.applicant_channel:
