@@ -451,6 +451,15 @@ class EscalationService:
                 self.hub_key,
             )
             sent.append(_Sent(force, roles, envelope))
+            log.warning(
+                "escalation %s (level %d) on %s: %s sent to %s, %d working days late",
+                envelope.id,
+                step.level,
+                case_ref,
+                step.message.value,
+                force,
+                late,
+            )
             prefix = f"esc/{deadline_id}/{step.level}/{force}"
             headers = {
                 "Crossforce-Type": envelope.type,
