@@ -108,7 +108,10 @@ def _header_schemas() -> dict[str, Schema]:
         },
         DELIVERY_HEADERS: {
             "type": "object",
-            "description": "Headers the hub sets on a delivery (they are not signed).",
+            "description": (
+                "Headers the hub sets on a delivery. Priority, applicant channel and task are "
+                "signed by the hub in Crossforce-Delivery-Note; the others are not signed."
+            ),
             "required": ["Nats-Msg-Id", "Crossforce-Type"],
             "properties": {
                 "Nats-Msg-Id": {**text, "description": "The hub's id for this delivery."},
@@ -132,6 +135,16 @@ def _header_schemas() -> dict[str, Schema]:
                 "Crossforce-Task": {
                     "enum": [task.value for task in LadderTask],
                     "description": "Escalations: a task this force must now do.",
+                },
+                "Crossforce-Delivery-Note": {
+                    **text,
+                    "description": (
+                        "The hub's detached JWS (alg Ed25519, kid a HUB key in the trust "
+                        "store) over the RFC 8785 JSON {envelope: the envelope id, to: this "
+                        "force, priority: bool, applicant_channel: bool, tasks: [Crossforce-Task "
+                        "values]} rebuilt from the headers above. A delivery whose note does "
+                        "not verify must not be acted on."
+                    ),
                 },
             },
         },

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -47,6 +47,7 @@ from adapters.nats.connection import connect as connect_nats
 from adapters.nats.tls import client_ssl_context
 from adapters.tracing import received_context, trace_headers
 from contracts.compose import compose
+from contracts.delivery_note import DeliveryFlags, verified_flags
 from contracts.envelope import (
     HUB_FORCE_CODE,
     MAX_ENVELOPE_BYTES,
@@ -119,12 +120,15 @@ class Delivery:
     # W3C trace context the delivery arrived with (tracing on: adapters/tracing.py), to
     # continue the sender's trace in this force's system. Not signed; never trust it.
     trace_context: dict[str, str] = field(default_factory=dict)
+    # Tasks the hub signed for this delivery (its note), beside any in the message itself.
+    signed_tasks: tuple[str, ...] = ()
 
     @property
     def tasks(self) -> tuple[str, ...]:
         """What the hub's signed message asks this force to do, e.g. `delay-notified`: tell
         the applicant a timescale has slipped (001 ¶34(f)). Read from the verified content."""
-        return tuple(str(task) for task in getattr(self.message, "tasks", ()) or ())
+        in_message = tuple(str(task) for task in getattr(self.message, "tasks", ()) or ())
+        return tuple(dict.fromkeys((*in_message, *self.signed_tasks)))
 
     async def ack(self) -> None:
         await self._msg.ack()
@@ -445,29 +449,42 @@ class ForceClient:
                 continue
             idle_since = loop.time()
             for msg in messages:
-                verified = self._verify(msg.data)
+                verified = self._verify_delivery(msg.data, msg.headers or {})
                 if verified is None:
                     # Almost always a trust store older than a hub key rotation: keep the
                     # delivery and offer it again, never drop it.
                     await _settle(msg.nak(delay=UNVERIFIED_RETRY_SECONDS))
                     continue
-                headers = msg.headers or {}
-                priority = headers.get("Crossforce-Priority") is not None
-                channel = headers.get("Crossforce-Applicant-Channel") != "false"
+                envelope, message, flags = verified
                 yield Delivery(
-                    verified[0],
-                    verified[1],
-                    priority,
-                    channel,
+                    envelope,
+                    message,
+                    flags.priority,
+                    flags.applicant_channel,
                     msg,
                     received_context(msg.headers),
+                    flags.tasks,
                 )
 
     def _verify(self, data: bytes) -> tuple[Envelope, Message] | None:
+        verified = self._verify_delivery(data, None)
+        return None if verified is None else (verified[0], verified[1])
+
+    def _verify_delivery(
+        self, data: bytes, headers: Mapping[str, str] | None
+    ) -> tuple[Envelope, Message, DeliveryFlags] | None:
+        """The envelope, its message and, for a delivery (`headers` given), the hub's signed
+        flags; None, logged, when anything fails to verify."""
         try:
             envelope = parse_envelope(data)
             verify_envelope(envelope, self.trust)
-            return envelope, REGISTRY.open(envelope)
+            # The hub's signed word on how to treat it: priority, applicant channel, tasks.
+            flags = (
+                verified_flags(envelope.id, self.force, headers, self.trust)
+                if headers is not None
+                else DeliveryFlags(envelope.id, self.force)
+            )
+            return envelope, REGISTRY.open(envelope), flags
         except ContractError as refusal:
             # A delivery that fails verification is never shown to the force system.
             log.error(

@@ -49,6 +49,7 @@ from broker.escalation.sweep import DueEscalation, OpenDeadline, record_fired, s
 from broker.service.outbox import OutboundMessage
 from broker.service.unit_of_work import ConcurrentUpdate, SqlUnitOfWork
 from contracts.compose import compose
+from contracts.delivery_note import DeliveryFlags, signed_headers
 from contracts.envelope import HUB_FORCE_CODE, Envelope
 from contracts.forces import FORCES
 from contracts.keys import Signer
@@ -466,10 +467,13 @@ class EscalationService:
                 "Crossforce-Case": case_ref,
                 "Crossforce-Audience": ",".join(roles),
             }
-            if deadline.immediate_risk:
-                headers["Crossforce-Priority"] = "immediate-risk"
-            if task:
-                headers["Crossforce-Task"] = LadderTask.DELAY_NOTIFIED.value
+            flags = DeliveryFlags(
+                envelope.id,
+                force,
+                priority=deadline.immediate_risk,
+                tasks=(LadderTask.DELAY_NOTIFIED.value,) if task else (),
+            )
+            headers.update(signed_headers(flags, self.hub_key))
             uow.publish_later(
                 OutboundMessage(
                     prefix,

@@ -23,6 +23,7 @@ from broker.service.faults import is_infrastructure_fault
 from broker.service.outbox import OutboundMessage
 from broker.service.unit_of_work import SqlUnitOfWork
 from contracts.compose import compose
+from contracts.delivery_note import DeliveryFlags, signed_headers
 from contracts.envelope import (
     HUB_FORCE_CODE,
     MAX_ENVELOPE_BYTES,
@@ -279,11 +280,15 @@ class HubPipeline:
         envelope = delivery.envelope
         headers = {"Crossforce-Type": envelope.type, "Crossforce-Case": envelope.caseref}
         headers.update(trace_headers())  # the hub's span, when tracing is on
-        if delivery.priority:
-            headers["Crossforce-Priority"] = "immediate-risk"
-        if not delivery.applicant_channel:
-            # The applicant may never learn the outcome when someone else receives it.
-            headers["Crossforce-Applicant-Channel"] = "false"
+        # Priority, and whether the applicant may learn the outcome (not when someone else
+        # receives it), travel signed by the hub: they change what the force may do.
+        flags = DeliveryFlags(
+            envelope.id,
+            delivery.force,
+            priority=delivery.priority,
+            applicant_channel=delivery.applicant_channel,
+        )
+        headers.update(signed_headers(flags, self.hub_key))
         uow.publish_later(
             OutboundMessage(
                 f"{prefix}deliver/{delivery.force}",
