@@ -11,7 +11,7 @@ Two layers, both made locally:
 
 An existing image is reused while it was built from the same sources (a label holds their
 hash). `crossforce deploy hub-image` runs this; so does the testcontainers broker in
-`adapters.testing.crossforce_broker`.
+`crossforce.adapters.testing.crossforce_broker`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 if TYPE_CHECKING:
     import docker
@@ -35,7 +35,7 @@ SOURCE_LABEL = "uk.police.crossforce.source-sha256"
 DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
-PACKAGES = ("contracts", "broker", "adapters", "ledger")
+PACKAGES = ("crossforce", "contracts", "broker", "adapters", "ledger")
 
 DOCKERFILE = f"""\
 FROM {BASE_IMAGE}

@@ -7,7 +7,7 @@ force's side: `send` is what the force publishes, `receive` what it reads. Each 
 whole signed envelope, with the `data` schema of its type and version; headers, servers and
 the nkey / TLS security are included.
 
-The schemas come from `contracts.envelope_schema.definitions`, hoisted into
+The schemas come from `crossforce.contracts.envelope_schema.definitions`, hoisted into
 `components/schemas` so every `$ref` resolves inside the document (the official
 `@asyncapi/parser` reports no errors; `tests/unit/test_asyncapi.py` runs it). The published
 copy is `contracts/asyncapi.json`:
@@ -23,15 +23,15 @@ from typing import Any, Literal
 
 import yaml
 
-from adapters.nats import subjects
-from broker.escalation.ladder import LadderTask
-from broker.service.case_handlers import HUB_ONLY
-from contracts.envelope import parse_type_uri
-from contracts.envelope_schema import ENVELOPE, definitions, typed_envelope
-from contracts.forces import FORCES
-from contracts.messages.base import Message
-from contracts.registry import REGISTRY
-from contracts.vectors import receipt_vectors, signature_vectors
+from crossforce.adapters.nats import subjects
+from crossforce.broker.escalation.ladder import LadderTask
+from crossforce.broker.service.case_handlers import HUB_ONLY
+from crossforce.contracts.envelope import parse_type_uri
+from crossforce.contracts.envelope_schema import ENVELOPE, definitions, typed_envelope
+from crossforce.contracts.forces import FORCES
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.vectors import receipt_vectors, signature_vectors
 
 ASYNCAPI_VERSION = "3.0.0"
 DOCUMENT_TITLE = "Crossforce: the force interface"

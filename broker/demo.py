@@ -10,22 +10,22 @@ import nats
 from rich.console import Console
 from rich.table import Table
 
-from adapters.client.force_client import ForceClient
-from adapters.nats import subjects
-from adapters.nats.server import find_nats_server
-from broker.cli.cases_cmd import print_case_view
-from broker.domain.calendar import LONDON, calendar_for_force
-from broker.escalation.overdue import overdue_parts
-from broker.escalation.service import EscalationService
-from broker.hub.publisher import OutboxPublisher
-from broker.runtime import BrokerSettings, RunningBroker
-from broker.scenario import FORCES, case_steps
-from broker.service.outbox import OutboundMessage
-from broker.service.pipeline import PipelineResult
-from broker.service.queries import case_view
-from contracts.envelope import Envelope
-from contracts.messages.case import StepCompleted, TimedStep
-from contracts.pki import EphemeralPki
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.nats.server import find_nats_server
+from crossforce.broker.cli.cases_cmd import print_case_view
+from crossforce.broker.domain.calendar import LONDON, calendar_for_force
+from crossforce.broker.escalation.overdue import overdue_parts
+from crossforce.broker.escalation.service import EscalationService
+from crossforce.broker.hub.publisher import OutboxPublisher
+from crossforce.broker.runtime import BrokerSettings, RunningBroker
+from crossforce.broker.scenario import FORCES, case_steps
+from crossforce.broker.service.outbox import OutboundMessage
+from crossforce.broker.service.pipeline import PipelineResult
+from crossforce.broker.service.queries import case_view
+from crossforce.contracts.envelope import Envelope
+from crossforce.contracts.messages.case import StepCompleted, TimedStep
+from crossforce.contracts.pki import EphemeralPki
 
 CASE_REF = "CF-2026-000123"
 LATE_CASE_REF = "CF-2026-000124"

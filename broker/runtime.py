@@ -20,25 +20,25 @@ from faststream.nats import NatsBroker
 from sqlalchemy import Engine
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from adapters.nats import subjects
-from adapters.nats.connection import connect as connect_nats
-from adapters.nats.provisioning import Topology, provision
-from adapters.nats.server import EmbeddedNats
-from adapters.nats.tls import client_ssl_context
-from adapters.sql.engine import make_engine
-from adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
-from broker.domain.sla import load_policy
-from broker.hub.app import HubConnection, ResultListener, build_hub
-from broker.hub.trust_watch import TrustStoreWatcher
-from broker.secrets import load_or_create
-from broker.service.case_handlers import CaseHandlers
-from broker.service.faults import NATS_FAULTS
-from broker.service.intelligence import IntelligenceLedger
-from broker.service.pipeline import HubPipeline
-from contracts.envelope import HUB_FORCE_CODE
-from contracts.keys import Signer, utcnow
-from contracts.trust import TrustStore
-from ledger import Ledger
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.nats.connection import connect as connect_nats
+from crossforce.adapters.nats.provisioning import Topology, provision
+from crossforce.adapters.nats.server import EmbeddedNats
+from crossforce.adapters.nats.tls import client_ssl_context
+from crossforce.adapters.sql.engine import make_engine
+from crossforce.adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
+from crossforce.broker.domain.sla import load_policy
+from crossforce.broker.hub.app import HubConnection, ResultListener, build_hub
+from crossforce.broker.hub.trust_watch import TrustStoreWatcher
+from crossforce.broker.secrets import load_or_create
+from crossforce.broker.service.case_handlers import CaseHandlers
+from crossforce.broker.service.faults import NATS_FAULTS
+from crossforce.broker.service.intelligence import IntelligenceLedger
+from crossforce.broker.service.pipeline import HubPipeline
+from crossforce.contracts.envelope import HUB_FORCE_CODE
+from crossforce.contracts.keys import Signer, utcnow
+from crossforce.contracts.trust import TrustStore
+from crossforce.ledger import Ledger
 
 log = logging.getLogger("crossforce")
 

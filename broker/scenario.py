@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.examples import example
-from contracts.messages.base import Message
-from contracts.registry import REGISTRY
+from crossforce.contracts.examples import example
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.registry import REGISTRY
 
 RECEIVING, COORDINATING, NEW_COORDINATOR = "KENT", "ESSEX", "METROPOLITAN"
 A_HOME, B_HOME, DMF = "SURREY", "PSOS", "PSOS_E"

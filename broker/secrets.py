@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from contracts.errors import ContractError, ReasonCode
-from contracts.keys import write_private_file
-from ledger.key_material import (
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.keys import write_private_file
+from crossforce.ledger.key_material import (
     MASTER_KEY_ENV,
     SUBJECT_KEY_ENV,
     decode_secret,

@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 # Integers outside this range cannot round-trip through an IEEE 754 double (RFC 8785 §3.2.2.3).
 _MAX_SAFE_INTEGER = 2**53 - 1

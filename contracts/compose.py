@@ -7,16 +7,16 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from contracts.envelope import (
+from crossforce.contracts.envelope import (
     Envelope,
     Jurisdiction,
     SecurityMarking,
     force_urn,
     invalid_envelope,
 )
-from contracts.ids import new_envelope_id
-from contracts.keys import utcnow
-from contracts.messages.base import Message
+from crossforce.contracts.ids import new_envelope_id
+from crossforce.contracts.keys import utcnow
+from crossforce.contracts.messages.base import Message
 
 # Default purpose and lawful basis carried on every message (domain.md §6).
 DEFAULT_PURPOSE = "Domestic abuse disclosure scheme enquiry (DVDS / DSDAS)"
@@ -40,8 +40,9 @@ def compose(
     envelope_id: str | None = None,
     time: datetime | None = None,
 ) -> Envelope:
-    """An unsigned envelope; sign it with `contracts.sign_envelope`. A field the envelope
-    cannot carry (e.g. a case reference with a space) is a ContractError INVALID_ENVELOPE."""
+    """An unsigned envelope; sign it with `crossforce.contracts.signing.sign_envelope`. A
+    field the envelope cannot carry (e.g. a case reference with a space) is a ContractError
+    INVALID_ENVELOPE."""
     try:
         return Envelope(
             id=envelope_id or new_envelope_id(),

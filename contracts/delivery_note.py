@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from contracts.canonical import canonical_json
-from contracts.envelope import HUB_FORCE_CODE
-from contracts.errors import ContractError, ReasonCode
-from contracts.jws import read_header, sign_detached, signing_input
-from contracts.keys import Signer, verify_raw
-from contracts.trust import TrustStore
+from crossforce.contracts.canonical import canonical_json
+from crossforce.contracts.envelope import HUB_FORCE_CODE
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.jws import read_header, sign_detached, signing_input
+from crossforce.contracts.keys import Signer, verify_raw
+from crossforce.contracts.trust import TrustStore
 
 DELIVERY_NOTE_HEADER = "Crossforce-Delivery-Note"
 PRIORITY_HEADER = "Crossforce-Priority"

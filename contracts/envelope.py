@@ -21,8 +21,8 @@ from pydantic import (
     field_validator,
 )
 
-from contracts.errors import ContractError, ReasonCode
-from contracts.ijson import read_json
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.ijson import read_json
 
 MAX_ENVELOPE_BYTES = 256 * 1024
 TYPE_PREFIX = "uk.police.dvds."

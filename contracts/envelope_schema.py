@@ -5,10 +5,11 @@ every message type and version: `type` selects which `data` schema applies. It i
 from the same pydantic models the hub validates with, and published as
 `contracts/schemas/envelope.schema.json` (a test keeps the published file current):
 
-    python -m contracts.envelope_schema        # or: crossforce contracts export contracts/schemas
+    python -m crossforce.contracts.envelope_schema
+    crossforce contracts export contracts/schemas     # or, from the CLI
 
-The AsyncAPI document (`broker.asyncapi`) takes its schemas from `definitions` too, so the two
-never disagree.
+The AsyncAPI document (`crossforce.broker.asyncapi`) takes its schemas from `definitions` too,
+so the two never disagree.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from contracts.envelope import SCHEMA_PREFIX, Envelope
-from contracts.messages.base import Message
-from contracts.registry import REGISTRY
-from contracts.schema_export import JSON_SCHEMA_DIALECT, SNAPSHOT_DIR, dumps
+from crossforce.contracts.envelope import SCHEMA_PREFIX, Envelope
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.schema_export import JSON_SCHEMA_DIALECT, SNAPSHOT_DIR, dumps
 
 Schema = dict[str, Any]
 

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from contracts.envelope import Jurisdiction
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import FORCES
-from contracts.messages.base import Message
-from contracts.registry import REGISTRY
+from crossforce.contracts.envelope import Jurisdiction
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import FORCES
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.registry import REGISTRY
 
 # A fixed moment, so examples are reproducible. `now=` moves an example's dates so that what
 # it reports happened just now, and what it asks for (due dates) falls after now: the command

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from contracts.envelope import Jurisdiction
-from contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.envelope import Jurisdiction
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 
 class ParticipantKind(StrEnum):

@@ -22,7 +22,7 @@ import re
 from itertools import accumulate
 from typing import Any
 
-from contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 # An envelope is an object holding `data`; the deepest message payload is a few levels down.
 MAX_DEPTH = 32

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from contracts.b64 import b64url_decode, b64url_encode
-from contracts.canonical import canonical_json
-from contracts.errors import ContractError, ReasonCode
-from contracts.keys import Signer
+from crossforce.contracts.b64 import b64url_decode, b64url_encode
+from crossforce.contracts.canonical import canonical_json
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.keys import Signer
 
 ALGORITHM = "Ed25519"
 # The only algorithms a Crossforce signature may name (RFC 8725 §3.1: an allow-list, never

@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contracts.b64 import b64url_decode, b64url_encode
-from contracts.canonical import canonical_json
-from contracts.errors import ContractError, ReasonCode
-from contracts.pkcs8 import Protection, encrypt, protection
+from crossforce.contracts.b64 import b64url_decode, b64url_encode
+from crossforce.contracts.canonical import canonical_json
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.pkcs8 import Protection, encrypt, protection
 
 PASSPHRASE_ENV = "CROSSFORCE_KEY_PASSPHRASE"
 ANCHOR = "ANCHOR"
@@ -139,8 +139,8 @@ class ForceKeySet(BaseModel):
 @runtime_checkable
 class Signer(Protocol):
     """Whatever signs for a force: a key file decrypted in memory (`SigningKey`) or a key
-    that never leaves a hardware module (`adapters.hsm.pkcs11.Pkcs11Signer`). The hub, the
-    force client and the ledger take any of them."""
+    that never leaves a hardware module (`crossforce.adapters.hsm.pkcs11.Pkcs11Signer`). The hub,
+    the force client and the ledger take any of them."""
 
     @property
     def force(self) -> str: ...
@@ -184,7 +184,7 @@ class SigningKey:
 
     def to_encrypted_file(self, path: Path, passphrase: str) -> None:
         """Write the key encrypted with the passphrase at mode 0600: PKCS#8 under scrypt at
-        OWASP's cost and AES-256 (see contracts.pkcs8)."""
+        OWASP's cost and AES-256 (see crossforce.contracts.pkcs8)."""
         if not passphrase:
             raise ContractError(ReasonCode.BAD_PASSPHRASE, "an empty passphrase is not allowed")
         pem = encrypt(self._private_key, passphrase.encode())

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from contracts.errors import ContractError, ReasonCode
-from contracts.keys import (
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.keys import (
     ANCHOR,
     DEFAULT_KEY_LIFETIME,
     DEFAULT_ROTATION_OVERLAP,
@@ -25,7 +25,7 @@ from contracts.keys import (
     public_record,
     utcnow,
 )
-from contracts.trust import TrustStore
+from crossforce.contracts.trust import TrustStore
 
 
 class KeyDirectory:

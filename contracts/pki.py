@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from contracts.keys import ANCHOR, ForceKeySet, Signer, SigningKey, public_record, utcnow
-from contracts.trust import TrustStore
+from crossforce.contracts.keys import ANCHOR, ForceKeySet, Signer, SigningKey, public_record, utcnow
+from crossforce.contracts.trust import TrustStore
 
 
 class EphemeralPki:

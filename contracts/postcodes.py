@@ -16,8 +16,8 @@ import re
 from functools import cache
 from pathlib import Path
 
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import FORCES, POLICE_SCOTLAND
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import FORCES, POLICE_SCOTLAND
 
 DATA_FILE = "postcode_districts.csv"
 DIVISIONS_FILE = "scottish_divisions.csv"

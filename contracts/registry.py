@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import ValidationError
 from pydantic_core import to_json
 
-from contracts.envelope import Envelope, parse_type_uri
-from contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.envelope import Envelope, parse_type_uri
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 if TYPE_CHECKING:
     # Only for annotations: the message modules import this one to register themselves.
-    from contracts.messages.base import Message
+    from crossforce.contracts.messages.base import Message
 
 M = TypeVar("M", bound="type[Message]")
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -108,4 +108,4 @@ REGISTRY = MessageRegistry()
 
 # Importing the registry loads the whole catalogue, so REGISTRY is never seen half-empty.
 # Last, because each message module imports REGISTRY from here to register itself.
-import contracts.messages  # noqa: E402, F401
+import crossforce.contracts.messages  # noqa: E402, F401

@@ -7,7 +7,8 @@ limits). Anything else needs a new version with an upcaster. The snapshots in
 
 Refresh the snapshots with:
 
-    python -m contracts.schema_export            # or: crossforce contracts export contracts/schemas
+    python -m crossforce.contracts.schema_export
+    crossforce contracts export contracts/schemas   # or, from the CLI
 
 which refuses to overwrite a snapshot with an incompatible schema unless given --force.
 """
@@ -21,14 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from contracts.envelope import type_uri
-from contracts.messages.base import Message
-from contracts.registry import REGISTRY
+from crossforce.contracts.envelope import type_uri
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.registry import REGISTRY
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SNAPSHOT_DIR = Path(__file__).parent / "schemas"
 REFRESH_HINT = (
-    "refresh the snapshots with `python -m contracts.schema_export` "
+    "refresh the snapshots with `python -m crossforce.contracts.schema_export` "
     "(or `crossforce contracts export contracts/schemas`) and commit contracts/schemas/"
 )
 

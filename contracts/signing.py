@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from contracts.canonical import canonical_json
-from contracts.envelope import FORCE_URN_PREFIX, Envelope
-from contracts.errors import ContractError, ReasonCode
-from contracts.jws import read_header, sign_detached, signing_input
-from contracts.keys import PublicKeyRecord, Signer, verify_raw
-from contracts.trust import TrustStore
+from crossforce.contracts.canonical import canonical_json
+from crossforce.contracts.envelope import FORCE_URN_PREFIX, Envelope
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.jws import read_header, sign_detached, signing_input
+from crossforce.contracts.keys import PublicKeyRecord, Signer, verify_raw
+from crossforce.contracts.trust import TrustStore
 
 
 def sign_envelope(envelope: Envelope, key: Signer) -> Envelope:

@@ -12,10 +12,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from contracts.canonical import canonical_json
-from contracts.errors import ContractError, ReasonCode
-from contracts.jws import read_header, sign_detached, signing_input
-from contracts.keys import ANCHOR, ForceKeySet, PublicKeyRecord, Signer, utcnow, verify_raw
+from crossforce.contracts.canonical import canonical_json
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.jws import read_header, sign_detached, signing_input
+from crossforce.contracts.keys import (
+    ANCHOR,
+    ForceKeySet,
+    PublicKeyRecord,
+    Signer,
+    utcnow,
+    verify_raw,
+)
 
 
 class TrustStore(BaseModel):

@@ -17,7 +17,7 @@ Everything is computed here from the contracts code with fixed keys, times and i
 files are the same on every run; a test checks the published files are current and that the
 Python verifier agrees with every expected result.
 
-    python -m contracts.vectors            # or: crossforce contracts vectors contracts/vectors/v1
+    python -m crossforce.contracts.vectors  # or: crossforce contracts vectors contracts/vectors/v1
 """
 
 from __future__ import annotations
@@ -31,16 +31,16 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from contracts.b64 import b64url_encode
-from contracts.canonical import canonical_json
-from contracts.compose import DEFAULT_LAWFUL_BASIS, DEFAULT_PURPOSE, compose
-from contracts.envelope import HUB_FORCE_CODE, Envelope, Jurisdiction, force_urn
-from contracts.errors import ReasonCode
-from contracts.jws import ACCEPTED_ALGORITHMS, ALGORITHM, sign_detached
-from contracts.keys import ANCHOR, ForceKeySet, PublicKeyRecord, SigningKey
-from contracts.messages.receipt import Receipt, ReceiptStatus
-from contracts.registry import REGISTRY
-from contracts.trust import TrustStore
+from crossforce.contracts.b64 import b64url_encode
+from crossforce.contracts.canonical import canonical_json
+from crossforce.contracts.compose import DEFAULT_LAWFUL_BASIS, DEFAULT_PURPOSE, compose
+from crossforce.contracts.envelope import HUB_FORCE_CODE, Envelope, Jurisdiction, force_urn
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.jws import ACCEPTED_ALGORITHMS, ALGORITHM, sign_detached
+from crossforce.contracts.keys import ANCHOR, ForceKeySet, PublicKeyRecord, SigningKey
+from crossforce.contracts.messages.receipt import Receipt, ReceiptStatus
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.trust import TrustStore
 
 VERSION = "v1"
 VECTOR_DIR = Path(__file__).parent / "vectors" / VERSION

@@ -9,6 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY crossforce ./crossforce
 COPY contracts ./contracts
 COPY broker ./broker
 COPY adapters ./adapters

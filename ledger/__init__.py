@@ -5,8 +5,8 @@ C2SP checkpoints, inclusion and consistency proofs, personal fields crypto-shred
 disposal, and DPA 2018 s.62 logging of every consultation (architecture decision 9).
 """
 
-from ledger.access import AccessAction, AccessRecord
-from ledger.checkpoints import (
+from crossforce.ledger.access import AccessAction, AccessRecord
+from crossforce.ledger.checkpoints import (
     Checkpoint,
     CheckpointError,
     NoteVerifier,
@@ -14,17 +14,17 @@ from ledger.checkpoints import (
     sign_checkpoint,
     verify_checkpoint,
 )
-from ledger.entry import LedgerEntry, PersonalDetails, PersonalParty, PublicSubmission
-from ledger.errors import EntryNotFound, LedgerError, PersonalDataDisposed
-from ledger.facade import DEFAULT_ORIGIN, Ledger, StoredEntry, Submission
-from ledger.key_material import (
+from crossforce.ledger.entry import LedgerEntry, PersonalDetails, PersonalParty, PublicSubmission
+from crossforce.ledger.errors import EntryNotFound, LedgerError, PersonalDataDisposed
+from crossforce.ledger.facade import DEFAULT_ORIGIN, Ledger, StoredEntry, Submission
+from crossforce.ledger.key_material import (
     MASTER_KEY_ENV,
     MASTER_KEY_FILE_ENV,
     SUBJECT_KEY_ENV,
     SUBJECT_KEY_FILE_ENV,
     generate_secret,
 )
-from ledger.merkle import (
+from crossforce.ledger.merkle import (
     EMPTY_ROOT,
     MemoryTree,
     leaf_hash,
@@ -32,11 +32,11 @@ from ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from ledger.proofs import ConsistencyProof, InclusionProof, TreeHead
-from ledger.retention import Disposal
-from ledger.store import Appended
-from ledger.subject_key import normalise_identity, subject_key
-from ledger.verify import Problem, ProblemKind, PublishedCheckpoint, VerificationReport
+from crossforce.ledger.proofs import ConsistencyProof, InclusionProof, TreeHead
+from crossforce.ledger.retention import Disposal
+from crossforce.ledger.store import Appended
+from crossforce.ledger.subject_key import normalise_identity, subject_key
+from crossforce.ledger.verify import Problem, ProblemKind, PublishedCheckpoint, VerificationReport
 
 __all__ = [
     "DEFAULT_ORIGIN",

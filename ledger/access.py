@@ -14,8 +14,8 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, insert, select
 
-from ledger.errors import AccessRefused
-from ledger.store import LedgerStore, access_log_table, utcnow
+from crossforce.ledger.errors import AccessRefused
+from crossforce.ledger.store import LedgerStore, access_log_table, utcnow
 
 
 class AccessAction(StrEnum):

@@ -22,11 +22,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from contracts.b64 import b64url_decode
-from contracts.errors import ReasonCode
-from contracts.keys import Signer, verify_raw
-from ledger.errors import LedgerError
-from ledger.merkle import HASH_SIZE
+from crossforce.contracts.b64 import b64url_decode
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.keys import Signer, verify_raw
+from crossforce.ledger.errors import LedgerError
+from crossforce.ledger.merkle import HASH_SIZE
 
 ED25519 = 0x01
 SIGNATURE_PREFIX = "\u2014 "  # em dash and a space

@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.b64 import b64url_decode, b64url_encode
-from contracts.canonical import canonical_json
-from ledger import sealing
+from crossforce.contracts.b64 import b64url_decode, b64url_encode
+from crossforce.contracts.canonical import canonical_json
+from crossforce.ledger import sealing
 
 ENTRY_VERSION: Literal[1] = 1
 EntryKind = Literal["submission", "disposal"]

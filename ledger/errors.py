@@ -1,12 +1,12 @@
 """Errors raised by the ledger.
 
-Each carries a stable `code` from `contracts.errors.ReasonCode`, so the CLI (and anything
+Each carries a stable `code` from `crossforce.contracts.errors.ReasonCode`, so the CLI (and anything
 else) can report it as one line with a code that does not change meaning.
 """
 
 from __future__ import annotations
 
-from contracts.errors import ReasonCode
+from crossforce.contracts.errors import ReasonCode
 
 
 class LedgerError(Exception):

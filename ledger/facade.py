@@ -12,21 +12,21 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Connection, insert, select
 
-from contracts.keys import Signer
-from ledger import merkle, retention, sealing
-from ledger.access import AccessAction, AccessRecord, read_access_log, record_access
-from ledger.checkpoints import Checkpoint, CheckpointError, NoteVerifier, sign_checkpoint
-from ledger.entry import (
+from crossforce.contracts.keys import Signer
+from crossforce.ledger import merkle, retention, sealing
+from crossforce.ledger.access import AccessAction, AccessRecord, read_access_log, record_access
+from crossforce.ledger.checkpoints import Checkpoint, CheckpointError, NoteVerifier, sign_checkpoint
+from crossforce.ledger.entry import (
     DisposalRecord,
     LedgerEntry,
     as_json_object,
     open_personal,
     seal_personal,
 )
-from ledger.errors import EntryNotFound, LedgerError, MissingSecret
-from ledger.key_material import master_key_from_env, subject_key_from_env
-from ledger.proofs import ConsistencyProof, InclusionProof, TreeHead
-from ledger.store import (
+from crossforce.ledger.errors import EntryNotFound, LedgerError, MissingSecret
+from crossforce.ledger.key_material import master_key_from_env, subject_key_from_env
+from crossforce.ledger.proofs import ConsistencyProof, InclusionProof, TreeHead
+from crossforce.ledger.store import (
     Appended,
     LedgerStore,
     NewEntry,
@@ -35,8 +35,8 @@ from ledger.store import (
     entries_table,
     utcnow,
 )
-from ledger.subject_key import is_complete, subject_key
-from ledger.verify import Progress, PublishedCheckpoint, VerificationReport, verify_store
+from crossforce.ledger.subject_key import is_complete, subject_key
+from crossforce.ledger.verify import Progress, PublishedCheckpoint, VerificationReport, verify_store
 
 DEFAULT_ORIGIN = "crossforce.police.uk/ledger"
 
@@ -79,7 +79,7 @@ class Ledger:
     `origin` names the log in its checkpoints (default: the one recorded in the database,
     else DEFAULT_ORIGIN). `signing_key` signs checkpoints, `hmac_key` makes subject keys
     and `master_key` wraps data keys; the last two default to the environment (see
-    `ledger.key_material`). Each may be absent for a process that does not need it:
+    `crossforce.ledger.key_material`). Each may be absent for a process that does not need it:
     verification needs none of them. Without `create`, a database with no ledger is
     refused (`NoLedger`) instead of given an empty one: for tools that only read. A schema
     older than the code is refused unless `upgrade`.
@@ -538,7 +538,7 @@ class Ledger:
         published: Iterable[PublishedCheckpoint] = (),
         require_signed_head: bool | None = None,
     ) -> VerificationReport:
-        """Recompute everything from the stored entries; see `ledger.verify`.
+        """Recompute everything from the stored entries; see `crossforce.ledger.verify`.
 
         `published`: signed notes kept outside the database; the log must still extend
         each. `require_signed_head` (default: whenever a checkpoint key is known) makes

@@ -15,8 +15,8 @@ import os
 import secrets
 from pathlib import Path
 
-from contracts.b64 import b64url_decode, b64url_encode
-from ledger.errors import LedgerError
+from crossforce.contracts.b64 import b64url_decode, b64url_encode
+from crossforce.ledger.errors import LedgerError
 
 MASTER_KEY_ENV = "CROSSFORCE_LEDGER_MASTER_KEY"
 MASTER_KEY_FILE_ENV = "CROSSFORCE_LEDGER_MASTER_KEY_FILE"

@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from crossforce.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 
 
 def _b64(value: bytes) -> str:

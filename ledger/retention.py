@@ -22,9 +22,9 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, delete, insert, select, text, update
 
-from ledger.access import AccessAction, record_access
-from ledger.errors import EntryNotFound, LedgerError
-from ledger.store import (
+from crossforce.ledger.access import AccessAction, record_access
+from crossforce.ledger.errors import EntryNotFound, LedgerError
+from crossforce.ledger.store import (
     Appended,
     LedgerStore,
     NewEntry,

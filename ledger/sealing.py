@@ -11,7 +11,7 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ledger.errors import LedgerError
+from crossforce.ledger.errors import LedgerError
 
 NONCE_SIZE = 12
 

@@ -50,11 +50,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from adapters.sql.engine import create_private_file, lock_schema_creation
-from adapters.sql.migrate import SchemaSpec, prepare
-from contracts.errors import ContractError
-from ledger.errors import LedgerError, LedgerUnavailable, NoLedger
-from ledger.merkle import EMPTY_ROOT, Frontier, Node, leaf_hash
+from crossforce.adapters.sql.engine import create_private_file, lock_schema_creation
+from crossforce.adapters.sql.migrate import SchemaSpec, prepare
+from crossforce.contracts.errors import ContractError
+from crossforce.ledger.errors import LedgerError, LedgerUnavailable, NoLedger
+from crossforce.ledger.merkle import EMPTY_ROOT, Frontier, Node, leaf_hash
 
 CHAIN_START = bytes(32)
 """The chain link before the first entry."""
@@ -239,7 +239,8 @@ class LedgerStore:
 
     With `create` (the default, as the hub opens it) a missing schema is created; without,
     a database holding no ledger is refused with `NoLedger` and nothing is written to it.
-    A schema older than the code is refused unless `upgrade` (see `adapters.sql.migrate`).
+    A schema older than the code is refused unless `upgrade` (see
+    `crossforce.adapters.sql.migrate`).
     A database that cannot be opened at all raises `LedgerUnavailable`.
     """
 

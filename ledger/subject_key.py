@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from contracts.canonical import canonical_json
-from ledger.errors import LedgerError
+from crossforce.contracts.canonical import canonical_json
+from crossforce.ledger.errors import LedgerError
 
 _VERSION = b"crossforce-subject-key-v1\n"
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_.,]+")

@@ -33,21 +33,26 @@ from typing import Any
 
 from sqlalchemy import Connection, String, func, select, type_coerce
 
-from ledger.checkpoints import CheckpointError, NoteVerifier, parse_checkpoint, verify_checkpoint
-from ledger.merkle import (
+from crossforce.ledger.checkpoints import (
+    CheckpointError,
+    NoteVerifier,
+    parse_checkpoint,
+    verify_checkpoint,
+)
+from crossforce.ledger.merkle import (
     Node,
     node_hash,
     range_nodes,
     root_hash,
     verify_consistency,
 )
-from ledger.merkle import (
+from crossforce.ledger.merkle import (
     consistency_proof as make_consistency_proof,
 )
-from ledger.merkle import (
+from crossforce.ledger.merkle import (
     leaf_hash as compute_leaf_hash,
 )
-from ledger.store import (
+from crossforce.ledger.store import (
     CHAIN_START,
     LedgerStore,
     chain_link,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["adapters.testing.postgres"]
+pytest_plugins = ["crossforce.adapters.testing.postgres"]
 
 # Fixtures that start, or stand on, a running service.
 SERVER_FIXTURES = frozenset(

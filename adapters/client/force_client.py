@@ -41,28 +41,28 @@ from tenacity import (
     wait_exponential,
 )
 
-from adapters.nats import subjects
-from adapters.nats.connection import DEFAULT_CONNECT_TIMEOUT, NatsUnreachable
-from adapters.nats.connection import connect as connect_nats
-from adapters.nats.tls import client_ssl_context
-from adapters.tracing import received_context, trace_headers
-from contracts.compose import compose
-from contracts.delivery_note import DeliveryFlags, verified_flags
-from contracts.envelope import (
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.nats.connection import DEFAULT_CONNECT_TIMEOUT, NatsUnreachable
+from crossforce.adapters.nats.connection import connect as connect_nats
+from crossforce.adapters.nats.tls import client_ssl_context
+from crossforce.adapters.tracing import received_context, trace_headers
+from crossforce.contracts.compose import compose
+from crossforce.contracts.delivery_note import DeliveryFlags, verified_flags
+from crossforce.contracts.envelope import (
     HUB_FORCE_CODE,
     MAX_ENVELOPE_BYTES,
     Envelope,
     Jurisdiction,
     parse_envelope,
 )
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import FORCES
-from contracts.keys import Signer
-from contracts.messages.base import Message
-from contracts.messages.receipt import Receipt
-from contracts.registry import REGISTRY
-from contracts.signing import sign_envelope, verify_envelope
-from contracts.trust import TrustStore
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import FORCES
+from crossforce.contracts.keys import Signer
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.receipt import Receipt
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.signing import sign_envelope, verify_envelope
+from crossforce.contracts.trust import TrustStore
 
 __all__ = [
     "Delivery",

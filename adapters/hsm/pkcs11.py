@@ -19,14 +19,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11.util.ec import encode_named_curve_parameters
 
-from adapters.hsm.uri import MODULE_ENV, Pkcs11Uri, invalid
-from contracts.keys import jwk_thumbprint, public_jwk
+from crossforce.adapters.hsm.uri import MODULE_ENV, Pkcs11Uri, invalid
+from crossforce.contracts.keys import jwk_thumbprint, public_jwk
 
 ED25519_OID = "1.3.101.112"  # RFC 8410: id-Ed25519, as CKA_EC_PARAMS names the curve
 
 
 class Pkcs11Signer:
-    """A `contracts.keys.Signer` whose private key stays in a PKCS#11 token.
+    """A `crossforce.contracts.keys.Signer` whose private key stays in a PKCS#11 token.
 
     One session is opened and kept; signing is serialised on it, since a PKCS#11 session
     must not be used by two threads at once.

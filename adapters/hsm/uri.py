@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 MODULE_ENV = "CROSSFORCE_PKCS11_MODULE"
 PIN_ENV = "CROSSFORCE_PKCS11_PIN"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from adapters.nats.config import (
+from crossforce.adapters.nats.config import (
     ACCOUNT,
     CLUSTER_PORT,
     ClusterSettings,
@@ -24,8 +24,8 @@ from adapters.nats.config import (
     server_document,
     write_server_config,
 )
-from adapters.nats.security import HUB, Identity, load_or_create
-from adapters.nats.tls import DEFAULT_HOSTS, write_dev_pki
+from crossforce.adapters.nats.security import HUB, Identity, load_or_create
+from crossforce.adapters.nats.tls import DEFAULT_HOSTS, write_dev_pki
 
 HEADER = (
     "nats-server configuration for Crossforce, written by `crossforce deploy nats-config`.\n"

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.nats.security import HUB, Identity, Permissions, permissions_for
+from crossforce.adapters.nats.security import HUB, Identity, Permissions, permissions_for
 
 ACCOUNT = "CROSSFORCE"
 CLIENT_PORT = 4222

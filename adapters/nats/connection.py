@@ -18,7 +18,7 @@ from typing import Any
 
 from nats.aio.client import Client
 
-from contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 log = logging.getLogger("crossforce.nats")
 

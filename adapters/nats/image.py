@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adapters.nats.server import find_nats_server
+from crossforce.adapters.nats.server import find_nats_server
 
 if TYPE_CHECKING:
     import docker
@@ -41,7 +41,7 @@ def build_local_image(client: docker.DockerClient, tag: str = LOCAL_IMAGE) -> st
             return tag
     except ImageNotFound:
         pass
-    dockerfile = resources.files("adapters.nats").joinpath("Dockerfile").read_text()
+    dockerfile = resources.files("crossforce.adapters.nats").joinpath("Dockerfile").read_text()
     with tempfile.TemporaryDirectory(prefix="crossforce-nats-image-") as context:
         shutil.copy2(binary, Path(context) / "nats-server")
         (Path(context) / "Dockerfile").write_text(dockerfile)

@@ -22,13 +22,13 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 
-from adapters.nats import subjects
+from crossforce.adapters.nats import subjects
 
 DUPLICATE_WINDOW_SECONDS = 2 * 60 * 60.0
 # Redelivery: explicit ack always. The hub answers every input (applied, or refused with a
 # receipt and a dead letter) and retries only infrastructure faults, naking with its own short
-# delays (broker.service.faults); so its inbound consumers never give a message up, and have
-# no back-off list that could override those delays.
+# delays (crossforce.broker.service.faults); so its inbound consumers never give a message up,
+# and have no back-off list that could override those delays.
 HUB_MAX_DELIVER = -1
 # Deadline timers: a timer that keeps failing is left to the sweep, which fires it from its row.
 MAX_DELIVER = 8

@@ -16,7 +16,7 @@ from typing import Any
 
 import nkeys
 
-from adapters.nats import subjects
+from crossforce.adapters.nats import subjects
 
 HUB = "HUB"
 DELIVERY_STREAM = "CF_DELIVERY"

@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from adapters.net import free_ports
+from crossforce.adapters.net import free_ports
 
 logger = logging.getLogger("crossforce.nats")
 

@@ -24,9 +24,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, case, func, select, text
 
-from adapters.nats import subjects
-from adapters.nats.provisioning import hub_partition_consumer
-from adapters.sql import schema
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.nats.provisioning import hub_partition_consumer
+from crossforce.adapters.sql import schema
 
 HUB_STREAMS = (
     subjects.INBOUND_STREAM,

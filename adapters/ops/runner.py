@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from adapters.ops.metrics import HubMetrics, watch_jetstream
-from adapters.ops.server import OpsServer
+from crossforce.adapters.ops.metrics import HubMetrics, watch_jetstream
+from crossforce.adapters.ops.server import OpsServer
 
 
 @contextlib.asynccontextmanager

@@ -17,7 +17,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
-from adapters.ops.metrics import HubMetrics
+from crossforce.adapters.ops.metrics import HubMetrics
 
 # A JetStream look older than this (several missed refreshes) is no longer evidence.
 STALE_AFTER_SECONDS = 20.0

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
-from contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 DEFAULT_DB_URL = "sqlite:///.crossforce/crossforce.db"
 WRITE_LOCK_WAIT_SECONDS = 60.0

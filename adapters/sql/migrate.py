@@ -29,9 +29,9 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, MetaData, inspect
 
-from adapters.sql.engine import BROKER_SCHEMA_LOCK, lock_schema_creation
-from adapters.sql.schema import metadata as broker_metadata
-from contracts.errors import ContractError, ReasonCode
+from crossforce.adapters.sql.engine import BROKER_SCHEMA_LOCK, lock_schema_creation
+from crossforce.adapters.sql.schema import metadata as broker_metadata
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import nats
 
-from adapters.client.force_client import Delivery, ForceClient, SignedReceipt
-from broker.runtime import BrokerSettings, RunningBroker, hub_connect_options
-from contracts.envelope import HUB_FORCE_CODE
-from contracts.keys import utcnow
-from contracts.pki import EphemeralPki
+from crossforce.adapters.client.force_client import Delivery, ForceClient, SignedReceipt
+from crossforce.broker.runtime import BrokerSettings, RunningBroker, hub_connect_options
+from crossforce.contracts.envelope import HUB_FORCE_CODE
+from crossforce.contracts.keys import utcnow
+from crossforce.contracts.pki import EphemeralPki
 
 __all__ = [
     "DEFAULT_FORCES",

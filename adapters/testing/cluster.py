@@ -15,16 +15,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from adapters.nats.config import (
+from crossforce.adapters.nats.config import (
     ClusterSettings,
     ServerSettings,
     Value,
     render,
     server_document,
 )
-from adapters.nats.security import Identity
-from adapters.nats.server import EmbeddedNats
-from adapters.net import free_ports
+from crossforce.adapters.nats.security import Identity
+from crossforce.adapters.nats.server import EmbeddedNats
+from crossforce.adapters.net import free_ports
 
 LOOPBACK = "127.0.0.1"
 

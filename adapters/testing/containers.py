@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Literal, Self
 import pytest
 from testcontainers.core.container import DockerContainer
 
-from adapters.nats.image import LOCAL_IMAGE, build_local_image
-from adapters.nats.server import EmbeddedNats
+from crossforce.adapters.nats.image import LOCAL_IMAGE, build_local_image
+from crossforce.adapters.nats.server import EmbeddedNats
 
 __all__ = [
     "LOCAL_IMAGE",

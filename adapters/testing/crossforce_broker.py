@@ -9,8 +9,8 @@
 Two containers on their own network: NATS (the `crossforce/nats` image, running the
 configuration `crossforce deploy nats-config` writes, so every force is its own nkey user with
 production's permissions) and the hub (`crossforce/hub`, built here with no registry by
-`adapters.hub_image`, running `crossforce up` as the HUB user). Keys and the trust store are
-fresh for each broker.
+`crossforce.adapters.hub_image`, running `crossforce up` as the HUB user). Keys and the trust
+store are fresh for each broker.
 """
 
 from __future__ import annotations
@@ -27,18 +27,18 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-from adapters.hub_image import build_hub_image
-from adapters.nats.bundle import Bundle, write_bundle
-from adapters.testing.broker import DEFAULT_FORCES, make_pki
-from adapters.testing.containers import (
+from crossforce.adapters.hub_image import build_hub_image
+from crossforce.adapters.nats.bundle import Bundle, write_bundle
+from crossforce.adapters.testing.broker import DEFAULT_FORCES, make_pki
+from crossforce.adapters.testing.containers import (
     CLIENT_PORT,
     NatsContainer,
     disable_ryuk_without_registry,
     docker_client,
 )
-from contracts.envelope import HUB_FORCE_CODE
-from contracts.pki import EphemeralPki
-from contracts.trust import TrustStore
+from crossforce.contracts.envelope import HUB_FORCE_CODE
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.trust import TrustStore
 
 __all__ = ["CrossforceBroker"]
 

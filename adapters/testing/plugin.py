@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from adapters.client.force_client import ForceClient
-    from adapters.testing.broker import ForceClientFactory
-    from adapters.testing.containers import NatsContainer, NatsService
-    from broker.runtime import RunningBroker
-    from contracts.pki import EphemeralPki
+    from crossforce.adapters.client.force_client import ForceClient
+    from crossforce.adapters.testing.broker import ForceClientFactory
+    from crossforce.adapters.testing.containers import NatsContainer, NatsService
+    from crossforce.broker.runtime import RunningBroker
+    from crossforce.contracts.pki import EphemeralPki
 
 try:  # the fixtures work in pytest-asyncio's strict mode too
     from pytest_asyncio import fixture as async_fixture
@@ -61,9 +61,13 @@ def nats_service_session(
     It runs the configuration `crossforce deploy nats-config` writes, for every force in the
     directory: the hub and each force connect as their own nkey user with production's
     permissions, so a test cannot read another force's queue any more than production can."""
-    from adapters.nats.bundle import write_bundle
-    from adapters.testing.containers import DockerUnavailable, chosen_backend, nats_service
-    from contracts.forces import FORCES
+    from crossforce.adapters.nats.bundle import write_bundle
+    from crossforce.adapters.testing.containers import (
+        DockerUnavailable,
+        chosen_backend,
+        nats_service,
+    )
+    from crossforce.contracts.forces import FORCES
 
     workdir = tmp_path_factory.mktemp("nats-service")
     # Users and permissions only (no TLS, no paths): the same file serves a container.
@@ -97,7 +101,7 @@ def nats_service_session(
 def nats_container() -> Iterator[NatsContainer]:
     """A fresh NATS container; skips (or fails under CROSSFORCE_REQUIRE_SERVICES=1) without
     an engine."""
-    from adapters.testing.containers import NatsContainer, require_docker
+    from crossforce.adapters.testing.containers import NatsContainer, require_docker
 
     require_docker()
     container = NatsContainer().start()
@@ -113,7 +117,7 @@ def nats_container() -> Iterator[NatsContainer]:
 @pytest.fixture
 def crossforce_forces(request: pytest.FixtureRequest) -> tuple[str, ...]:
     """The forces of this test: from the `crossforce_forces` marker, or the default set."""
-    from adapters.testing.broker import DEFAULT_FORCES
+    from crossforce.adapters.testing.broker import DEFAULT_FORCES
 
     marker = request.node.get_closest_marker(FORCES_MARKER)
     if marker is None or not marker.args:
@@ -124,7 +128,7 @@ def crossforce_forces(request: pytest.FixtureRequest) -> tuple[str, ...]:
 @pytest.fixture
 def crossforce_pki(crossforce_forces: tuple[str, ...]) -> EphemeralPki:
     """Fresh keys for the hub and every chosen force, and a trust store signed for them."""
-    from adapters.testing.broker import make_pki
+    from crossforce.adapters.testing.broker import make_pki
 
     return make_pki(crossforce_forces)
 
@@ -134,8 +138,8 @@ async def crossforce_broker(
     nats_service_session: NatsService, crossforce_pki: EphemeralPki, tmp_path: Path
 ) -> AsyncIterator[RunningBroker]:
     """A running hub on the session's NATS server, with streams for the chosen forces."""
-    from adapters.testing.broker import running_hub
-    from contracts.envelope import HUB_FORCE_CODE
+    from crossforce.adapters.testing.broker import running_hub
+    from crossforce.contracts.envelope import HUB_FORCE_CODE
 
     async with running_hub(
         nats_service_session.url,
@@ -154,7 +158,7 @@ async def force_client(
 ) -> AsyncIterator[Any]:
     """`await force_client("KENT")`: a connected ForceClient for a chosen force, as that
     force's own NATS user."""
-    from adapters.client.force_client import ForceClient
+    from crossforce.adapters.client.force_client import ForceClient
 
     trust = crossforce_pki.trust_store()
     connected: list[ForceClient] = []

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.net import free_port
+from crossforce.adapters.net import free_port
 
 REQUIRE_SERVICES_ENV = "CROSSFORCE_REQUIRE_SERVICES"
 DATABASE = "crossforce"

@@ -13,16 +13,16 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Protocol
 
-from adapters.client.force_client import ForceClient
-from adapters.web.store import Account
-from broker.domain.calendar import LONDON
-from broker.domain.parts import OPEN_STATUSES
-from broker.domain.views import CaseView
-from contracts.errors import ContractError, ReasonCode
-from contracts.keys import SigningKey
-from contracts.messages.base import Message
-from contracts.messages.disclosure import DelayNotified
-from contracts.trust import TrustStore
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.web.store import Account
+from crossforce.broker.domain.calendar import LONDON
+from crossforce.broker.domain.parts import OPEN_STATUSES
+from crossforce.broker.domain.views import CaseView
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.keys import SigningKey
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.disclosure import DelayNotified
+from crossforce.contracts.trust import TrustStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,17 +29,17 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.sql import schema
-from adapters.web import pages
-from adapters.web.actions import ActionSender, delay_notice
-from adapters.web.oidc import OidcSettings, OidcSignIn
-from adapters.web.store import SESSION_LIFETIME, Account, Role, WebStore
-from broker.domain.calendar import LONDON
-from broker.domain.parts import OPEN_STATUSES
-from broker.service.queries import case_timeline, case_view
-from broker.service.statistics import OUTCOMES, case_counts, counts_csv
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import FORCES
+from crossforce.adapters.sql import schema
+from crossforce.adapters.web import pages
+from crossforce.adapters.web.actions import ActionSender, delay_notice
+from crossforce.adapters.web.oidc import OidcSettings, OidcSignIn
+from crossforce.adapters.web.store import SESSION_LIFETIME, Account, Role, WebStore
+from crossforce.broker.domain.calendar import LONDON
+from crossforce.broker.domain.parts import OPEN_STATUSES
+from crossforce.broker.service.queries import case_timeline, case_view
+from crossforce.broker.service.statistics import OUTCOMES, case_counts, counts_csv
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import FORCES
 
 HERE = Path(__file__).parent
 # s.62: why a supervisor consults a case through this app.

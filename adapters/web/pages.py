@@ -12,11 +12,11 @@ from enum import StrEnum
 
 from sqlalchemy import Engine
 
-from broker.domain.calendar import calendar_for_force
-from broker.domain.parts import OPEN_STATUSES, PartOfJob
-from broker.domain.views import CaseView
-from broker.escalation.overdue import OverduePart, overdue_parts
-from broker.service.queries import CaseSummary, TimelineLine, list_cases
+from crossforce.broker.domain.calendar import calendar_for_force
+from crossforce.broker.domain.parts import OPEN_STATUSES, PartOfJob
+from crossforce.broker.domain.views import CaseView
+from crossforce.broker.escalation.overdue import OverduePart, overdue_parts
+from crossforce.broker.service.queries import CaseSummary, TimelineLine, list_cases
 
 DUE_SOON_WORKING_DAYS = 2
 # Far enough ahead to list every open part a force owes, whenever it is due.

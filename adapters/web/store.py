@@ -32,9 +32,9 @@ from sqlalchemy import (
     update,
 )
 
-from adapters.sql.engine import lock_schema_creation, make_engine, stored_utc
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import get_force
+from crossforce.adapters.sql.engine import lock_schema_creation, make_engine, stored_utc
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import get_force
 
 WEB_SCHEMA_LOCK = 0x43524F5353574542  # "CROSSWEB"
 SESSION_LIFETIME = timedelta(hours=8)  # one shift

@@ -11,13 +11,20 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from adapters.sql.engine import open_existing
-from broker.cli.common import DEFAULT_DATA_DIR, DataDir, DbUrl, Json, console, database_urls
-from broker.domain.calendar import LONDON
-from broker.domain.views import CaseView
-from broker.escalation.overdue import CaseDeadline, case_deadlines
-from broker.service.queries import HistoryLine, case_history, case_view, list_cases
-from contracts.forces import get_force
+from crossforce.adapters.sql.engine import open_existing
+from crossforce.broker.cli.common import (
+    DEFAULT_DATA_DIR,
+    DataDir,
+    DbUrl,
+    Json,
+    console,
+    database_urls,
+)
+from crossforce.broker.domain.calendar import LONDON
+from crossforce.broker.domain.views import CaseView
+from crossforce.broker.escalation.overdue import CaseDeadline, case_deadlines
+from crossforce.broker.service.queries import HistoryLine, case_history, case_view, list_cases
+from crossforce.contracts.forces import get_force
 
 
 def _engine(data_dir: Path, db_url: str | None) -> Engine:

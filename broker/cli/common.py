@@ -12,10 +12,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from adapters.hsm.uri import MODULE_ENV, PIN_ENV, is_pkcs11_uri
-from broker.runtime import BrokerSettings
-from contracts.errors import ContractError, ReasonCode
-from contracts.keys import PASSPHRASE_ENV, Signer, SigningKey
+from crossforce.adapters.hsm.uri import MODULE_ENV, PIN_ENV, is_pkcs11_uri
+from crossforce.broker.runtime import BrokerSettings
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.keys import PASSPHRASE_ENV, Signer, SigningKey
 
 
 class ExitCode(IntEnum):
@@ -31,7 +31,7 @@ class ExitCode(IntEnum):
     RUNTIME_ERROR = 3
 
 
-# Reason codes that say "checked, and not valid" (contracts.errors).
+# Reason codes that say "checked, and not valid" (crossforce.contracts.errors).
 VERIFICATION_CODES = frozenset(
     {
         ReasonCode.MALFORMED_JSON,
@@ -187,7 +187,7 @@ def load_signer(where: str) -> Signer:
     $CROSSFORCE_PKCS11_MODULE, PIN from $CROSSFORCE_PKCS11_PIN or its _FILE)."""
     if is_pkcs11_uri(where):
         # Loaded only when asked for: most hubs and tools never touch a PKCS#11 module.
-        from adapters.hsm.pkcs11 import Pkcs11Signer
+        from crossforce.adapters.hsm.pkcs11 import Pkcs11Signer
 
         return Pkcs11Signer.open(
             where, pin=setting(PIN_ENV), module_path=os.environ.get(MODULE_ENV)

@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from contracts.envelope_schema import write_envelope_schema
-from contracts.registry import REGISTRY
-from contracts.schema_export import IncompatibleSchemaError, write_schemas
+from crossforce.contracts.envelope_schema import write_envelope_schema
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.schema_export import IncompatibleSchemaError, write_schemas
 
 app = typer.Typer(help="The message catalogue and its JSON Schemas.", no_args_is_help=True)
 out = Console()
@@ -79,7 +79,7 @@ def vectors(
     directory: Annotated[Path, typer.Argument(help="Where to write the vector files")],
 ) -> None:
     """Write the conformance vectors (canonical JSON, keys, signatures, receipts)."""
-    from contracts.vectors import write_vectors
+    from crossforce.contracts.vectors import write_vectors
 
     written = write_vectors(directory)
     err.print(f"wrote {len(written)} vector files to {directory}")

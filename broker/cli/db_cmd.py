@@ -12,8 +12,8 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from adapters.sql.engine import make_engine
-from adapters.sql.migrate import (
+from crossforce.adapters.sql.engine import make_engine
+from crossforce.adapters.sql.migrate import (
     BROKER_SCHEMA,
     SchemaSpec,
     SchemaState,
@@ -21,7 +21,7 @@ from adapters.sql.migrate import (
     prepare_engine,
     status,
 )
-from broker.cli.common import (
+from crossforce.broker.cli.common import (
     DEFAULT_DATA_DIR,
     DataDir,
     DbUrl,
@@ -29,9 +29,9 @@ from broker.cli.common import (
     LedgerDbUrl,
     database_urls,
 )
-from contracts.errors import ContractError, ReasonCode
-from ledger.store import LEDGER_SCHEMA, LedgerStore, safe_url
-from ledger.store import make_engine as ledger_engine
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.ledger.store import LEDGER_SCHEMA, LedgerStore, safe_url
+from crossforce.ledger.store import make_engine as ledger_engine
 
 app = typer.Typer(help="Schema versions of the broker's and the ledger's databases.")
 out = Console(soft_wrap=True)

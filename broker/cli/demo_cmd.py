@@ -16,10 +16,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from adapters.web.store import Role, WebStore
-from broker.cli.logs import LogFormat, LogLevel, configure_logging
-from broker.demo import run_demo
-from contracts.errors import ContractError, ReasonCode
+from crossforce.adapters.web.store import Role, WebStore
+from crossforce.broker.cli.logs import LogFormat, LogLevel, configure_logging
+from crossforce.broker.demo import run_demo
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 # Wide enough for the timeline table even when output is piped.
 console = Console(width=160) if not Console().is_terminal else Console()

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from adapters.nats.bundle import write_bundle, write_helm_accounts
-from adapters.nats.tls import DEFAULT_HOSTS, write_dev_pki
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import FORCES
+from crossforce.adapters.nats.bundle import write_bundle, write_helm_accounts
+from crossforce.adapters.nats.tls import DEFAULT_HOSTS, write_dev_pki
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import FORCES
 
 if TYPE_CHECKING:
     import docker
@@ -108,7 +108,7 @@ def nats_image(
     tag: Annotated[str, typer.Option(help="Image tag to build.")] = "crossforce/nats:2.15.1",
 ) -> None:
     """Build the FROM-scratch nats-server image from the pinned wheel (needs Docker)."""
-    from adapters.nats.image import build_local_image
+    from crossforce.adapters.nats.image import build_local_image
 
     with _docker() as client:
         out_console.print(f"image          {build_local_image(client, tag)}")
@@ -120,7 +120,7 @@ def hub_image(
 ) -> None:
     """Build the hub image from this checkout with no registry: a Debian base made by
     mmdebstrap and `docker import`, then the product installed offline (needs Docker)."""
-    from adapters.hub_image import build_hub_image
+    from crossforce.adapters.hub_image import build_hub_image
 
     with _docker() as client:
         out_console.print(f"image          {build_hub_image(client, tag)}")

@@ -20,7 +20,7 @@ def asyncapi(
     fmt: Annotated[str, typer.Option("--format", "-f", help="json or yaml")] = "json",
 ) -> None:
     """The AsyncAPI 3.0 document of what a force system publishes and reads."""
-    from broker.asyncapi import asyncapi_document, render
+    from crossforce.broker.asyncapi import asyncapi_document, render
 
     if fmt not in ("json", "yaml"):
         raise typer.BadParameter("use json or yaml", param_hint="--format")

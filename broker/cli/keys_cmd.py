@@ -11,13 +11,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from adapters.hsm.uri import MODULE_ENV, PIN_ENV, Pkcs11Uri
-from broker.cli.common import passphrase, setting
-from contracts.envelope import HUB_FORCE_CODE
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import get_force
-from contracts.keys import ANCHOR, RevocationReason, key_file_protection, rewrap_key_file
-from contracts.keystore import KeyDirectory, load_key_set
+from crossforce.adapters.hsm.uri import MODULE_ENV, PIN_ENV, Pkcs11Uri
+from crossforce.broker.cli.common import passphrase, setting
+from crossforce.contracts.envelope import HUB_FORCE_CODE
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import get_force
+from crossforce.contracts.keys import ANCHOR, RevocationReason, key_file_protection, rewrap_key_file
+from crossforce.contracts.keystore import KeyDirectory, load_key_set
 
 app = typer.Typer(help="Force signing keys and the signed trust store.", no_args_is_help=True)
 out = Console(stderr=True)
@@ -59,7 +59,7 @@ def _new_in_hsm(keys: KeyDirectory, owner: str, uri: str, lifetime: timedelta) -
     pin = setting(PIN_ENV)
     if not module or not pin:
         raise typer.BadParameter(f"set {MODULE_ENV} and {PIN_ENV}", param_hint="--pkcs11")
-    from adapters.hsm.pkcs11 import Pkcs11Signer  # loads the PKCS#11 bindings
+    from crossforce.adapters.hsm.pkcs11 import Pkcs11Signer  # loads the PKCS#11 bindings
 
     signer = Pkcs11Signer.generate(uri, pin=pin, module_path=module)
     try:

@@ -23,8 +23,8 @@ from rich.progress import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from broker.cli.common import DB_URL_ENV as HUB_DB_URL_ENV
-from broker.cli.common import (
+from crossforce.broker.cli.common import DB_URL_ENV as HUB_DB_URL_ENV
+from crossforce.broker.cli.common import (
     DEFAULT_DATA_DIR,
     LEDGER_DB_URL_ENV,
     DataDir,
@@ -34,9 +34,9 @@ from broker.cli.common import (
     passphrase,
     setting,
 )
-from contracts.errors import ContractError, ReasonCode
-from contracts.keys import SigningKey
-from ledger import (
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.keys import SigningKey
+from crossforce.ledger import (
     CheckpointError,
     Ledger,
     LedgerError,
@@ -46,11 +46,11 @@ from ledger import (
     verify_checkpoint,
     verify_consistency,
 )
-from ledger.checkpoints import verifiers_from_public_keys
-from ledger.errors import NoLedger
-from ledger.store import one_line
+from crossforce.ledger.checkpoints import verifiers_from_public_keys
+from crossforce.ledger.errors import NoLedger
+from crossforce.ledger.store import one_line
 
-# The embedded broker keeps the ledger in a file of its own (see broker.runtime); with
+# The embedded broker keeps the ledger in a file of its own (see crossforce.broker.runtime); with
 # PostgreSQL it shares the hub's database, so CROSSFORCE_DB_URL is the fallback.
 DB_URL_ENV = LEDGER_DB_URL_ENV
 CHECKPOINT_KEY_ENV = "CROSSFORCE_LEDGER_CHECKPOINT_KEY"
@@ -157,7 +157,7 @@ def _open(
 @contextmanager
 def _one_line_errors() -> Iterator[None]:
     """Any refusal or database failure becomes one line with its reason code, and the exit
-    status for that code (broker.cli.common.ExitCode)."""
+    status for that code (crossforce.broker.cli.common.ExitCode)."""
     try:
         yield
     except LedgerError as exc:

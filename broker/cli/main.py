@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.nats.server import NatsServerError
-from broker.cli.common import exit_code
-from contracts.errors import ContractError, ReasonCode
+from crossforce.adapters.nats.server import NatsServerError
+from crossforce.broker.cli.common import exit_code
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 app = typer.Typer(
     name="crossforce",
@@ -32,7 +32,7 @@ def _register() -> None:
     if _registered:
         return
     _registered = True
-    from broker.cli import (
+    from crossforce.broker.cli import (
         cases_cmd,
         contracts_cmd,
         db_cmd,

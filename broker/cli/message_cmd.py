@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from broker.cli.common import load_signer
-from contracts.compose import compose
-from contracts.envelope import parse_envelope
-from contracts.forces import get_force
-from contracts.registry import REGISTRY
-from contracts.signing import sign_envelope, verify_envelope
-from contracts.trust import TrustStore
+from crossforce.broker.cli.common import load_signer
+from crossforce.contracts.compose import compose
+from crossforce.contracts.envelope import parse_envelope
+from crossforce.contracts.forces import get_force
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.signing import sign_envelope, verify_envelope
+from crossforce.contracts.trust import TrustStore
 
 app = typer.Typer(help="Build, sign and verify DVDS messages.", no_args_is_help=True)
 out = Console(stderr=True)
@@ -35,8 +35,8 @@ def example(
 ) -> None:
     """Print an unsigned example envelope of a message type, dated relative to now: the case
     opens now and later steps fall after it, so the example is one the hub would accept."""
-    from broker.cli.overdue_cmd import _as_at
-    from contracts.examples import example as example_payload
+    from crossforce.broker.cli.overdue_cmd import _as_at
+    from crossforce.contracts.examples import example as example_payload
 
     now = _as_at(at)
     sending = get_force(sender)

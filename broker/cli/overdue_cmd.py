@@ -10,13 +10,20 @@ import typer
 from rich.table import Table
 from sqlalchemy import inspect
 
-from adapters.sql import schema
-from adapters.sql.engine import open_existing
-from broker.cli.common import DEFAULT_DATA_DIR, DataDir, DbUrl, Json, console, database_urls
-from broker.domain.calendar import LONDON
-from broker.escalation.overdue import OverduePart, overdue_parts
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import FORCES
+from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.engine import open_existing
+from crossforce.broker.cli.common import (
+    DEFAULT_DATA_DIR,
+    DataDir,
+    DbUrl,
+    Json,
+    console,
+    database_urls,
+)
+from crossforce.broker.domain.calendar import LONDON
+from crossforce.broker.escalation.overdue import OverduePart, overdue_parts
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import FORCES
 
 DEFAULT_WITHIN_DAYS = 2
 

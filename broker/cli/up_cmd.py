@@ -12,20 +12,20 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from adapters.hsm.uri import is_pkcs11_uri
-from adapters.nats.connection import redact
-from adapters.nats.tls import client_ssl_context
-from adapters.ops.metrics import HubMetrics
-from adapters.ops.runner import serving_ops
-from broker.cli import db_cmd
-from broker.cli.common import DB_URL_ENV, FILE_SUFFIX, load_signer, setting
-from broker.cli.logs import LogFormat, LogLevel, configure_logging
-from broker.domain.sla import load_policy
-from broker.runtime import BrokerSettings, RunningBroker, hub_connect_options
-from contracts.envelope import HUB_FORCE_CODE
-from contracts.errors import ContractError, ReasonCode
-from contracts.keys import Signer
-from contracts.trust import TrustStore
+from crossforce.adapters.hsm.uri import is_pkcs11_uri
+from crossforce.adapters.nats.connection import redact
+from crossforce.adapters.nats.tls import client_ssl_context
+from crossforce.adapters.ops.metrics import HubMetrics
+from crossforce.adapters.ops.runner import serving_ops
+from crossforce.broker.cli import db_cmd
+from crossforce.broker.cli.common import DB_URL_ENV, FILE_SUFFIX, load_signer, setting
+from crossforce.broker.cli.logs import LogFormat, LogLevel, configure_logging
+from crossforce.broker.domain.sla import load_policy
+from crossforce.broker.runtime import BrokerSettings, RunningBroker, hub_connect_options
+from crossforce.contracts.envelope import HUB_FORCE_CODE
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.keys import Signer
+from crossforce.contracts.trust import TrustStore
 
 console = Console(stderr=True)
 
@@ -114,7 +114,7 @@ def up(
         )
     load_policy(sla_policy)  # refuse a bad policy file before asking for a passphrase
     db_url = setting(DB_URL_ENV, db_url)
-    # A schema is changed only when the operator says so (see adapters.sql.migrate).
+    # A schema is changed only when the operator says so (see crossforce.adapters.sql.migrate).
     found = db_cmd.schemas(data_dir, db_url, None)
     if upgrade:
         db_cmd.upgrade_all(found)

@@ -11,11 +11,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from adapters.sql.engine import open_read_only
-from adapters.web.actions import ActionSender
-from adapters.web.oidc import OidcSettings
-from adapters.web.store import Role, WebStore
-from broker.cli.common import (
+from crossforce.adapters.sql.engine import open_read_only
+from crossforce.adapters.web.actions import ActionSender
+from crossforce.adapters.web.oidc import OidcSettings
+from crossforce.adapters.web.store import Role, WebStore
+from crossforce.broker.cli.common import (
     FILE_SUFFIX,
     WEB_DB_URL_ENV,
     WEB_SECRET_ENV,
@@ -23,10 +23,10 @@ from broker.cli.common import (
     passphrase,
     setting,
 )
-from broker.cli.overdue_cmd import _as_at
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import FORCES
-from contracts.keys import write_private_file
+from crossforce.broker.cli.overdue_cmd import _as_at
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import FORCES
+from crossforce.contracts.keys import write_private_file
 
 WEB_PASSWORD_ENV = "CROSSFORCE_WEB_PASSWORD"
 OIDC_SECRET_ENV = "CROSSFORCE_WEB_OIDC_CLIENT_SECRET"
@@ -145,7 +145,7 @@ def serve(
     """Serve the supervisors' web app (Ctrl-C stops)."""
     import uvicorn
 
-    from adapters.web.app import WebConfig, create_app
+    from crossforce.adapters.web.app import WebConfig, create_app
 
     if (tls_cert is None) != (tls_key is None):
         raise ContractError(ReasonCode.FILE_ERROR, "give --tls-cert and --tls-key together")
@@ -181,9 +181,9 @@ def _actions(
         return None
     if trust is None:
         raise ContractError(ReasonCode.FILE_ERROR, "--keys needs --trust")
-    from adapters.web.actions import NatsActionSender
-    from contracts.keys import SigningKey
-    from contracts.trust import TrustStore
+    from crossforce.adapters.web.actions import NatsActionSender
+    from crossforce.contracts.keys import SigningKey
+    from crossforce.contracts.trust import TrustStore
 
     secret = passphrase()
     signing = {

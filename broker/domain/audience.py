@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.parts import PartKind
-from broker.domain.roles import ForceRole
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.parts import PartKind
+from crossforce.broker.domain.roles import ForceRole
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from contracts.forces import get_force
+from crossforce.contracts.forces import get_force
 
 LONDON: Final = ZoneInfo("Europe/London")
 SUBDIVISIONS: Final = frozenset({"ENG", "WLS", "SCT", "NIR"})

@@ -1,7 +1,7 @@
 """The Case aggregate: who holds which role, the parts of the job, and their history.
 
 `opening.open_case` creates a case; `Case.handle` applies every other command through the
-handlers in `broker.domain.handlers`. A refused command
+handlers in `crossforce.broker.domain.handlers`. A refused command
 raises `DomainRefusal` and leaves the case exactly as it was; an applied one increments
 `version` (optimistic concurrency) and returns the events to deliver.
 """
@@ -13,27 +13,32 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.checks import is_scottish, require_aware
-from broker.domain.context import DomainContext
-from broker.domain.errors import DomainRefusal, invalid_transition, not_authorised, rule_violation
-from broker.domain.markers import MaliciousMarker
-from broker.domain.parties import Party, PartyRole
-from broker.domain.parts import PartHistoryEntry, PartKind, PartOfJob, PartStatus
-from broker.domain.records import (
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.checks import is_scottish, require_aware
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import (
+    DomainRefusal,
+    invalid_transition,
+    not_authorised,
+    rule_violation,
+)
+from crossforce.broker.domain.markers import MaliciousMarker
+from crossforce.broker.domain.parties import Party, PartyRole
+from crossforce.broker.domain.parts import PartHistoryEntry, PartKind, PartOfJob, PartStatus
+from crossforce.broker.domain.records import (
     CoordinationTransfer,
     Decision,
     LinkedCrime,
     RiskFlag,
 )
-from broker.domain.roles import ForceRole
-from broker.domain.routes import RequestType, Route
-from broker.domain.rules import SpentConvictionPolicy
-from broker.domain.serialisation import decode, encode
-from broker.domain.transitions import CaseStatus, PartAction, target
-from contracts.envelope import Jurisdiction
-from contracts.errors import ReasonCode
+from crossforce.broker.domain.roles import ForceRole
+from crossforce.broker.domain.routes import RequestType, Route
+from crossforce.broker.domain.rules import SpentConvictionPolicy
+from crossforce.broker.domain.serialisation import decode, encode
+from crossforce.broker.domain.transitions import CaseStatus, PartAction, target
+from crossforce.contracts.envelope import Jurisdiction
+from crossforce.contracts.errors import ReasonCode
 
 SCHEMA_VERSION = 1
 _EventT = TypeVar("_EventT", bound=e.DomainEvent)
@@ -64,7 +69,8 @@ class Case:
     markers_set: list[MaliciousMarker] = field(default_factory=list)
     closed_at: datetime | None = None
     closure_reason: str = ""
-    # Statutory step clocks (broker.domain.clocks): when they started and which steps are done.
+    # Statutory step clocks (crossforce.broker.domain.clocks): when they started and which steps
+    # are done.
     initial_contact_at: datetime | None = None
     steps_completed: dict[str, datetime] = field(default_factory=dict)
 
@@ -145,7 +151,7 @@ class Case:
         return frozenset(forces)
 
     def audience(self, event: e.DomainEvent) -> frozenset[str]:
-        from broker.domain.audience import audience
+        from crossforce.broker.domain.audience import audience
 
         return audience(self, event)
 
@@ -180,9 +186,9 @@ class Case:
         self, command: c.Command, context: DomainContext | None = None
     ) -> list[e.DomainEvent]:
         """Apply one command. All or nothing: a refusal leaves the case untouched."""
-        from broker.domain.clocks import record_completions
-        from broker.domain.handlers import HANDLERS
-        from broker.domain.opening import refuse_second_open
+        from crossforce.broker.domain.clocks import record_completions
+        from crossforce.broker.domain.handlers import HANDLERS
+        from crossforce.broker.domain.opening import refuse_second_open
 
         context = context or DomainContext()
         if command.case_ref != self.case_ref:

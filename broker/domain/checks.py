@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from broker.domain.errors import DomainRefusal, rule_violation
-from contracts.envelope import Jurisdiction
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import Force, ParticipantKind, get_force
+from crossforce.broker.domain.errors import DomainRefusal, rule_violation
+from crossforce.contracts.envelope import Jurisdiction
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import Force, ParticipantKind, get_force
 
 
 def force_of(code: str) -> Force:

@@ -30,14 +30,14 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from broker.domain import events as e
-from broker.domain.parts import PartKind
-from broker.domain.routes import Route
-from broker.domain.sla import SlaPolicy, SlaStep, due_at
-from contracts.envelope import Jurisdiction
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.parts import PartKind
+from crossforce.broker.domain.routes import Route
+from crossforce.broker.domain.sla import SlaPolicy, SlaStep, due_at
+from crossforce.contracts.envelope import Jurisdiction
 
 if TYPE_CHECKING:
-    from broker.domain.case import Case
+    from crossforce.broker.domain.case import Case
 
 _S = SlaStep
 INITIAL_CONTACT: Final = "initial-contact"

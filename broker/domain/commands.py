@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from broker.domain.forums import DisclosableItem, ForumBody, ForumChair, ForumKind
-from broker.domain.parties import Party
-from broker.domain.records import FinalReport
-from broker.domain.routes import DeliveryMethod, RequestType, Route
+from crossforce.broker.domain.forums import DisclosableItem, ForumBody, ForumChair, ForumKind
+from crossforce.broker.domain.parties import Party
+from crossforce.broker.domain.records import FinalReport
+from crossforce.broker.domain.routes import DeliveryMethod, RequestType, Route
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

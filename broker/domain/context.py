@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from broker.domain.markers import SubjectMarkers
-from broker.domain.parties import Party
-from broker.domain.rules import DomainSettings
+from crossforce.broker.domain.markers import SubjectMarkers
+from crossforce.broker.domain.parties import Party
+from crossforce.broker.domain.rules import DomainSettings
 
 # Given a party, return the force code where they live, or None to use `party.home_force`.
 # Must be pure (for example a postcode table already in memory).

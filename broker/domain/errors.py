@@ -7,7 +7,7 @@ names the business rule broken (for example "identity-not-verified"). Force syst
 
 from __future__ import annotations
 
-from contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 
 class DomainRefusal(ContractError):

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from broker.domain.forums import DisclosableItem
-from broker.domain.parts import PartKind
-from broker.domain.routes import DeliveryMethod, RequestType, Route
-from contracts.envelope import Jurisdiction
+from crossforce.broker.domain.forums import DisclosableItem
+from crossforce.broker.domain.parts import PartKind
+from crossforce.broker.domain.routes import DeliveryMethod, RequestType, Route
+from crossforce.contracts.envelope import Jurisdiction
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,7 +30,7 @@ class DomainEvent:
     part_owner: str | None = None  # owner of `part_id` when the event happened
 
     def to_dict(self) -> dict[str, Any]:
-        from broker.domain.serialisation import encode
+        from crossforce.broker.domain.serialisation import encode
 
         body = encode(self)
         assert isinstance(body, dict)

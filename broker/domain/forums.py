@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from broker.domain.errors import rule_violation
-from contracts.forces import POLICE_SCOTLAND
+from crossforce.broker.domain.errors import rule_violation
+from crossforce.contracts.forces import POLICE_SCOTLAND
 
 
 class AgencyKind(StrEnum):

@@ -54,7 +54,7 @@ class SubjectMarkers:
 
 def markers_from_events(events: Iterable[object]) -> tuple[MaliciousMarker, ...]:
     """The markers a batch of events asks the application layer to persist."""
-    from broker.domain.events import MaliciousApplicationMarked
+    from crossforce.broker.domain.events import MaliciousApplicationMarked
 
     return tuple(
         MaliciousMarker(ev.subject_key, ev.case_ref, ev.actor, ev.at, ev.evidence)

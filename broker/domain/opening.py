@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.checks import police_force, require_aware, require_text
-from broker.domain.context import DomainContext
-from broker.domain.errors import DomainRefusal, invalid_transition, not_authorised, rule_violation
-from broker.domain.parties import PartyRole
-from broker.domain.parts import PartKind
-from broker.domain.routes import RequestType, Route
-from broker.domain.transitions import CaseStatus, PartAction
-from contracts.envelope import Jurisdiction
-from contracts.errors import ReasonCode
-from contracts.forces import psd_for
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.checks import police_force, require_aware, require_text
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import (
+    DomainRefusal,
+    invalid_transition,
+    not_authorised,
+    rule_violation,
+)
+from crossforce.broker.domain.parties import PartyRole
+from crossforce.broker.domain.parts import PartKind
+from crossforce.broker.domain.routes import RequestType, Route
+from crossforce.broker.domain.transitions import CaseStatus, PartAction
+from crossforce.contracts.envelope import Jurisdiction
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.forces import psd_for
 
 
 def refuse_second_open(case: Case, command: c.OpenCase) -> None:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from broker.domain.forums import DisclosableItem, ForumBody, ForumKind
-from broker.domain.parties import PartyRole
-from broker.domain.routes import RequestType, Route
+from crossforce.broker.domain.forums import DisclosableItem, ForumBody, ForumKind
+from crossforce.broker.domain.parties import PartyRole
+from crossforce.broker.domain.routes import RequestType, Route
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,9 @@ from typing import Any, Final, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
-from broker.domain.calendar import calendar_for_force
-from broker.escalation.ladder import EscalationPolicy
-from contracts.errors import ContractError, ReasonCode
+from crossforce.broker.domain.calendar import calendar_for_force
+from crossforce.broker.escalation.ladder import EscalationPolicy
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 POLICY_VERSION: Final = 1
 
@@ -98,7 +98,7 @@ class TimeConflicts(BaseModel):
 
 
 class ClockSettings(BaseModel):
-    """How the statutory step clocks start (broker.domain.clocks)."""
+    """How the statutory step clocks start (crossforce.broker.domain.clocks)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -212,8 +212,8 @@ GOVERNED: Final[Mapping[tuple[SlaStep, str], str]] = MappingProxyType(
 )
 
 
-# Where a step clock (broker.domain.clocks) may count from: initial contact (or receipt of
-# the application or information), or the end of an earlier step.
+# Where a step clock (crossforce.broker.domain.clocks) may count from: initial contact (or
+# receipt of the application or information), or the end of an earlier step.
 CLOCK_STARTS: Final = frozenset(
     {
         "initial-contact",
@@ -329,7 +329,11 @@ def parse_policy(data: Any, path: str = "<policy>") -> SlaPolicy:
 
 
 def default_policy_text() -> str:
-    return resources.files("broker").joinpath("data/sla-policy.yaml").read_text(encoding="utf-8")
+    return (
+        resources.files("crossforce.broker")
+        .joinpath("data/sla-policy.yaml")
+        .read_text(encoding="utf-8")
+    )
 
 
 def load_policy(path: str | Path | None = None) -> SlaPolicy:

@@ -15,16 +15,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from broker.domain.case import Case
-from broker.domain.errors import not_authorised
-from broker.domain.markers import MaliciousMarker
-from broker.domain.parties import Party
-from broker.domain.parts import PartOfJob
-from broker.domain.records import CoordinationTransfer, Decision, LinkedCrime, RiskFlag
-from broker.domain.roles import ForceRole
-from broker.domain.routes import Route
-from broker.domain.transitions import CaseStatus
-from contracts.envelope import Jurisdiction
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.errors import not_authorised
+from crossforce.broker.domain.markers import MaliciousMarker
+from crossforce.broker.domain.parties import Party
+from crossforce.broker.domain.parts import PartOfJob
+from crossforce.broker.domain.records import CoordinationTransfer, Decision, LinkedCrime, RiskFlag
+from crossforce.broker.domain.roles import ForceRole
+from crossforce.broker.domain.routes import Route
+from crossforce.broker.domain.transitions import CaseStatus
+from crossforce.contracts.envelope import Jurisdiction
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from broker.domain.calendar import (
+from crossforce.broker.domain.calendar import (
     LONDON,
     WorkingCalendar,
     calendar_for_force,

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, or_, select
 
-from adapters.sql import schema
-from adapters.sql.engine import stored_utc
-from broker.domain.calendar import calendar_for_force
-from broker.escalation.ladder import escalation_steps
-from broker.escalation.service import DEFAULT_POLICY, OPEN, deadline_from_row
+from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.engine import stored_utc
+from crossforce.broker.domain.calendar import calendar_for_force
+from crossforce.broker.escalation.ladder import escalation_steps
+from crossforce.broker.escalation.service import DEFAULT_POLICY, OPEN, deadline_from_row
 
 
 @dataclass(frozen=True, slots=True)

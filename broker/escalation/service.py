@@ -28,16 +28,16 @@ from typing import Any, Final
 
 from sqlalchemy import Engine, and_, exists, insert, select, update
 
-from adapters.nats import subjects
-from adapters.sql import schema
-from adapters.sql.engine import stored_utc
-from broker.domain.calendar import calendar_for_force
-from broker.domain.case import Case
-from broker.domain.clocks import step_clocks
-from broker.domain.parts import PartKind, PartOfJob
-from broker.domain.sla import SlaPolicy, SlaStep, TimeUnit
-from broker.domain.transitions import CaseStatus
-from broker.escalation.ladder import (
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.engine import stored_utc
+from crossforce.broker.domain.calendar import calendar_for_force
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.clocks import step_clocks
+from crossforce.broker.domain.parts import PartKind, PartOfJob
+from crossforce.broker.domain.sla import SlaPolicy, SlaStep, TimeUnit
+from crossforce.broker.domain.transitions import CaseStatus
+from crossforce.broker.escalation.ladder import (
     Deadline,
     EscalationStep,
     LadderMessage,
@@ -45,22 +45,22 @@ from broker.escalation.ladder import (
     next_fire_at,
     recipients,
 )
-from broker.escalation.sweep import DueEscalation, OpenDeadline, record_fired, sweep
-from broker.service.outbox import OutboundMessage
-from broker.service.unit_of_work import ConcurrentUpdate, SqlUnitOfWork
-from contracts.compose import compose
-from contracts.delivery_note import DeliveryFlags, signed_headers
-from contracts.envelope import HUB_FORCE_CODE, Envelope
-from contracts.forces import FORCES
-from contracts.keys import Signer
-from contracts.messages.base import Message
-from contracts.messages.escalation import (
+from crossforce.broker.escalation.sweep import DueEscalation, OpenDeadline, record_fired, sweep
+from crossforce.broker.service.outbox import OutboundMessage
+from crossforce.broker.service.unit_of_work import ConcurrentUpdate, SqlUnitOfWork
+from crossforce.contracts.compose import compose
+from crossforce.contracts.delivery_note import DeliveryFlags, signed_headers
+from crossforce.contracts.envelope import HUB_FORCE_CODE, Envelope
+from crossforce.contracts.forces import FORCES
+from crossforce.contracts.keys import Signer
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.escalation import (
     DeadlineReminder,
     EscalationRaised,
     NoticeTask,
     OverdueNotice,
 )
-from contracts.signing import sign_envelope
+from crossforce.contracts.signing import sign_envelope
 
 log = logging.getLogger("crossforce.escalation")
 

@@ -17,13 +17,17 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 
-from adapters.nats import subjects
-from adapters.nats.provisioning import MAX_DELIVER, timer_consumer
-from broker.escalation.service import SWEEP_BATCH, EscalationService, deadline_id_from_subject
-from broker.hub.publisher import OutboxPublisher
-from broker.service.faults import retry_step
-from broker.service.outbox import OutboundMessage
-from contracts.envelope import HUB_FORCE_CODE
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.nats.provisioning import MAX_DELIVER, timer_consumer
+from crossforce.broker.escalation.service import (
+    SWEEP_BATCH,
+    EscalationService,
+    deadline_id_from_subject,
+)
+from crossforce.broker.hub.publisher import OutboxPublisher
+from crossforce.broker.service.faults import retry_step
+from crossforce.broker.service.outbox import OutboundMessage
+from crossforce.contracts.envelope import HUB_FORCE_CODE
 
 log = logging.getLogger("crossforce.escalation")
 

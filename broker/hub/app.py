@@ -19,16 +19,16 @@ from typing import Any
 from faststream import AckPolicy, FastStream
 from faststream.nats import JStream, NatsBroker, NatsMessage, NatsNKey, NatsSecurity, PullSub
 
-from adapters import tracing
-from adapters.nats import subjects
-from adapters.nats.provisioning import hub_partition_consumer
-from adapters.nats.tls import client_ssl_context
-from broker.escalation.service import EscalationService
-from broker.escalation.timers import register_timer_subscriber, sweep_forever
-from broker.hub.publisher import OutboxPublisher
-from broker.service.faults import redelivery_delay, retry_step
-from broker.service.pipeline import HubPipeline, Inbound, PipelineResult
-from contracts.envelope import HUB_FORCE_CODE
+from crossforce.adapters import tracing
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.nats.provisioning import hub_partition_consumer
+from crossforce.adapters.nats.tls import client_ssl_context
+from crossforce.broker.escalation.service import EscalationService
+from crossforce.broker.escalation.timers import register_timer_subscriber, sweep_forever
+from crossforce.broker.hub.publisher import OutboxPublisher
+from crossforce.broker.service.faults import redelivery_delay, retry_step
+from crossforce.broker.service.pipeline import HubPipeline, Inbound, PipelineResult
+from crossforce.contracts.envelope import HUB_FORCE_CODE
 
 log = logging.getLogger("crossforce.hub")
 

@@ -15,9 +15,9 @@ from nats.js import JetStreamContext
 from sqlalchemy import Engine
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from broker.service.faults import NATS_FAULTS
-from broker.service.outbox import OutboundMessage
-from broker.service.unit_of_work import SqlUnitOfWork
+from crossforce.broker.service.faults import NATS_FAULTS
+from crossforce.broker.service.outbox import OutboundMessage
+from crossforce.broker.service.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger("crossforce.hub.outbox")
 

@@ -15,8 +15,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from contracts.errors import ContractError
-from contracts.trust import TrustStore
+from crossforce.contracts.errors import ContractError
+from crossforce.contracts.trust import TrustStore
 
 log = logging.getLogger("crossforce.hub.trust")
 

@@ -14,15 +14,15 @@ from typing import Any, TypedDict
 
 from sqlalchemy import Engine, insert, select
 
-from adapters.sql import schema
-from adapters.sql.engine import stored_utc
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.audience import deliveries as need_to_know
-from broker.domain.case import Case
-from broker.domain.context import DomainContext
-from broker.domain.errors import DomainRefusal
-from broker.domain.forums import (
+from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.engine import stored_utc
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.audience import deliveries as need_to_know
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.forums import (
     AgencyKind,
     DisclosableItem,
     ForumBody,
@@ -30,35 +30,35 @@ from broker.domain.forums import (
     ForumKind,
     PoliceRank,
 )
-from broker.domain.markers import MaliciousMarker, SubjectMarkers, markers_from_events
-from broker.domain.opening import handle as open_or_handle
-from broker.domain.parties import Party, PartyRole
-from broker.domain.parts import PartKind
-from broker.domain.records import FinalReport, ReportedParty
-from broker.domain.routes import DeliveryMethod, RequestType, Route
-from broker.domain.sla import SlaPolicy, SlaStep, due_at, load_policy
-from broker.escalation.service import sync_deadlines
-from broker.service.unit_of_work import SqlUnitOfWork
-from contracts.compose import compose
-from contracts.envelope import HUB_FORCE_CODE, Envelope
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import POLICE_SCOTLAND
-from contracts.messages import case as m_case
-from contracts.messages import closure as m_closure
-from contracts.messages import coordination as m_coord
-from contracts.messages import decision as m_decision
-from contracts.messages import disclosure as m_disc
-from contracts.messages import dmf as m_dmf
-from contracts.messages import enquiry as m_enq
-from contracts.messages import escalation as m_esc
-from contracts.messages import risk as m_risk
-from contracts.messages.base import Message
-from contracts.messages.common import Party as WireParty
-from contracts.messages.common import PartyRole as WirePartyRole
-from contracts.messages.common import RecordRef
-from contracts.messages.common import Route as WireRoute
-from contracts.postcodes import division_for_postcode, force_for_postcode
-from ledger.subject_key import subject_key
+from crossforce.broker.domain.markers import MaliciousMarker, SubjectMarkers, markers_from_events
+from crossforce.broker.domain.opening import handle as open_or_handle
+from crossforce.broker.domain.parties import Party, PartyRole
+from crossforce.broker.domain.parts import PartKind
+from crossforce.broker.domain.records import FinalReport, ReportedParty
+from crossforce.broker.domain.routes import DeliveryMethod, RequestType, Route
+from crossforce.broker.domain.sla import SlaPolicy, SlaStep, due_at, load_policy
+from crossforce.broker.escalation.service import sync_deadlines
+from crossforce.broker.service.unit_of_work import SqlUnitOfWork
+from crossforce.contracts.compose import compose
+from crossforce.contracts.envelope import HUB_FORCE_CODE, Envelope
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import POLICE_SCOTLAND
+from crossforce.contracts.messages import case as m_case
+from crossforce.contracts.messages import closure as m_closure
+from crossforce.contracts.messages import coordination as m_coord
+from crossforce.contracts.messages import decision as m_decision
+from crossforce.contracts.messages import disclosure as m_disc
+from crossforce.contracts.messages import dmf as m_dmf
+from crossforce.contracts.messages import enquiry as m_enq
+from crossforce.contracts.messages import escalation as m_esc
+from crossforce.contracts.messages import risk as m_risk
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.common import Party as WireParty
+from crossforce.contracts.messages.common import PartyRole as WirePartyRole
+from crossforce.contracts.messages.common import RecordRef
+from crossforce.contracts.messages.common import Route as WireRoute
+from crossforce.contracts.postcodes import division_for_postcode, force_for_postcode
+from crossforce.ledger.subject_key import subject_key
 
 # Message types only the hub may originate.
 HUB_ONLY = {

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from broker.service.unit_of_work import ConcurrentUpdate
+from crossforce.broker.service.unit_of_work import ConcurrentUpdate
 
 T = TypeVar("T")
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from broker.domain.case import Case
-from broker.service.unit_of_work import SqlUnitOfWork
-from contracts.envelope import Envelope
-from contracts.messages.base import Message
-from contracts.messages.closure import IntelligenceSubmission
-from ledger import Ledger, LedgerError
+from crossforce.broker.domain.case import Case
+from crossforce.broker.service.unit_of_work import SqlUnitOfWork
+from crossforce.contracts.envelope import Envelope
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.closure import IntelligenceSubmission
+from crossforce.ledger import Ledger, LedgerError
 
 # MOPI: the first review of a domestic-abuse intelligence record; a setting, not a rule.
 DEFAULT_REVIEW_AFTER = timedelta(days=6 * 365)

@@ -16,29 +16,29 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from adapters.nats import subjects
-from adapters.tracing import trace_headers
-from broker.service.case_handlers import CaseHandlers, Delivery, HandlerOutcome
-from broker.service.faults import is_infrastructure_fault
-from broker.service.outbox import OutboundMessage
-from broker.service.unit_of_work import SqlUnitOfWork
-from contracts.compose import compose
-from contracts.delivery_note import DeliveryFlags, signed_headers
-from contracts.envelope import (
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.tracing import trace_headers
+from crossforce.broker.service.case_handlers import CaseHandlers, Delivery, HandlerOutcome
+from crossforce.broker.service.faults import is_infrastructure_fault
+from crossforce.broker.service.outbox import OutboundMessage
+from crossforce.broker.service.unit_of_work import SqlUnitOfWork
+from crossforce.contracts.compose import compose
+from crossforce.contracts.delivery_note import DeliveryFlags, signed_headers
+from crossforce.contracts.envelope import (
     HUB_FORCE_CODE,
     MAX_ENVELOPE_BYTES,
     Envelope,
     Jurisdiction,
     parse_envelope,
 )
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import FORCES
-from contracts.keys import PublicKeyRecord, Signer
-from contracts.messages.base import Message
-from contracts.messages.receipt import Receipt, ReceiptStatus
-from contracts.registry import REGISTRY
-from contracts.signing import sign_envelope, verify_envelope
-from contracts.trust import TrustStore
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import FORCES
+from crossforce.contracts.keys import PublicKeyRecord, Signer
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.receipt import Receipt, ReceiptStatus
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.signing import sign_envelope, verify_envelope
+from crossforce.contracts.trust import TrustStore
 
 log = logging.getLogger("crossforce.hub")
 
@@ -99,7 +99,7 @@ class HubPipeline:
 
         Reading, verifying and validating do no I/O, so anything they raise is the input's
         doing and is refused at once. A failure while applying is refused at once too,
-        unless it is the database's (broker.service.faults): then the caller retries."""
+        unless it is the database's (crossforce.broker.service.faults): then the caller retries."""
         address = subjects.parse_inbound(inbound.subject)
         envelope: Envelope | None = None
         try:

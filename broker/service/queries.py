@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from adapters.sql import schema
-from adapters.sql.engine import stored_utc
-from broker.domain.case import Case
-from broker.domain.views import CaseView, Standing, consultation_view, standing
-from contracts.errors import ContractError, ReasonCode
+from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.engine import stored_utc
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.views import CaseView, Standing, consultation_view, standing
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from datetime import date
 
 from sqlalchemy import Engine, select
 
-from adapters.sql import schema
-from broker.domain.calendar import LONDON
-from broker.domain.case import Case
-from broker.domain.transitions import CaseStatus
+from crossforce.adapters.sql import schema
+from crossforce.broker.domain.calendar import LONDON
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.transitions import CaseStatus
 
 OUTCOMES = ("disclosure", "no disclosure", "closed without a decision", "in progress")
 

@@ -13,9 +13,9 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from adapters.sql import schema
-from adapters.sql.engine import stored_utc
-from broker.service.outbox import OutboundMessage
+from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.engine import stored_utc
+from crossforce.broker.service.outbox import OutboundMessage
 
 
 class ConcurrentUpdate(Exception):

@@ -1,7 +1,7 @@
 """The message catalogue. Importing this package registers every message type in
-`contracts.registry.REGISTRY`."""
+`crossforce.contracts.registry.REGISTRY`."""
 
-from contracts.messages import (  # noqa: F401  (imported for registration)
+from crossforce.contracts.messages import (  # noqa: F401  (imported for registration)
     case,
     closure,
     coordination,
@@ -13,6 +13,6 @@ from contracts.messages import (  # noqa: F401  (imported for registration)
     receipt,
     risk,
 )
-from contracts.messages.base import Message
+from crossforce.contracts.messages.base import Message
 
 __all__ = ["Message"]

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from contracts.envelope import SCHEMA_PREFIX, type_uri
+from crossforce.contracts.envelope import SCHEMA_PREFIX, type_uri
 
 
 class Message(BaseModel):

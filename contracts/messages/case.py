@@ -6,9 +6,9 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from contracts.envelope import Jurisdiction
-from contracts.messages.base import Message
-from contracts.messages.common import (
+from crossforce.contracts.envelope import Jurisdiction
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.common import (
     ROUTES_BY_JURISDICTION,
     ApplicantRole,
     ForceCode,
@@ -20,7 +20,7 @@ from contracts.messages.common import (
     Route,
     unique,
 )
-from contracts.registry import REGISTRY
+from crossforce.contracts.registry import REGISTRY
 
 
 class ApplicationCategory(StrEnum):

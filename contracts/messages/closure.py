@@ -6,10 +6,10 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from contracts.envelope import Jurisdiction
-from contracts.messages.base import Message
-from contracts.messages.case import ApplicationCategory
-from contracts.messages.common import (
+from crossforce.contracts.envelope import Jurisdiction
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.case import ApplicationCategory
+from crossforce.contracts.messages.common import (
     ForceCode,
     Name,
     OneLine,
@@ -21,7 +21,7 @@ from contracts.messages.common import (
     Route,
     unique,
 )
-from contracts.registry import REGISTRY
+from crossforce.contracts.registry import REGISTRY
 
 
 class ClosingStage(StrEnum):

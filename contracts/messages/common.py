@@ -12,9 +12,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from contracts.envelope import Jurisdiction
+from crossforce.contracts.envelope import Jurisdiction
 
-# A force code from contracts.forces (e.g. KENT, PSOS, PSOS_E). Only the shape is checked
+# A force code from crossforce.contracts.forces (e.g. KENT, PSOS, PSOS_E). Only the shape is checked
 # here: whether the code is in the force directory is the hub's check (UNKNOWN_FORCE), so
 # a sender gets that precise reason rather than a generic schema failure.
 ForceCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]+$", min_length=2, max_length=32)]

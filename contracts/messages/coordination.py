@@ -11,8 +11,8 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from contracts.messages.base import Message
-from contracts.messages.common import (
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.common import (
     ForceCode,
     Identifier,
     OneLine,
@@ -20,7 +20,7 @@ from contracts.messages.common import (
     PostcodeDistrict,
     unique,
 )
-from contracts.registry import REGISTRY
+from crossforce.contracts.registry import REGISTRY
 
 
 class TransferReason(StrEnum):

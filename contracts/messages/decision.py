@@ -6,9 +6,9 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from contracts.messages.base import Message
-from contracts.messages.common import AgencyKind, Name, Officer, Part, PartyId, Rationale
-from contracts.registry import REGISTRY
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.common import AgencyKind, Name, Officer, Part, PartyId, Rationale
+from crossforce.contracts.registry import REGISTRY
 
 
 class ForumKind(StrEnum):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from contracts.messages.base import Message
-from contracts.messages.common import (
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.common import (
     AgencyKind,
     DmfCode,
     ForceCode,
@@ -17,7 +17,7 @@ from contracts.messages.common import (
     RecordRef,
     unique,
 )
-from contracts.registry import REGISTRY
+from crossforce.contracts.registry import REGISTRY
 
 
 class DmfChair(Part):

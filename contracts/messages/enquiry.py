@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from contracts.envelope import Jurisdiction
-from contracts.messages.base import Message
-from contracts.messages.common import (
+from crossforce.contracts.envelope import Jurisdiction
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.common import (
     ForceCode,
     Identifier,
     OneLine,
@@ -24,7 +24,7 @@ from contracts.messages.common import (
     RecordReference,
     unique,
 )
-from contracts.registry import REGISTRY
+from crossforce.contracts.registry import REGISTRY
 
 
 class CheckType(StrEnum):

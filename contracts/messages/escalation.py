@@ -9,9 +9,9 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from contracts.messages.base import Message
-from contracts.messages.common import ForceCode, Identifier, OneLine
-from contracts.registry import REGISTRY
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.common import ForceCode, Identifier, OneLine
+from crossforce.contracts.registry import REGISTRY
 
 Level = Annotated[int, Field(ge=0, le=9)]
 

@@ -6,10 +6,10 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, model_validator
 
-from contracts.errors import ReasonCode
-from contracts.messages.base import Message
-from contracts.messages.common import Identifier, OneLine
-from contracts.registry import REGISTRY
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.common import Identifier, OneLine
+from crossforce.contracts.registry import REGISTRY
 
 
 class ReceiptStatus(StrEnum):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from contracts.messages.base import Message
-from contracts.messages.common import ForceCode, OneLine, PartyId, RecordRef, unique
-from contracts.registry import REGISTRY
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.common import ForceCode, OneLine, PartyId, RecordRef, unique
+from crossforce.contracts.registry import REGISTRY
 
 
 @REGISTRY.register

@@ -1,8 +1,8 @@
 import pytest
 
-from adapters.testing.broker import expect_delivery, expect_receipt
-from broker.scenario import case_steps
-from contracts.examples import example
+from crossforce.broker.scenario import case_steps
+from crossforce.contracts.examples import example
+from crossforce.testing import expect_delivery, expect_receipt
 
 pytestmark = pytest.mark.crossforce_forces("KENT", "ESSEX")
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from adapters.sql.engine import make_engine
-from adapters.sql.schema import metadata
-from broker.cli import main
-from broker.scenario import FORCES, case_steps
-from broker.service.case_handlers import CaseHandlers
-from broker.service.pipeline import HubPipeline, Inbound
-from contracts.compose import compose
-from contracts.forces import FORCES as DIRECTORY
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope
+from crossforce.adapters.sql.engine import make_engine
+from crossforce.adapters.sql.schema import metadata
+from crossforce.broker.cli import main
+from crossforce.broker.scenario import FORCES, case_steps
+from crossforce.broker.service.case_handlers import CaseHandlers
+from crossforce.broker.service.pipeline import HubPipeline, Inbound
+from crossforce.contracts.compose import compose
+from crossforce.contracts.forces import FORCES as DIRECTORY
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope
 
 CASE_REF = "CF-2026-000555"
 runner = CliRunner()

@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from adapters.sql.engine import make_engine
-from adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
-from broker.cli import main
-from broker.cli.common import ExitCode
-from broker.scenario import FORCES, case_steps
-from broker.service.case_handlers import CaseHandlers
-from broker.service.pipeline import HubPipeline, Inbound
-from contracts.compose import compose
-from contracts.forces import FORCES as DIRECTORY
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope
+from crossforce.adapters.sql.engine import make_engine
+from crossforce.adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
+from crossforce.broker.cli import main
+from crossforce.broker.cli.common import ExitCode
+from crossforce.broker.scenario import FORCES, case_steps
+from crossforce.broker.service.case_handlers import CaseHandlers
+from crossforce.broker.service.pipeline import HubPipeline, Inbound
+from crossforce.contracts.compose import compose
+from crossforce.contracts.forces import FORCES as DIRECTORY
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope
 
 CASE_REF = "CF-2026-000556"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -71,7 +71,7 @@ def _crossforce(*args: str, cwd: Path, columns: int = 40) -> subprocess.Complete
     """The real command, its output piped, as a script would run it on a narrow terminal."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
     env["COLUMNS"] = str(columns)
-    command = [sys.executable, "-c", "from broker.cli.main import run; run()", *args]
+    command = [sys.executable, "-c", "from crossforce.broker.cli.main import run; run()", *args]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
 
 

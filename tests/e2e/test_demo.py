@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
 
 def test_demo_shows_the_whole_case_from_opening_to_ledger(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", "from broker.cli.main import run; run()", "demo"],
+        [sys.executable, "-c", "from crossforce.broker.cli.main import run; run()", "demo"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -61,7 +61,7 @@ def browse_demo(cwd: Path, args: list[str], password: str) -> None:
         [
             sys.executable,
             "-c",
-            "from broker.cli.main import run; run()",
+            "from crossforce.broker.cli.main import run; run()",
             *args,
             "--port",
             str(port),

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from broker.scenario import case_steps
+from crossforce.broker.scenario import case_steps
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(300)]
 
@@ -46,7 +46,7 @@ def test_a_demo_run_logs_no_personal_data(tmp_path: Path) -> None:
     result = subprocess.run(
         [
             sys.executable,
-            *("-c", "from broker.cli.main import run; run()"),
+            *("-c", "from crossforce.broker.cli.main import run; run()"),
             *("demo", "--data-dir", str(tmp_path / "demo")),
             *("--log-level", "debug", "--log-format", "json"),
         ],

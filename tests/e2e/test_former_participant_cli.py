@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from broker.cli import main
+from crossforce.broker.cli import main
 from tests.e2e.web_hub import LATE_CASE, MOVED_CASE, build_hub
 
 runner = CliRunner()

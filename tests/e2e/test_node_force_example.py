@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from adapters.client.force_client import ForceClient
-from adapters.nats.bundle import write_bundle
-from adapters.nats.server import EmbeddedNats
-from broker.runtime import BrokerSettings, RunningBroker
-from contracts.envelope import HUB_FORCE_CODE
-from contracts.pki import EphemeralPki
-from contracts.registry import REGISTRY
-from contracts.vectors import VECTOR_DIR
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.nats.bundle import write_bundle
+from crossforce.adapters.nats.server import EmbeddedNats
+from crossforce.broker.runtime import BrokerSettings, RunningBroker
+from crossforce.contracts.envelope import HUB_FORCE_CODE
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.vectors import VECTOR_DIR
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "support"))
 

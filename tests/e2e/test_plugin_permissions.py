@@ -10,10 +10,10 @@ import nats
 import pytest
 from nats.errors import TimeoutError as NatsTimeoutError
 
-from adapters.nats import subjects
-from adapters.testing.broker import expect_delivery, expect_receipt
-from adapters.testing.containers import NatsService
-from broker.scenario import case_steps
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.testing.broker import expect_delivery, expect_receipt
+from crossforce.adapters.testing.containers import NatsService
+from crossforce.broker.scenario import case_steps
 
 pytestmark = pytest.mark.crossforce_forces("KENT", "ESSEX")
 

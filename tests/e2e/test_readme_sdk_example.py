@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from adapters.nats.bundle import write_bundle
-from adapters.nats.server import EmbeddedNats
-from broker.runtime import BrokerSettings, RunningBroker
-from contracts.envelope import HUB_FORCE_CODE
-from contracts.pki import EphemeralPki
+from crossforce.adapters.nats.bundle import write_bundle
+from crossforce.adapters.nats.server import EmbeddedNats
+from crossforce.broker.runtime import BrokerSettings, RunningBroker
+from crossforce.contracts.envelope import HUB_FORCE_CODE
+from crossforce.contracts.pki import EphemeralPki
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -42,7 +42,7 @@ async def test_the_readme_sdk_example_runs_against_a_hub(tmp_path: Path) -> None
     bash, python = _blocks()
     [command] = [line for line in bash.splitlines() if line.startswith("crossforce ")]
     args, _, target = command.partition(" > ")
-    cli = [sys.executable, "-c", "from broker.cli.main import run; run()"]
+    cli = [sys.executable, "-c", "from crossforce.broker.cli.main import run; run()"]
     made = subprocess.run(
         [*cli, *args.split()[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from adapters.web.pages import CaseFilter, case_rows
-from broker.escalation.overdue import overdue_parts
+from crossforce.adapters.web.pages import CaseFilter, case_rows
+from crossforce.broker.escalation.overdue import overdue_parts
 from tests.e2e.web_hub import LATE_CASE, OPENED, VIEWED, build_hub
 
 

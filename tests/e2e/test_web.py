@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from broker.scenario import case_steps
+from crossforce.broker.scenario import case_steps
 from tests.e2e.web_hub import (
     LATE_CASE,
     MOVED_CASE,

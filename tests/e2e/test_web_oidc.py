@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.web.oidc import OidcSettings
-from adapters.web.store import Role
+from crossforce.adapters.web.oidc import OidcSettings
+from crossforce.adapters.web.store import Role
 from tests.e2e.test_web import LAUNCH_ARGS, chromium_path  # noqa: F401 (a fixture)
 from tests.e2e.web_hub import OPENED, build_hub, free_port, serve_web
 

@@ -15,23 +15,23 @@ from pathlib import Path
 import uvicorn
 from sqlalchemy import Engine
 
-from adapters.sql.engine import make_engine, open_read_only
-from adapters.sql.schema import metadata
-from adapters.web.actions import ActionOutcome
-from adapters.web.app import WebConfig, create_app
-from adapters.web.oidc import OidcSettings
-from adapters.web.store import Role, WebStore
-from broker.escalation.service import EscalationService
-from broker.scenario import FORCES, case_steps
-from broker.secrets import load_or_create
-from broker.service.case_handlers import CaseHandlers
-from broker.service.pipeline import HubPipeline, Inbound
-from contracts.compose import compose
-from contracts.forces import FORCES as DIRECTORY
-from contracts.messages.base import Message
-from contracts.messages.case import StepCompleted, TimedStep
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope
+from crossforce.adapters.sql.engine import make_engine, open_read_only
+from crossforce.adapters.sql.schema import metadata
+from crossforce.adapters.web.actions import ActionOutcome
+from crossforce.adapters.web.app import WebConfig, create_app
+from crossforce.adapters.web.oidc import OidcSettings
+from crossforce.adapters.web.store import Role, WebStore
+from crossforce.broker.escalation.service import EscalationService
+from crossforce.broker.scenario import FORCES, case_steps
+from crossforce.broker.secrets import load_or_create
+from crossforce.broker.service.case_handlers import CaseHandlers
+from crossforce.broker.service.pipeline import HubPipeline, Inbound
+from crossforce.contracts.compose import compose
+from crossforce.contracts.forces import FORCES as DIRECTORY
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.case import StepCompleted, TimedStep
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope
 
 LATE_CASE = "CF-2026-000777"  # Essex co-ordinates; Surrey and Police Scotland are late
 MOVED_CASE = "CF-2026-000778"  # co-ordination moved from Essex to the Met

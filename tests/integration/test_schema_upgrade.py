@@ -18,23 +18,23 @@ import pytest
 from sqlalchemy import Engine, MetaData, create_engine, insert, select
 from typer.testing import CliRunner
 
-from adapters.sql import schema as broker_tables
-from adapters.sql.engine import make_engine
-from adapters.sql.migrate import BROKER_SCHEMA, SchemaSpec, differences, prepare_engine
-from broker.cli import main
-from broker.scenario import FORCES, case_steps
-from broker.service.case_handlers import CaseHandlers
-from broker.service.intelligence import IntelligenceLedger
-from broker.service.pipeline import HubPipeline, Inbound
-from contracts.b64 import b64url_encode
-from contracts.compose import compose
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import FORCES as DIRECTORY
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope
-from ledger import Ledger
-from ledger import store as ledger_tables
-from ledger.merkle import EMPTY_ROOT
+from crossforce.adapters.sql import schema as broker_tables
+from crossforce.adapters.sql.engine import make_engine
+from crossforce.adapters.sql.migrate import BROKER_SCHEMA, SchemaSpec, differences, prepare_engine
+from crossforce.broker.cli import main
+from crossforce.broker.scenario import FORCES, case_steps
+from crossforce.broker.service.case_handlers import CaseHandlers
+from crossforce.broker.service.intelligence import IntelligenceLedger
+from crossforce.broker.service.pipeline import HubPipeline, Inbound
+from crossforce.contracts.b64 import b64url_encode
+from crossforce.contracts.compose import compose
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import FORCES as DIRECTORY
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope
+from crossforce.ledger import Ledger
+from crossforce.ledger import store as ledger_tables
+from crossforce.ledger.merkle import EMPTY_ROOT
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 CASES = ("CF-2026-000701", "CF-2026-000702")
@@ -300,7 +300,7 @@ def test_up_upgrade_upgrades_then_runs(
     import time
     import urllib.request
 
-    from adapters.net import free_port
+    from crossforce.adapters.net import free_port
 
     data_dir, broker_url, ledger_url = before_versions
     rows = _rows(broker_url, broker_tables.metadata)
@@ -316,7 +316,8 @@ def test_up_upgrade_upgrades_then_runs(
     ops_port = free_port()
     hub = subprocess.Popen(
         [
-            sys.executable, "-c", "from broker.cli.main import run; run()", "up", "--upgrade",
+            sys.executable, "-c", "from crossforce.broker.cli.main import run; run()",
+            "up", "--upgrade",
             "--data-dir", str(data_dir), "--trust", str(tmp_path / "trust.json"),
             "--hub-key", str(tmp_path / "HUB.key"), "--port", "0", "--partitions", "2",
             "--ops-port", str(ops_port),

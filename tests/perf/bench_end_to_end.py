@@ -35,16 +35,16 @@ import nats  # noqa: E402
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from adapters.client.force_client import ForceClient  # noqa: E402
-from adapters.nats.server import find_nats_server  # noqa: E402
-from adapters.sql import schema  # noqa: E402
-from broker.runtime import BrokerSettings, RunningBroker  # noqa: E402
-from broker.scenario import A_HOME, COORDINATING, PARTIES, A, case_steps  # noqa: E402
-from contracts.envelope import Envelope  # noqa: E402
-from contracts.examples import example  # noqa: E402
-from contracts.messages.base import Message  # noqa: E402
-from contracts.pki import EphemeralPki  # noqa: E402
-from contracts.registry import REGISTRY  # noqa: E402
+from crossforce.adapters.client.force_client import ForceClient  # noqa: E402
+from crossforce.adapters.nats.server import find_nats_server  # noqa: E402
+from crossforce.adapters.sql import schema  # noqa: E402
+from crossforce.broker.runtime import BrokerSettings, RunningBroker  # noqa: E402
+from crossforce.broker.scenario import A_HOME, COORDINATING, PARTIES, A, case_steps  # noqa: E402
+from crossforce.contracts.envelope import Envelope  # noqa: E402
+from crossforce.contracts.examples import example  # noqa: E402
+from crossforce.contracts.messages.base import Message  # noqa: E402
+from crossforce.contracts.pki import EphemeralPki  # noqa: E402
+from crossforce.contracts.registry import REGISTRY  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "end_to_end.json"
 FORCES = ["HUB", "KENT", "ESSEX", "SURREY", "PSOS", "PSOS_E", "METROPOLITAN"]

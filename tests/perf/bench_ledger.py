@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from contracts.keys import SigningKey  # noqa: E402
-from ledger import Ledger, NoteVerifier, Submission  # noqa: E402
+from crossforce.contracts.keys import SigningKey  # noqa: E402
+from crossforce.ledger import Ledger, NoteVerifier, Submission  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "ledger.json"
 

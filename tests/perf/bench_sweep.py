@@ -43,11 +43,11 @@ from sqlalchemy import (  # noqa: E402
     text,
 )
 
-from broker.domain.calendar import LONDON  # noqa: E402
-from broker.domain.sla import SlaPolicy, SlaStep, due_at  # noqa: E402
-from broker.escalation.ladder import Deadline, escalation_steps  # noqa: E402
-from broker.escalation.sweep import OpenDeadline, sweep  # noqa: E402
-from contracts.forces import FORCES, ParticipantKind  # noqa: E402
+from crossforce.broker.domain.calendar import LONDON  # noqa: E402
+from crossforce.broker.domain.sla import SlaPolicy, SlaStep, due_at  # noqa: E402
+from crossforce.broker.escalation.ladder import Deadline, escalation_steps  # noqa: E402
+from crossforce.broker.escalation.sweep import OpenDeadline, sweep  # noqa: E402
+from crossforce.contracts.forces import FORCES, ParticipantKind  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sweep.json"
 # A working Tuesday morning after an hour's outage: reminders at 09:00 and clock-hour steps

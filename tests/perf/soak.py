@@ -46,12 +46,12 @@ from harness import (  # noqa: E402
     write_key_files,
 )
 
-from adapters.nats import subjects  # noqa: E402
-from adapters.nats.server import EmbeddedNats  # noqa: E402
-from adapters.sql.engine import make_engine  # noqa: E402
-from broker.scenario import FORCES  # noqa: E402
-from contracts.errors import ReasonCode  # noqa: E402
-from contracts.pki import EphemeralPki  # noqa: E402
+from crossforce.adapters.nats import subjects  # noqa: E402
+from crossforce.adapters.nats.server import EmbeddedNats  # noqa: E402
+from crossforce.adapters.sql.engine import make_engine  # noqa: E402
+from crossforce.broker.scenario import FORCES  # noqa: E402
+from crossforce.contracts.errors import ReasonCode  # noqa: E402
+from crossforce.contracts.pki import EphemeralPki  # noqa: E402
 
 RESULTS = ROOT / "tests" / "perf" / "results" / "soak.json"
 FAULTS = ("hub-sigkill", "nats-restart", "sqlite-lock-10s")

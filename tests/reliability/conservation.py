@@ -31,10 +31,10 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import Engine, select
 
-from adapters.nats import subjects
-from adapters.sql import schema
-from contracts.envelope import Envelope
-from contracts.errors import ReasonCode
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.sql import schema
+from crossforce.contracts.envelope import Envelope
+from crossforce.contracts.errors import ReasonCode
 
 # What a send is expected to come to, when the sender knows (None: either is fine).
 APPLIED = "applied"

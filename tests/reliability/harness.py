@@ -24,16 +24,16 @@ import nats
 from conservation import APPLIED, REFUSED, SendLog, Sent
 from nats.js import JetStreamContext
 
-from adapters.nats import subjects
-from adapters.net import free_ports
-from broker.scenario import case_steps
-from contracts.compose import compose
-from contracts.envelope import Envelope
-from contracts.errors import ReasonCode
-from contracts.forces import FORCES as DIRECTORY
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope
-from ledger.key_material import MASTER_KEY_ENV, SUBJECT_KEY_ENV, generate_secret
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.net import free_ports
+from crossforce.broker.scenario import case_steps
+from crossforce.contracts.compose import compose
+from crossforce.contracts.envelope import Envelope
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.forces import FORCES as DIRECTORY
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope
+from crossforce.ledger.key_material import MASTER_KEY_ENV, SUBJECT_KEY_ENV, generate_secret
 
 REPO = Path(__file__).resolve().parents[2]
 PASSPHRASE = "reliability-suite-passphrase"
@@ -41,7 +41,7 @@ PASSPHRASE = "reliability-suite-passphrase"
 # and Police Scotland (each delivered to the force asked).
 CASE_STEPS = 3
 # The console script's entry point, run by this interpreter (the checkout's code).
-CROSSFORCE = [sys.executable, "-c", "from broker.cli.main import run; run()"]
+CROSSFORCE = [sys.executable, "-c", "from crossforce.broker.cli.main import run; run()"]
 
 
 def inbound_partition(case_ref: str, partitions: int) -> int:

@@ -14,11 +14,11 @@ from conservation import SendLog, check_conservation
 from harness import HubProcess, KeyFiles, Traffic, up_command, wait_for_answers, write_key_files
 from sqlalchemy import create_engine
 
-from adapters.nats import subjects
-from adapters.testing.cluster import LoopbackCluster
-from broker.scenario import FORCES
-from contracts.pki import EphemeralPki
-from ledger.key_material import (
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.testing.cluster import LoopbackCluster
+from crossforce.broker.scenario import FORCES
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.ledger.key_material import (
     MASTER_KEY_ENV,
     SUBJECT_KEY_ENV,
     generate_secret,

@@ -20,17 +20,17 @@ from harness import signed_step, wait_for_answers
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from adapters.client.force_client import ForceClient
-from broker.runtime import BrokerSettings, RunningBroker
-from broker.scenario import FORCES, _build
-from contracts.compose import compose
-from contracts.envelope import Envelope
-from contracts.errors import ReasonCode
-from contracts.forces import FORCES as DIRECTORY
-from contracts.keys import ForceKeySet, RevocationReason, SigningKey
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope
-from contracts.trust import TrustStore
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.broker.runtime import BrokerSettings, RunningBroker
+from crossforce.broker.scenario import FORCES, _build
+from crossforce.contracts.compose import compose
+from crossforce.contracts.envelope import Envelope
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.forces import FORCES as DIRECTORY
+from crossforce.contracts.keys import ForceKeySet, RevocationReason, SigningKey
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope
+from crossforce.contracts.trust import TrustStore
 
 pytestmark = pytest.mark.server
 
@@ -301,7 +301,7 @@ async def test_the_conservation_check_notices_a_loss_a_double_and_a_wrong_answer
 ) -> None:
     from dataclasses import replace
 
-    from adapters.nats import subjects
+    from crossforce.adapters.nats import subjects
 
     envelope = signed_step(hub.pki, "CF-CHECK-0001", 0)
     await hub.send(envelope, expect=APPLIED)

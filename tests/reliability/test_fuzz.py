@@ -22,19 +22,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from adapters.sql import schema
-from adapters.sql.engine import make_engine
-from adapters.sql.schema import metadata
-from broker.scenario import FORCES, case_steps
-from broker.service.case_handlers import CaseHandlers
-from broker.service.pipeline import HubPipeline, Inbound, PipelineResult
-from contracts.canonical import canonical_json
-from contracts.compose import compose
-from contracts.errors import ReasonCode
-from contracts.forces import FORCES as DIRECTORY
-from contracts.jws import sign_detached
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope
+from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.engine import make_engine
+from crossforce.adapters.sql.schema import metadata
+from crossforce.broker.scenario import FORCES, case_steps
+from crossforce.broker.service.case_handlers import CaseHandlers
+from crossforce.broker.service.pipeline import HubPipeline, Inbound, PipelineResult
+from crossforce.contracts.canonical import canonical_json
+from crossforce.contracts.compose import compose
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.forces import FORCES as DIRECTORY
+from crossforce.contracts.jws import sign_detached
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 CASE = "CF-FUZZ-000001"

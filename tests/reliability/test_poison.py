@@ -19,12 +19,12 @@ import pytest
 from conservation import APPLIED, REFUSED, SendLog, check_conservation, read_stream
 from harness import case_refs_by_partition, inbound_partition, signed_step, wait_for_answers
 
-from adapters.client.force_client import ForceClient
-from adapters.nats import subjects
-from broker.runtime import BrokerSettings, RunningBroker
-from broker.scenario import FORCES
-from contracts.errors import ReasonCode
-from contracts.pki import EphemeralPki
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.nats import subjects
+from crossforce.broker.runtime import BrokerSettings, RunningBroker
+from crossforce.broker.scenario import FORCES
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.pki import EphemeralPki
 
 pytestmark = pytest.mark.server
 

@@ -33,13 +33,13 @@ from harness import (
 )
 from nats.aio.client import Client
 
-from adapters.client.force_client import ForceClient
-from adapters.nats.server import EmbeddedNats
-from adapters.sql.engine import make_engine
-from adapters.testing.postgres import PostgresServer
-from broker.scenario import FORCES
-from contracts.errors import ReasonCode
-from contracts.pki import EphemeralPki
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.nats.server import EmbeddedNats
+from crossforce.adapters.sql.engine import make_engine
+from crossforce.adapters.testing.postgres import PostgresServer
+from crossforce.broker.scenario import FORCES
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.pki import EphemeralPki
 
 pytestmark = pytest.mark.server
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, delete
 
-from adapters.nats.server import EmbeddedNats
-from broker.runtime import BrokerSettings, RunningBroker
-from broker.scenario import FORCES
-from contracts.keys import SigningKey
-from contracts.pki import EphemeralPki
-from ledger import Ledger
-from ledger.store import meta_table
+from crossforce.adapters.nats.server import EmbeddedNats
+from crossforce.broker.runtime import BrokerSettings, RunningBroker
+from crossforce.broker.scenario import FORCES
+from crossforce.contracts.keys import SigningKey
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.ledger import Ledger
+from crossforce.ledger.store import meta_table
 
 REPLICAS = 8
 ROUNDS = 5

@@ -15,11 +15,11 @@ import yaml
 from typer import Typer
 from typer.testing import CliRunner
 
-from adapters.nats import subjects
-from broker.asyncapi import asyncapi_document, render
-from broker.cli.docs_cmd import app as docs_app
-from broker.service.case_handlers import HUB_ONLY
-from contracts.registry import REGISTRY
+from crossforce.adapters.nats import subjects
+from crossforce.broker.asyncapi import asyncapi_document, render
+from crossforce.broker.cli.docs_cmd import app as docs_app
+from crossforce.broker.service.case_handlers import HUB_ONLY
+from crossforce.contracts.registry import REGISTRY
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "support"))
 

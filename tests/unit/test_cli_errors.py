@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.nats.connection import redact
-from adapters.sql.engine import make_engine
+from crossforce.adapters.nats.connection import redact
+from crossforce.adapters.sql.engine import make_engine
 
 
 def crossforce(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", "from broker.cli.main import run; run()", *args]
+    command = [sys.executable, "-c", "from crossforce.broker.cli.main import run; run()", *args]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
@@ -63,7 +63,7 @@ def test_the_broker_database_is_readable_by_its_owner_only(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("image", ["hub-image", "nats-image"])
 def test_building_an_image_without_docker_is_one_line(tmp_path: Path, image: str) -> None:
-    command = [sys.executable, "-c", "from broker.cli.main import run; run()"]
+    command = [sys.executable, "-c", "from crossforce.broker.cli.main import run; run()"]
     result = subprocess.run(
         [*command, "deploy", image],
         cwd=tmp_path,

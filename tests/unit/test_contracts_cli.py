@@ -7,9 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from broker.cli import contracts_cmd
-from contracts.registry import REGISTRY
-from contracts.schema_export import all_schemas
+from crossforce.broker.cli import contracts_cmd
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.schema_export import all_schemas
 
 runner = CliRunner()
 
@@ -59,7 +59,7 @@ def test_export_refuses_an_incompatible_overwrite(tmp_path: Path) -> None:
 
 
 def test_registered_under_the_crossforce_command(tmp_path: Path) -> None:
-    from broker.cli import main
+    from crossforce.broker.cli import main
 
     main._register()
     result = runner.invoke(main.app, ["contracts", "list", "--json"])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.errors import ContractError, ReasonCode
-from contracts.examples import example, example_data
-from contracts.messages.base import Message
-from contracts.messages.dmf import DmfReferral
-from contracts.messages.enquiry import EnquiryRequested
-from contracts.registry import REGISTRY
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.examples import example, example_data
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.dmf import DmfReferral
+from crossforce.contracts.messages.enquiry import EnquiryRequested
+from crossforce.contracts.registry import REGISTRY
 
 
 @pytest.mark.parametrize("model", REGISTRY.catalogue(), ids=lambda m: m.type_uri())

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from broker.cli import common
-from broker.cli.common import (
+from crossforce.broker.cli import common
+from crossforce.broker.cli.common import (
     DB_URL_ENV,
     WEB_DB_URL_ENV,
     WEB_SECRET_ENV,
@@ -18,8 +18,8 @@ from broker.cli.common import (
     passphrase,
     setting,
 )
-from contracts.errors import ContractError, ReasonCode
-from contracts.keys import PASSPHRASE_ENV
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.keys import PASSPHRASE_ENV
 
 NAMES = (PASSPHRASE_ENV, DB_URL_ENV, WEB_DB_URL_ENV, WEB_STORE_URL_ENV, WEB_SECRET_ENV)
 
@@ -127,7 +127,7 @@ def test_read_only_commands_take_the_database_url_from_its_file(
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
     env["CROSSFORCE_DB_URL_FILE"] = str(url_file)
     result = subprocess.run(
-        [sys.executable, "-c", "from broker.cli.main import run; run()", *command],
+        [sys.executable, "-c", "from crossforce.broker.cli.main import run; run()", *command],
         cwd=tmp_path,
         env=env,
         capture_output=True,

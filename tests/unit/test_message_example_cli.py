@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from broker.cli import message_cmd
-from contracts.envelope import parse_envelope
-from contracts.examples import example
-from contracts.registry import REGISTRY
+from crossforce.broker.cli import message_cmd
+from crossforce.contracts.envelope import parse_envelope
+from crossforce.contracts.examples import example
+from crossforce.contracts.registry import REGISTRY
 
 runner = CliRunner()
 AT = "2026-12-02T09:00:00+00:00"

@@ -9,18 +9,18 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from contracts.compose import compose
-from contracts.envelope import Jurisdiction, parse_envelope
-from contracts.examples import example_data
-from contracts.messages.base import Message
-from contracts.messages.case import CaseOpened
-from contracts.messages.decision import DecisionRecorded
-from contracts.messages.disclosure import DisclosureDelivered, DisclosureHandoff
-from contracts.messages.dmf import DmfDecision, DmfReferral
-from contracts.messages.enquiry import CheckOutcome, EnquiryRequested, EnquiryResult
-from contracts.messages.escalation import DeadlineReminder, OverdueNotice
-from contracts.messages.receipt import Receipt
-from contracts.registry import REGISTRY
+from crossforce.contracts.compose import compose
+from crossforce.contracts.envelope import Jurisdiction, parse_envelope
+from crossforce.contracts.examples import example_data
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.case import CaseOpened
+from crossforce.contracts.messages.decision import DecisionRecorded
+from crossforce.contracts.messages.disclosure import DisclosureDelivered, DisclosureHandoff
+from crossforce.contracts.messages.dmf import DmfDecision, DmfReferral
+from crossforce.contracts.messages.enquiry import CheckOutcome, EnquiryRequested, EnquiryResult
+from crossforce.contracts.messages.escalation import DeadlineReminder, OverdueNotice
+from crossforce.contracts.messages.receipt import Receipt
+from crossforce.contracts.registry import REGISTRY
 
 EXPECTED_NAMES = {
     "case-opened",

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.errors import ContractError, ReasonCode
-from contracts.forces import FORCES, ParticipantKind
-from contracts.postcodes import (
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.forces import FORCES, ParticipantKind
+from crossforce.contracts.postcodes import (
     division_for_postcode,
     force_for_postcode,
     outward_code,

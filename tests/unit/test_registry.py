@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.errors import ContractError, ReasonCode
-from contracts.messages.enquiry import (
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.messages.enquiry import (
     CheckResult,
     CheckType,
     EnquiryResult,
@@ -15,7 +15,7 @@ from contracts.messages.enquiry import (
     check_result_from_text,
     check_type_from_text,
 )
-from contracts.registry import REGISTRY
+from crossforce.contracts.registry import REGISTRY
 
 V1 = "uk.police.dvds.enquiry-result.v1"
 V2 = "uk.police.dvds.enquiry-result.v2"

@@ -9,10 +9,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from contracts.examples import example_data
-from contracts.messages.base import Message
-from contracts.registry import REGISTRY
-from contracts.schema_export import (
+from crossforce.contracts.examples import example_data
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.schema_export import (
     REFRESH_HINT,
     SNAPSHOT_DIR,
     IncompatibleSchemaError,

@@ -1,7 +1,7 @@
-"""Alembic environment for the broker's tables (see adapters.sql.migrate)."""
+"""Alembic environment for the broker's tables (see crossforce.adapters.sql.migrate)."""
 
 from alembic import context
 
-from adapters.sql.migrate import run_environment
+from crossforce.adapters.sql.migrate import run_environment
 
 run_environment(context)

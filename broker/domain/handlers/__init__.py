@@ -5,31 +5,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.context import DomainContext
-from broker.domain.handlers.alerts import (
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.handlers.alerts import (
     extend_deadline,
     link_crime,
     notify_delay,
     raise_immediate_risk,
 )
-from broker.domain.handlers.closure import close_case, mark_malicious, submit_intelligence
-from broker.domain.handlers.coordination import (
+from crossforce.broker.domain.handlers.closure import (
+    close_case,
+    mark_malicious,
+    submit_intelligence,
+)
+from crossforce.broker.domain.handlers.coordination import (
     accept_transfer,
     decline_transfer,
     request_transfer,
 )
-from broker.domain.handlers.decisions import record_decision, verify_identity
-from broker.domain.handlers.delivery import (
+from crossforce.broker.domain.handlers.decisions import record_decision, verify_identity
+from crossforce.broker.domain.handlers.delivery import (
     disclosure_delivered,
     notify_non_disclosure,
     undertaking_decision,
     undertaking_refused,
 )
-from broker.domain.handlers.dsdas import record_dmf_decision, refer_to_dmf
-from broker.domain.handlers.enquiries import (
+from crossforce.broker.domain.handlers.dsdas import record_dmf_decision, refer_to_dmf
+from crossforce.broker.domain.handlers.enquiries import (
     acknowledge,
     correct_home_force,
     decline,
@@ -37,8 +41,8 @@ from broker.domain.handlers.enquiries import (
     record_result,
     request_enquiry,
 )
-from broker.domain.handlers.steps import complete_step
-from broker.domain.parts import PartKind
+from crossforce.broker.domain.handlers.steps import complete_step
+from crossforce.broker.domain.parts import PartKind
 
 Handler = Callable[[Case, Any, DomainContext], list[e.DomainEvent]]
 

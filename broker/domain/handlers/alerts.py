@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.checks import police_force, require_aware, require_text
-from broker.domain.context import DomainContext
-from broker.domain.errors import not_authorised, rule_violation
-from broker.domain.records import (
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.checks import police_force, require_aware, require_text
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import not_authorised, rule_violation
+from crossforce.broker.domain.records import (
     LinkedCrime,
     RiskFlag,
 )
-from broker.domain.transitions import PartAction
+from crossforce.broker.domain.transitions import PartAction
 
 
 def _require_participant(case: Case, actor: str) -> None:

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.checks import require_text
-from broker.domain.context import DomainContext
-from broker.domain.errors import DomainRefusal, invalid_transition, not_authorised, rule_violation
-from broker.domain.markers import MaliciousMarker
-from broker.domain.parties import PartyRole
-from broker.domain.parts import PartKind, PartStatus
-from broker.domain.records import FinalReport, TransferOutcome
-from broker.domain.transitions import CaseStatus, PartAction
-from contracts.errors import ReasonCode
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.checks import require_text
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import (
+    DomainRefusal,
+    invalid_transition,
+    not_authorised,
+    rule_violation,
+)
+from crossforce.broker.domain.markers import MaliciousMarker
+from crossforce.broker.domain.parties import PartyRole
+from crossforce.broker.domain.parts import PartKind, PartStatus
+from crossforce.broker.domain.records import FinalReport, TransferOutcome
+from crossforce.broker.domain.transitions import CaseStatus, PartAction
+from crossforce.contracts.errors import ReasonCode
 
 
 def mark_malicious(

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.checks import force_of, police_force, require_text
-from broker.domain.context import DomainContext
-from broker.domain.errors import invalid_transition, not_authorised, rule_violation
-from broker.domain.parts import PartKind, PartStatus
-from broker.domain.records import (
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.checks import force_of, police_force, require_text
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import invalid_transition, not_authorised, rule_violation
+from crossforce.broker.domain.parts import PartKind, PartStatus
+from crossforce.broker.domain.records import (
     CoordinationTransfer,
     TransferOutcome,
 )
-from broker.domain.transitions import PartAction
+from crossforce.broker.domain.transitions import PartAction
 
 
 def request_transfer(

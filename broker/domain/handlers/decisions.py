@@ -5,22 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.checks import police_force, require_aware, require_text
-from broker.domain.context import DomainContext
-from broker.domain.errors import invalid_transition, rule_violation
-from broker.domain.forums import DisclosableItem, forum_warnings
-from broker.domain.parties import Party, PartyRole
-from broker.domain.parts import PartKind
-from broker.domain.records import (
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.checks import police_force, require_aware, require_text
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import invalid_transition, rule_violation
+from crossforce.broker.domain.forums import DisclosableItem, forum_warnings
+from crossforce.broker.domain.parties import Party, PartyRole
+from crossforce.broker.domain.parts import PartKind
+from crossforce.broker.domain.records import (
     Decision,
 )
-from broker.domain.routes import Route
-from broker.domain.rules import SpentConvictionPolicy
-from broker.domain.transitions import PartAction
-from contracts.envelope import Jurisdiction
+from crossforce.broker.domain.routes import Route
+from crossforce.broker.domain.rules import SpentConvictionPolicy
+from crossforce.broker.domain.transitions import PartAction
+from crossforce.contracts.envelope import Jurisdiction
 
 
 def verify_identity(

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.checks import is_scottish, require_text
-from broker.domain.context import DomainContext
-from broker.domain.errors import not_authorised, rule_violation
-from broker.domain.parts import PartKind, PartOfJob
-from broker.domain.routes import DeliveryMethod
-from broker.domain.transitions import PartAction, target
-from contracts.envelope import Jurisdiction
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.checks import is_scottish, require_text
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import not_authorised, rule_violation
+from crossforce.broker.domain.parts import PartKind, PartOfJob
+from crossforce.broker.domain.routes import DeliveryMethod
+from crossforce.broker.domain.transitions import PartAction, target
+from crossforce.contracts.envelope import Jurisdiction
 
 
 def _delivery_part(case: Case, part_id: str) -> PartOfJob:

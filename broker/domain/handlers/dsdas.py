@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.checks import force_of, is_scottish, require_aware, require_text
-from broker.domain.context import DomainContext
-from broker.domain.errors import not_authorised, rule_violation
-from broker.domain.forums import check_dmf_composition
-from broker.domain.parts import PartKind, PartStatus
-from broker.domain.transitions import PartAction, target
-from contracts.forces import POLICE_SCOTLAND, ParticipantKind
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.checks import force_of, is_scottish, require_aware, require_text
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import not_authorised, rule_violation
+from crossforce.broker.domain.forums import check_dmf_composition
+from crossforce.broker.domain.parts import PartKind, PartStatus
+from crossforce.broker.domain.transitions import PartAction, target
+from crossforce.contracts.forces import POLICE_SCOTLAND, ParticipantKind
 
 
 def dmf_decided(case: Case, party_id: str | None) -> bool:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.checks import is_scottish, police_force, require_aware, require_text
-from broker.domain.context import DomainContext
-from broker.domain.errors import rule_violation
-from broker.domain.handlers.decisions import check_items
-from broker.domain.handlers.dsdas import dmf_decided
-from broker.domain.parts import PartKind, PartStatus
-from broker.domain.transitions import PartAction, target
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.checks import is_scottish, police_force, require_aware, require_text
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import rule_violation
+from crossforce.broker.domain.handlers.decisions import check_items
+from crossforce.broker.domain.handlers.dsdas import dmf_decided
+from crossforce.broker.domain.parts import PartKind, PartStatus
+from crossforce.broker.domain.transitions import PartAction, target
 
 
 def request_enquiry(case: Case, cmd: c.RequestEnquiry, ctx: DomainContext) -> list[e.DomainEvent]:

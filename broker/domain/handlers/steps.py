@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.clocks import steps_of
-from broker.domain.context import DomainContext
-from broker.domain.errors import invalid_transition, rule_violation
-from broker.domain.parts import PartKind
-from broker.domain.sla import SlaStep
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.clocks import steps_of
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import invalid_transition, rule_violation
+from crossforce.broker.domain.parts import PartKind
+from crossforce.broker.domain.sla import SlaStep
 
 
 def complete_step(case: Case, cmd: c.CompleteStep, ctx: DomainContext) -> list[e.DomainEvent]:

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from adapters.client.force_client import ForceClient, SignedReceipt
-from adapters.sql.schema import disclosure_log, processed_envelopes
-from adapters.testing.cluster import LoopbackCluster
-from broker.runtime import BrokerSettings, RunningBroker
-from broker.scenario import FORCES, case_steps
-from contracts.examples import example
-from contracts.messages.base import Message
-from contracts.pki import EphemeralPki
+from crossforce.adapters.client.force_client import ForceClient, SignedReceipt
+from crossforce.adapters.sql.schema import disclosure_log, processed_envelopes
+from crossforce.adapters.testing.cluster import LoopbackCluster
+from crossforce.broker.runtime import BrokerSettings, RunningBroker
+from crossforce.broker.scenario import FORCES, case_steps
+from crossforce.contracts.examples import example
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.pki import EphemeralPki
 
 pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.timeout(600)]
 

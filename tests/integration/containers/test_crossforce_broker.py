@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from docker.errors import ImageNotFound
 
-from adapters.client.force_client import ForceClient
-from adapters.hub_image import BASE_IMAGE
-from adapters.testing.broker import expect_delivery, expect_receipt
-from adapters.testing.containers import docker_client, require_docker, services_required
-from adapters.testing.crossforce_broker import CrossforceBroker
-from broker.scenario import case_steps
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.hub_image import BASE_IMAGE
+from crossforce.adapters.testing.broker import expect_delivery, expect_receipt
+from crossforce.adapters.testing.containers import docker_client, require_docker, services_required
+from crossforce.adapters.testing.crossforce_broker import CrossforceBroker
+from crossforce.broker.scenario import case_steps
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from adapters.testing.containers import (
+from crossforce.adapters.testing.containers import (
     LOCAL_IMAGE,
     OFFICIAL_IMAGE,
     DockerUnavailable,

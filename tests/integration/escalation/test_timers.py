@@ -23,24 +23,24 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from sqlalchemy import Engine, select
 
-from adapters.nats import subjects
-from adapters.nats.provisioning import Topology, provision
-from adapters.nats.server import EmbeddedNats
-from adapters.sql import schema
-from adapters.sql.engine import make_engine
-from broker.domain import commands as c
-from broker.domain.case import Case
-from broker.domain.opening import handle
-from broker.domain.parties import Party, PartyRole
-from broker.domain.routes import Route
-from broker.escalation.service import EscalationService, deadline_id_for, sync_deadlines
-from broker.escalation.timers import register_timer_subscriber, sweep_forever
-from broker.hub.publisher import OutboxPublisher
-from broker.service.outbox import OutboundMessage
-from broker.service.unit_of_work import SqlUnitOfWork
-from contracts.envelope import parse_envelope
-from contracts.pki import EphemeralPki
-from contracts.signing import verify_envelope
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.nats.provisioning import Topology, provision
+from crossforce.adapters.nats.server import EmbeddedNats
+from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.engine import make_engine
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.opening import handle
+from crossforce.broker.domain.parties import Party, PartyRole
+from crossforce.broker.domain.routes import Route
+from crossforce.broker.escalation.service import EscalationService, deadline_id_for, sync_deadlines
+from crossforce.broker.escalation.timers import register_timer_subscriber, sweep_forever
+from crossforce.broker.hub.publisher import OutboxPublisher
+from crossforce.broker.service.outbox import OutboundMessage
+from crossforce.broker.service.unit_of_work import SqlUnitOfWork
+from crossforce.contracts.envelope import parse_envelope
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import verify_envelope
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 

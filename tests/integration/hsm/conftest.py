@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.testing.softhsm import SoftHsm, start_softhsm
+from crossforce.adapters.testing.softhsm import SoftHsm, start_softhsm
 
 
 @pytest.fixture(scope="session")

@@ -10,21 +10,21 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from adapters.client.force_client import ForceClient
-from adapters.hsm.pkcs11 import Pkcs11Signer
-from adapters.hsm.uri import MODULE_ENV, PIN_ENV, Pkcs11Uri
-from adapters.testing.softhsm import USER_PIN, SoftHsm
-from broker.cli import main
-from broker.runtime import BrokerSettings, RunningBroker
-from broker.scenario import case_steps
-from contracts.b64 import b64url_encode
-from contracts.canonical import canonical_json
-from contracts.envelope import parse_envelope
-from contracts.errors import ContractError, ReasonCode
-from contracts.keys import Signer, jwk_thumbprint
-from contracts.keystore import load_key_set
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope, verify_envelope
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.hsm.pkcs11 import Pkcs11Signer
+from crossforce.adapters.hsm.uri import MODULE_ENV, PIN_ENV, Pkcs11Uri
+from crossforce.adapters.testing.softhsm import USER_PIN, SoftHsm
+from crossforce.broker.cli import main
+from crossforce.broker.runtime import BrokerSettings, RunningBroker
+from crossforce.broker.scenario import case_steps
+from crossforce.contracts.b64 import b64url_encode
+from crossforce.contracts.canonical import canonical_json
+from crossforce.contracts.envelope import parse_envelope
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.keys import Signer, jwk_thumbprint
+from crossforce.contracts.keystore import load_key_set
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope, verify_envelope
 
 CASE = "CF-2026-000808"
 runner = CliRunner()
@@ -51,7 +51,7 @@ def test_a_signer_in_the_hsm_signs_what_jose_libraries_verify(softhsm: SoftHsm) 
         pki = EphemeralPki(["KENT", "ESSEX"], now=now)
         pki.adopt(signer)
         step = case_steps(CASE, now)[0]
-        from contracts.compose import compose
+        from crossforce.contracts.compose import compose
 
         envelope = sign_envelope(
             compose(
@@ -192,6 +192,6 @@ def test_keys_new_makes_the_key_in_the_hsm_and_publishes_its_jwk(
     envelope = parse_envelope(signed.output.encode())
     kent_kid = load_key_set(tmp_path / "KENT.jwk").keys[0].kid
     assert json.loads(signed.output)["signature"].split(".")[0]
-    from contracts.jws import read_header
+    from crossforce.contracts.jws import read_header
 
     assert read_header(envelope.signature or "")["kid"] == kent_kid

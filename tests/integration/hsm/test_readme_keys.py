@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from adapters.net import free_port
-from adapters.testing.softhsm import SO_PIN, USER_PIN, start_softhsm
-from contracts.keys import SigningKey, key_file_protection
-from contracts.keystore import load_key_set
+from crossforce.adapters.net import free_port
+from crossforce.adapters.testing.softhsm import SO_PIN, USER_PIN, start_softhsm
+from crossforce.contracts.keys import SigningKey, key_file_protection
+from crossforce.contracts.keystore import load_key_set
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 PASSPHRASE = "a long test passphrase"

@@ -17,10 +17,10 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import Engine, Table, select
 
-from adapters.client.force_client import ForceClient
-from adapters.nats import subjects
-from broker.runtime import BrokerSettings, RunningBroker
-from contracts.pki import EphemeralPki
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.nats import subjects
+from crossforce.broker.runtime import BrokerSettings, RunningBroker
+from crossforce.contracts.pki import EphemeralPki
 
 # The scenario modules share payload builders and readers (hub_helpers.py) by name.
 sys.path.insert(0, str(Path(__file__).parent))

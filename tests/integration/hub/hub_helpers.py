@@ -7,10 +7,10 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.client.force_client import ForceClient
-from broker.scenario import PARTIES, _build
-from contracts.envelope import Envelope
-from contracts.messages.base import Message
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.broker.scenario import PARTIES, _build
+from crossforce.contracts.envelope import Envelope
+from crossforce.contracts.messages.base import Message
 
 # An applicant whose identity the receiving force has verified.
 A_APPLICANT = {"is_applicant": True, "identity_verified": True}

@@ -13,16 +13,16 @@ from typing import Any
 
 from hub_helpers import A_APPLICANT, drain_all, enquiry, names_by_force, opened, party
 
-from adapters.client.force_client import Delivery, ForceClient, SignedReceipt
-from adapters.sql import schema
-from broker.domain.sla import SlaStep
-from broker.escalation.service import EscalationService
-from broker.runtime import RunningBroker
-from broker.scenario import _build
-from broker.service.queries import case_history
-from contracts.errors import ReasonCode
-from contracts.messages.base import Message
-from contracts.pki import EphemeralPki
+from crossforce.adapters.client.force_client import Delivery, ForceClient, SignedReceipt
+from crossforce.adapters.sql import schema
+from crossforce.broker.domain.sla import SlaStep
+from crossforce.broker.escalation.service import EscalationService
+from crossforce.broker.runtime import RunningBroker
+from crossforce.broker.scenario import _build
+from crossforce.broker.service.queries import case_history
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.pki import EphemeralPki
 
 CASE = "CF-2026-300001"
 ANSWER = SlaStep.RESPONDING_FORCE_ANSWER.value

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from adapters.client.force_client import ForceClient
-from adapters.nats import subjects
-from adapters.sql import schema
-from broker.hub.publisher import OutboxPublisher
-from broker.runtime import RunningBroker
-from broker.scenario import case_steps
-from broker.service.outbox import OutboundMessage
-from contracts.envelope import Envelope, parse_envelope
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.sql import schema
+from crossforce.broker.hub.publisher import OutboxPublisher
+from crossforce.broker.runtime import RunningBroker
+from crossforce.broker.scenario import case_steps
+from crossforce.broker.service.outbox import OutboundMessage
+from crossforce.contracts.envelope import Envelope, parse_envelope
 
 pytestmark = pytest.mark.server
 

@@ -11,15 +11,15 @@ import json
 
 import pytest
 
-from adapters.client.force_client import ForceClient
-from adapters.nats import subjects
-from adapters.sql import schema
-from broker.runtime import RunningBroker
-from broker.scenario import case_steps
-from contracts.envelope import Envelope, parse_envelope
-from contracts.errors import ContractError, ReasonCode
-from contracts.pki import EphemeralPki
-from contracts.signing import verify_envelope
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.sql import schema
+from crossforce.broker.runtime import RunningBroker
+from crossforce.broker.scenario import case_steps
+from crossforce.contracts.envelope import Envelope, parse_envelope
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import verify_envelope
 
 pytestmark = pytest.mark.server
 

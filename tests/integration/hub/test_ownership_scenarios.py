@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from hub_helpers import A_APPLICANT, enquiry, names_received, opened, party
 
-from adapters.client.force_client import ForceClient
-from broker.runtime import RunningBroker
-from broker.scenario import _build
-from broker.service.queries import case_view
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.broker.runtime import RunningBroker
+from crossforce.broker.scenario import _build
+from crossforce.broker.service.queries import case_view
 
 pytestmark = pytest.mark.server
 

@@ -12,13 +12,13 @@ from typing import Any
 
 from hub_helpers import A_APPLICANT, drain_all, names_by_force, opened, party
 
-from adapters.client.force_client import ForceClient, SignedReceipt
-from adapters.sql import schema
-from broker.runtime import RunningBroker
-from broker.scenario import _build
-from broker.service.queries import case_history, case_view
-from contracts.errors import ReasonCode
-from contracts.messages.base import Message
+from crossforce.adapters.client.force_client import ForceClient, SignedReceipt
+from crossforce.adapters.sql import schema
+from crossforce.broker.runtime import RunningBroker
+from crossforce.broker.scenario import _build
+from crossforce.broker.service.queries import case_history, case_view
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.messages.base import Message
 
 CASE = "CF-2026-400001"
 

@@ -10,9 +10,9 @@ import pytest
 from conftest import FORCES
 from hub_helpers import A_APPLICANT, drain, names_by_force, opened, party
 
-from adapters.client.force_client import ForceClient
-from broker.runtime import RunningBroker
-from contracts.pki import EphemeralPki
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.broker.runtime import RunningBroker
+from crossforce.contracts.pki import EphemeralPki
 
 CASE = "CF-2026-500001"
 PSD = "SURREY_PSD"

@@ -14,19 +14,19 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.client.force_client import ForceClient
-from adapters.nats import subjects
-from adapters.sql import schema
-from broker.runtime import RunningBroker
-from broker.scenario import case_steps
-from contracts.canonical import canonical_json
-from contracts.compose import compose
-from contracts.envelope import Envelope
-from contracts.errors import ReasonCode
-from contracts.jws import sign_detached
-from contracts.keys import SigningKey
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope, verify_envelope
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.sql import schema
+from crossforce.broker.runtime import RunningBroker
+from crossforce.broker.scenario import case_steps
+from crossforce.contracts.canonical import canonical_json
+from crossforce.contracts.compose import compose
+from crossforce.contracts.envelope import Envelope
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.jws import sign_detached
+from crossforce.contracts.keys import SigningKey
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope, verify_envelope
 
 pytestmark = pytest.mark.server
 

@@ -13,17 +13,17 @@ from typing import Any
 import pytest
 from hub_helpers import A_APPLICANT, enquiry, names_by_force, opened, party
 
-from adapters.client.force_client import ForceClient, SignedReceipt
-from adapters.nats import subjects
-from adapters.sql import schema
-from broker.runtime import RunningBroker
-from broker.scenario import _build
-from broker.service.queries import case_history, case_view
-from contracts.errors import ReasonCode
-from contracts.messages.base import Message
-from contracts.messages.dmf import DmfDecision
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope
+from crossforce.adapters.client.force_client import ForceClient, SignedReceipt
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.sql import schema
+from crossforce.broker.runtime import RunningBroker
+from crossforce.broker.scenario import _build
+from crossforce.broker.service.queries import case_history, case_view
+from crossforce.contracts.errors import ReasonCode
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.messages.dmf import DmfDecision
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope
 
 pytestmark = pytest.mark.server
 

@@ -8,11 +8,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from adapters import tracing
-from adapters.client.force_client import ForceClient
-from adapters.testing.broker import expect_delivery
-from broker.runtime import RunningBroker
-from broker.scenario import case_steps
+from crossforce.adapters import tracing
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.testing.broker import expect_delivery
+from crossforce.broker.runtime import RunningBroker
+from crossforce.broker.scenario import case_steps
 
 pytestmark = pytest.mark.server
 

@@ -20,18 +20,18 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import select
 
-from adapters.client.force_client import ForceClient
-from adapters.nats import subjects
-from adapters.sql import schema
-from broker.runtime import BrokerSettings, RunningBroker
-from broker.scenario import A_HOME, COORDINATING, PARTIES, A, case_steps
-from broker.service.pipeline import PipelineResult
-from contracts.envelope import Envelope, parse_envelope
-from contracts.examples import example
-from contracts.keys import utcnow
-from contracts.messages.base import Message
-from contracts.pki import EphemeralPki
-from contracts.registry import REGISTRY
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.sql import schema
+from crossforce.broker.runtime import BrokerSettings, RunningBroker
+from crossforce.broker.scenario import A_HOME, COORDINATING, PARTIES, A, case_steps
+from crossforce.broker.service.pipeline import PipelineResult
+from crossforce.contracts.envelope import Envelope, parse_envelope
+from crossforce.contracts.examples import example
+from crossforce.contracts.keys import utcnow
+from crossforce.contracts.messages.base import Message
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.registry import REGISTRY
 
 pytestmark = pytest.mark.server
 

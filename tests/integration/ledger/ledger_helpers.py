@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from contracts.keys import SigningKey
-from ledger import Ledger
-from ledger.store import LedgerStore, NewEntry
+from crossforce.contracts.keys import SigningKey
+from crossforce.ledger import Ledger
+from crossforce.ledger.store import LedgerStore, NewEntry
 
 MASTER_KEY = bytes(range(32))
 SUBJECT_SECRET = bytes(range(32, 64))

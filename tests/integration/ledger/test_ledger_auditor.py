@@ -14,10 +14,10 @@ import pytest
 from ledger_helpers import append, forge, open_ledger
 from typer.testing import CliRunner, Result
 
-from broker.cli import main
-from contracts.keys import SigningKey
-from contracts.keystore import KeyDirectory
-from ledger import verify_consistency
+from crossforce.broker.cli import main
+from crossforce.contracts.keys import SigningKey
+from crossforce.contracts.keystore import KeyDirectory
+from crossforce.ledger import verify_consistency
 
 PASSPHRASE = "a long test passphrase"
 README = Path(__file__).resolve().parents[3] / "README.md"

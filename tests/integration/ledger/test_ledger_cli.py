@@ -16,10 +16,10 @@ from ledger_helpers import append, forge, open_ledger
 from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner, Result
 
-from broker.cli import main
-from contracts.keys import PASSPHRASE_ENV, SigningKey
-from ledger import verify_checkpoint, verify_inclusion
-from ledger.checkpoints import NoteVerifier
+from crossforce.broker.cli import main
+from crossforce.contracts.keys import PASSPHRASE_ENV, SigningKey
+from crossforce.ledger import verify_checkpoint, verify_inclusion
+from crossforce.ledger.checkpoints import NoteVerifier
 
 PASSPHRASE = "a long test passphrase"
 WHO = ["--by", "DS Smith", "--justification", "judicial review bundle"]

@@ -1,4 +1,5 @@
-"""The hub's case hook (broker.service.intelligence) appends every accepted submission."""
+"""The hub's case hook (crossforce.broker.service.intelligence) appends every accepted
+submission."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from typing import Any
 import pytest
 from ledger_helpers import MASTER_KEY, ORIGIN, SUBJECT_SECRET
 
-from broker.service.intelligence import IntelligenceLedger
-from contracts.examples import example_data
-from contracts.keys import SigningKey
-from contracts.messages.closure import IntelligenceSubmission
-from ledger import Ledger, LedgerError, parse_checkpoint
+from crossforce.broker.service.intelligence import IntelligenceLedger
+from crossforce.contracts.examples import example_data
+from crossforce.contracts.keys import SigningKey
+from crossforce.contracts.messages.closure import IntelligenceSubmission
+from crossforce.ledger import Ledger, LedgerError, parse_checkpoint
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 

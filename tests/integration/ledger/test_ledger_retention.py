@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from ledger_helpers import append, open_ledger, subject
 
-from contracts.keys import SigningKey
-from ledger import AccessAction, LedgerError
+from crossforce.contracts.keys import SigningKey
+from crossforce.ledger import AccessAction, LedgerError
 
 
 def test_disposal_keeps_verification_green_and_shreds_personal_fields(db_url: str) -> None:

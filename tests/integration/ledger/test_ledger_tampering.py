@@ -9,8 +9,8 @@ import pytest
 from ledger_helpers import append, forge, open_ledger
 from sqlalchemy import create_engine, text
 
-from contracts.keys import SigningKey
-from ledger import Checkpoint, Ledger, ProblemKind, PublishedCheckpoint, sign_checkpoint
+from crossforce.contracts.keys import SigningKey
+from crossforce.ledger import Checkpoint, Ledger, ProblemKind, PublishedCheckpoint, sign_checkpoint
 
 ENTRIES = 40
 

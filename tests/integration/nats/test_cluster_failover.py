@@ -11,7 +11,7 @@ import nats
 import pytest
 from nats.js.api import StorageType, StreamConfig
 
-from adapters.testing.cluster import LoopbackCluster
+from crossforce.adapters.testing.cluster import LoopbackCluster
 
 pytestmark = pytest.mark.server
 
@@ -106,7 +106,7 @@ async def test_r3_stream_keeps_every_message_once_through_a_node_crash(
 
 
 async def test_cluster_with_generated_users_enforces_force_permissions(tmp_path: Path) -> None:
-    from adapters.nats.security import HUB, connect_options, load_or_create
+    from crossforce.adapters.nats.security import HUB, connect_options, load_or_create
 
     creds = tmp_path / "creds"
     identities = [load_or_create(code, creds) for code in (HUB, "KENT", "ESSEX")]

@@ -22,15 +22,15 @@ import yaml
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from adapters.nats.security import HUB, read_credentials
-from adapters.nats.server import find_nats_server
-from broker import runtime
-from broker import secrets as hub_secrets
-from broker.cli import common as cli_common
-from broker.cli import main as cli_main
-from contracts.b64 import b64url_decode
-from contracts.keys import PASSPHRASE_ENV
-from ledger import key_material
+from crossforce.adapters.nats.security import HUB, read_credentials
+from crossforce.adapters.nats.server import find_nats_server
+from crossforce.broker import runtime
+from crossforce.broker import secrets as hub_secrets
+from crossforce.broker.cli import common as cli_common
+from crossforce.broker.cli import main as cli_main
+from crossforce.contracts.b64 import b64url_decode
+from crossforce.contracts.keys import PASSPHRASE_ENV
+from crossforce.ledger import key_material
 
 pytestmark = pytest.mark.server
 
@@ -124,7 +124,7 @@ def test_the_file_forms_are_of_variables_crossforce_reads() -> None:
 
 def _run_crossforce(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
-    command = [sys.executable, "-c", "from broker.cli.main import run; run()", *args]
+    command = [sys.executable, "-c", "from crossforce.broker.cli.main import run; run()", *args]
     return subprocess.run(
         command, env={**base, **env}, cwd=cwd, capture_output=True, text=True, timeout=60
     )

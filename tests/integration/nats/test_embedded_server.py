@@ -7,7 +7,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from adapters.nats.server import EmbeddedNats, NatsServerError, find_nats_server
+from crossforce.adapters.nats.server import EmbeddedNats, NatsServerError, find_nats_server
 
 pytestmark = pytest.mark.server
 

@@ -15,17 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from adapters.client.force_client import ForceClient, HubUnavailable, NoReceipt
-from adapters.nats.connection import NatsUnreachable, connect
-from adapters.nats.server import EmbeddedNats
-from adapters.net import free_port
-from broker.cli.common import exit_code
-from broker.runtime import BrokerSettings, RunningBroker
-from broker.scenario import case_steps
-from contracts.envelope import HUB_FORCE_CODE
-from contracts.errors import ContractError, ReasonCode
-from contracts.examples import example
-from contracts.pki import EphemeralPki
+from crossforce.adapters.client.force_client import ForceClient, HubUnavailable, NoReceipt
+from crossforce.adapters.nats.connection import NatsUnreachable, connect
+from crossforce.adapters.nats.server import EmbeddedNats
+from crossforce.adapters.net import free_port
+from crossforce.broker.cli.common import exit_code
+from crossforce.broker.runtime import BrokerSettings, RunningBroker
+from crossforce.broker.scenario import case_steps
+from crossforce.contracts.envelope import HUB_FORCE_CODE
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.examples import example
+from crossforce.contracts.pki import EphemeralPki
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -99,7 +99,7 @@ def test_up_with_a_dead_nats_url_is_one_line(tmp_path: Path) -> None:
         "CROSSFORCE_KEY_PASSPHRASE": "x" * 20,
         "CROSSFORCE_ANCHOR_KID": pki.trust_store().anchor.kid,
     }
-    command = [sys.executable, "-c", "from broker.cli.main import run; run()"]
+    command = [sys.executable, "-c", "from crossforce.broker.cli.main import run; run()"]
     result = subprocess.run(
         [*command, "up", "--nats-url", _dead_url()],
         cwd=tmp_path,

@@ -13,10 +13,10 @@ import pytest
 from nats.aio.client import Client
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 
-from adapters.nats.bundle import Bundle, write_bundle
-from adapters.nats.security import HUB, connect_options, delivery_consumers
-from adapters.nats.server import EmbeddedNats
-from adapters.nats.subjects import force_consumers
+from crossforce.adapters.nats.bundle import Bundle, write_bundle
+from crossforce.adapters.nats.security import HUB, connect_options, delivery_consumers
+from crossforce.adapters.nats.server import EmbeddedNats
+from crossforce.adapters.nats.subjects import force_consumers
 
 pytestmark = pytest.mark.server
 

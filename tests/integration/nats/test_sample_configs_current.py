@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.nats.security import delivery_consumers
+from crossforce.adapters.nats.security import delivery_consumers
 
 pytestmark = pytest.mark.server
 

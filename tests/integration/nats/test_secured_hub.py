@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.client.force_client import ForceClient
-from adapters.nats.bundle import Bundle, write_bundle
-from adapters.nats.security import HUB
-from adapters.nats.server import EmbeddedNats
-from broker.runtime import BrokerSettings, RunningBroker, hub_connect_options
-from broker.scenario import case_steps
-from contracts.pki import EphemeralPki
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.nats.bundle import Bundle, write_bundle
+from crossforce.adapters.nats.security import HUB
+from crossforce.adapters.nats.server import EmbeddedNats
+from crossforce.broker.runtime import BrokerSettings, RunningBroker, hub_connect_options
+from crossforce.broker.scenario import case_steps
+from crossforce.contracts.pki import EphemeralPki
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 

@@ -10,10 +10,10 @@ import nats
 import pytest
 from typer.testing import CliRunner
 
-from adapters.nats.bundle import write_bundle
-from adapters.nats.security import HUB, connect_options, read_credentials
-from adapters.nats.server import EmbeddedNats, find_nats_server
-from broker.cli.deploy_cmd import app
+from crossforce.adapters.nats.bundle import write_bundle
+from crossforce.adapters.nats.security import HUB, connect_options, read_credentials
+from crossforce.adapters.nats.server import EmbeddedNats, find_nats_server
+from crossforce.broker.cli.deploy_cmd import app
 
 pytestmark = pytest.mark.server
 

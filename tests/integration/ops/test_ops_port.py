@@ -18,15 +18,15 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, func, select
 
-from adapters.client.force_client import ForceClient
-from adapters.net import free_port
-from adapters.ops.metrics import HubMetrics, JetStreamSnapshot
-from adapters.ops.runner import serving_ops
-from adapters.ops.server import readiness
-from adapters.sql import schema
-from broker.runtime import BrokerSettings, RunningBroker, hub_connect_options
-from broker.scenario import PARTIES, case_steps
-from contracts.pki import EphemeralPki
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.net import free_port
+from crossforce.adapters.ops.metrics import HubMetrics, JetStreamSnapshot
+from crossforce.adapters.ops.runner import serving_ops
+from crossforce.adapters.ops.server import readiness
+from crossforce.adapters.sql import schema
+from crossforce.broker.runtime import BrokerSettings, RunningBroker, hub_connect_options
+from crossforce.broker.scenario import PARTIES, case_steps
+from crossforce.contracts.pki import EphemeralPki
 
 CASE = "CF-2026-000909"
 FORCES = ["HUB", "KENT", "ESSEX", "SURREY", "PSOS"]
@@ -172,7 +172,7 @@ def test_crossforce_up_serves_the_ops_port(tmp_path: Path) -> None:
         CROSSFORCE_ANCHOR_KID=pki.anchor.kid,
     )
     command = [
-        sys.executable, "-c", "from broker.cli.main import run; run()", "up",
+        sys.executable, "-c", "from crossforce.broker.cli.main import run; run()", "up",
         "--data-dir", str(tmp_path / "data"), "--trust", str(tmp_path / "trust.json"),
         "--hub-key", str(tmp_path / "HUB.key"), "--port", "0", "--partitions", "2",
         "--ops-port", str(ops_port),
@@ -241,7 +241,7 @@ def test_kubernetes_probes_and_scrapes_the_ops_port() -> None:
 
 
 def test_up_names_the_real_reason_when_the_embedded_nats_cannot_start(tmp_path: Path) -> None:
-    from adapters.nats.server import EmbeddedNats
+    from crossforce.adapters.nats.server import EmbeddedNats
 
     pki = EphemeralPki(FORCES)
     (tmp_path / "trust.json").write_text(pki.trust_store().to_json())
@@ -251,7 +251,7 @@ def test_up_names_the_real_reason_when_the_embedded_nats_cannot_start(tmp_path: 
     with EmbeddedNats(tmp_path / "taken") as taken:  # already listening on the port
         result = subprocess.run(
             [
-                sys.executable, "-c", "from broker.cli.main import run; run()", "up",
+                sys.executable, "-c", "from crossforce.broker.cli.main import run; run()", "up",
                 "--data-dir", str(tmp_path / "data"), "--trust", str(tmp_path / "trust.json"),
                 "--hub-key", str(tmp_path / "HUB.key"), "--port", str(taken.port),
             ],

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.client.force_client import ForceClient
-from adapters.testing.containers import NatsService
-from adapters.web.actions import NatsActionSender, delay_notice
-from adapters.web.store import Account, Role
-from broker.runtime import RunningBroker
-from broker.scenario import case_steps
-from broker.service.queries import case_timeline, case_view
-from contracts.pki import EphemeralPki
+from crossforce.adapters.client.force_client import ForceClient
+from crossforce.adapters.testing.containers import NatsService
+from crossforce.adapters.web.actions import NatsActionSender, delay_notice
+from crossforce.adapters.web.store import Account, Role
+from crossforce.broker.runtime import RunningBroker
+from crossforce.broker.scenario import case_steps
+from crossforce.broker.service.queries import case_timeline, case_view
+from crossforce.contracts.pki import EphemeralPki
 
 CASE = "CF-2026-000901"
 

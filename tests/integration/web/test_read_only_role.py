@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import create_engine, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from adapters.sql import schema
-from adapters.sql.engine import make_engine, open_read_only
-from adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
-from adapters.web.store import Role, WebStore
+from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.engine import make_engine, open_read_only
+from crossforce.adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
+from crossforce.adapters.web.store import Role, WebStore
 
 SCRIPT = Path(__file__).parents[3] / "deploy" / "postgres-init" / "10-web-role.sh"
 PASSWORD = "a web role password"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, text
 
-from adapters.sql.engine import make_engine
-from adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
-from adapters.sql.schema import metadata
-from ledger.store import LedgerStore
+from crossforce.adapters.sql.engine import make_engine
+from crossforce.adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
+from crossforce.adapters.sql.schema import metadata
+from crossforce.ledger.store import LedgerStore
 
 REPLICAS = 4
 ROUNDS = 5

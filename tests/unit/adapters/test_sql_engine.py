@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from adapters.sql.engine import make_engine
+from crossforce.adapters.sql.engine import make_engine
 
 
 def _write_lock(engine: Engine) -> threading.Lock:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.canonical import canonical_json, serialize_number
-from contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.canonical import canonical_json, serialize_number
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 RFC8785_INPUTS = [
     ('[56,{"d":true,"10":null,"1":[]}]', '[56,{"1":[],"10":null,"d":true}]'),

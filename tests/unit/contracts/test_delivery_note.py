@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts.delivery_note import (
+from crossforce.contracts.delivery_note import (
     APPLICANT_CHANNEL_HEADER,
     DELIVERY_NOTE_HEADER,
     PRIORITY_HEADER,
@@ -15,8 +15,8 @@ from contracts.delivery_note import (
     signed_headers,
     verified_flags,
 )
-from contracts.errors import ContractError, ReasonCode
-from contracts.pki import EphemeralPki
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.pki import EphemeralPki
 
 PKI = EphemeralPki(["HUB", "ESSEX"], now=datetime(2026, 11, 2, 9, tzinfo=UTC))
 TRUST = PKI.trust_store()

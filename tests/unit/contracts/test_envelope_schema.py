@@ -11,17 +11,17 @@ from typing import Any
 import jsonschema
 import pytest
 
-from broker.scenario import case_steps
-from contracts.compose import compose
-from contracts.envelope import Jurisdiction
-from contracts.envelope_schema import ENVELOPE_SCHEMA_FILE, envelope_json_schema, main
-from contracts.examples import example
-from contracts.forces import FORCES
-from contracts.messages.receipt import Receipt, ReceiptStatus
-from contracts.pki import EphemeralPki
-from contracts.registry import REGISTRY
-from contracts.schema_export import SNAPSHOT_DIR, dumps
-from contracts.signing import sign_envelope
+from crossforce.broker.scenario import case_steps
+from crossforce.contracts.compose import compose
+from crossforce.contracts.envelope import Jurisdiction
+from crossforce.contracts.envelope_schema import ENVELOPE_SCHEMA_FILE, envelope_json_schema, main
+from crossforce.contracts.examples import example
+from crossforce.contracts.forces import FORCES
+from crossforce.contracts.messages.receipt import Receipt, ReceiptStatus
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.schema_export import SNAPSHOT_DIR, dumps
+from crossforce.contracts.signing import sign_envelope
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 CASE = "CF-2026-000123"

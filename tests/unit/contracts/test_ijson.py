@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts.compose import compose
-from contracts.envelope import Jurisdiction, parse_envelope
-from contracts.errors import ContractError, ReasonCode
-from contracts.examples import example_data
-from contracts.ijson import MAX_DEPTH, read_json
-from contracts.pki import EphemeralPki
-from contracts.registry import REGISTRY
-from contracts.signing import sign_envelope
+from crossforce.contracts.compose import compose
+from crossforce.contracts.envelope import Jurisdiction, parse_envelope
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.examples import example_data
+from crossforce.contracts.ijson import MAX_DEPTH, read_json
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.signing import sign_envelope
 
 BAD_INPUTS = {
     "deep nesting": b"[" * 10_000 + b"]" * 10_000,

@@ -13,10 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
-from broker.cli import main
-from contracts.errors import ContractError, ReasonCode
-from contracts.keys import SigningKey, key_file_protection, rewrap_key_file
-from contracts.pkcs8 import OWASP_SCRYPT, OWASP_SCRYPT_SETTINGS, ScryptCost
+from crossforce.broker.cli import main
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.keys import SigningKey, key_file_protection, rewrap_key_file
+from crossforce.contracts.pkcs8 import OWASP_SCRYPT, OWASP_SCRYPT_SETTINGS, ScryptCost
 
 PASSPHRASE = "correct horse battery staple"
 runner = CliRunner()
@@ -48,7 +48,7 @@ def test_a_new_key_file_uses_scrypt_at_owasps_cost(tmp_path: Path) -> None:
 
 
 def test_weaker_scrypt_settings_are_not_strong() -> None:
-    from contracts.pkcs8 import Protection
+    from crossforce.contracts.pkcs8 import Protection
 
     assert not Protection("scrypt", scrypt=ScryptCost(2**14, 8, 1)).strong  # OpenSSL's default
     assert Protection("scrypt", scrypt=ScryptCost(2**17, 8, 1)).strong

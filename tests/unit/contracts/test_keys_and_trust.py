@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from contracts.envelope import Envelope, force_urn
-from contracts.errors import ContractError, ReasonCode
-from contracts.keys import ANCHOR, SigningKey
-from contracts.keystore import KeyDirectory
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope, verify_envelope
-from contracts.trust import TrustStore
+from crossforce.contracts.envelope import Envelope, force_urn
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.keys import ANCHOR, SigningKey
+from crossforce.contracts.keystore import KeyDirectory
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope, verify_envelope
+from crossforce.contracts.trust import TrustStore
 
 PASS = "correct horse battery staple"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from contracts.b64 import b64url_decode, b64url_encode
-from contracts.keys import SigningKey, jwk_thumbprint, public_key_from_jwk, verify_raw
+from crossforce.contracts.b64 import b64url_decode, b64url_encode
+from crossforce.contracts.keys import SigningKey, jwk_thumbprint, public_key_from_jwk, verify_raw
 
 D = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"
 X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"

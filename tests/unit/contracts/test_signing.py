@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contracts.b64 import b64url_encode
-from contracts.envelope import Envelope, force_urn, parse_envelope
-from contracts.errors import ContractError, ReasonCode
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope, verify_envelope
+from crossforce.contracts.b64 import b64url_encode
+from crossforce.contracts.envelope import Envelope, force_urn, parse_envelope
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope, verify_envelope
 
 PKI = EphemeralPki(["ESSEX", "KENT"])
 TRUST = PKI.trust_store()

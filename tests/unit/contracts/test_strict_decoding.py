@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from contracts.b64 import b64url_decode, b64url_encode
-from contracts.canonical import canonical_json
-from contracts.envelope import Envelope, force_urn
-from contracts.errors import ContractError, ReasonCode
-from contracts.pki import EphemeralPki
-from contracts.signing import sign_envelope, verify_envelope
+from crossforce.contracts.b64 import b64url_decode, b64url_encode
+from crossforce.contracts.canonical import canonical_json
+from crossforce.contracts.envelope import Envelope, force_urn
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.signing import sign_envelope, verify_envelope
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 PKI = EphemeralPki(["ESSEX", "KENT"], now=NOW)

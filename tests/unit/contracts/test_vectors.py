@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from broker.cli import contracts_cmd
-from contracts.b64 import b64url_decode, b64url_encode
-from contracts.canonical import canonical_json
-from contracts.envelope import parse_envelope
-from contracts.errors import ContractError, ReasonCode
-from contracts.messages.receipt import Receipt
-from contracts.registry import REGISTRY
-from contracts.signing import verify_envelope
-from contracts.trust import TrustStore
-from contracts.vectors import VECTOR_DIR, all_vectors, render
+from crossforce.broker.cli import contracts_cmd
+from crossforce.contracts.b64 import b64url_decode, b64url_encode
+from crossforce.contracts.canonical import canonical_json
+from crossforce.contracts.envelope import parse_envelope
+from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.messages.receipt import Receipt
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.signing import verify_envelope
+from crossforce.contracts.trust import TrustStore
+from crossforce.contracts.vectors import VECTOR_DIR, all_vectors, render
 
 
 def _load(name: str) -> dict[str, Any]:

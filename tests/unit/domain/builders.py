@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from broker.domain import commands as c
-from broker.domain.case import Case
-from broker.domain.context import DomainContext
-from broker.domain.events import DomainEvent
-from broker.domain.forums import AgencyKind, ForumBody, ForumChair, PoliceRank
-from broker.domain.opening import open_case
-from broker.domain.parties import Party, PartyRole
-from broker.domain.routes import Route
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.events import DomainEvent
+from crossforce.broker.domain.forums import AgencyKind, ForumBody, ForumChair, PoliceRank
+from crossforce.broker.domain.opening import open_case
+from crossforce.broker.domain.parties import Party, PartyRole
+from crossforce.broker.domain.routes import Route
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

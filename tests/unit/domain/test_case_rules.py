@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.audience import applicant_may_be_told
-from broker.domain.case import Case
-from broker.domain.context import DomainContext
-from broker.domain.errors import DomainRefusal
-from broker.domain.markers import SubjectMarkers, markers_from_events
-from broker.domain.parts import PartKind, PartStatus
-from broker.domain.rules import DomainSettings
-from broker.domain.transitions import CaseStatus
-from contracts.errors import ReasonCode
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.audience import applicant_may_be_told
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.markers import SubjectMarkers, markers_from_events
+from crossforce.broker.domain.parts import PartKind, PartStatus
+from crossforce.broker.domain.rules import DomainSettings
+from crossforce.broker.domain.transitions import CaseStatus
+from crossforce.contracts.errors import ReasonCode
 
 from .builders import applicant_a, at, names, only, opened, subject_b
 

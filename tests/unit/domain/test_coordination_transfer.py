@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.errors import DomainRefusal
-from broker.domain.parts import PartKind
-from broker.domain.records import TransferOutcome
-from broker.domain.roles import ForceRole
-from broker.domain.views import view_for
-from contracts.errors import ReasonCode
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.parts import PartKind
+from crossforce.broker.domain.records import TransferOutcome
+from crossforce.broker.domain.roles import ForceRole
+from crossforce.broker.domain.views import view_for
+from crossforce.contracts.errors import ReasonCode
 
 from .builders import applicant_a, at, names, opened, subject_b
 

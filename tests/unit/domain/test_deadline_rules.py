@@ -11,11 +11,11 @@ from datetime import timedelta
 
 import pytest
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.errors import DomainRefusal
-from contracts.errors import ReasonCode
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.contracts.errors import ReasonCode
 
 from .builders import applicant_a, at, opened, subject_b
 

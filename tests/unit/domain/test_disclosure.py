@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.audience import applicant_may_be_told, audience, deliveries
-from broker.domain.case import Case
-from broker.domain.context import DomainContext
-from broker.domain.errors import DomainRefusal
-from broker.domain.forums import AgencyKind, DisclosableItem, ForumBody
-from broker.domain.parties import Party, PartyRole
-from broker.domain.parts import PartKind, PartStatus
-from broker.domain.roles import ForceRole
-from broker.domain.routes import DeliveryMethod
-from broker.domain.rules import DomainSettings, SpentConvictionPolicy
-from broker.domain.views import view_for
-from contracts.errors import ReasonCode
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.audience import applicant_may_be_told, audience, deliveries
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.forums import AgencyKind, DisclosableItem, ForumBody
+from crossforce.broker.domain.parties import Party, PartyRole
+from crossforce.broker.domain.parts import PartKind, PartStatus
+from crossforce.broker.domain.roles import ForceRole
+from crossforce.broker.domain.routes import DeliveryMethod
+from crossforce.broker.domain.rules import DomainSettings, SpentConvictionPolicy
+from crossforce.broker.domain.views import view_for
+from crossforce.contracts.errors import ReasonCode
 
 from .builders import EW_FORUM, applicant_a, at, names, only, opened, subject_b
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.errors import DomainRefusal
-from broker.domain.parts import PartStatus
-from contracts.errors import ReasonCode
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.parts import PartStatus
+from crossforce.contracts.errors import ReasonCode
 
 from .builders import applicant_a, at, names, opened, subject_b
 

@@ -7,17 +7,17 @@ from dataclasses import replace
 
 import pytest
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.errors import DomainRefusal
-from broker.domain.opening import open_case
-from broker.domain.parties import Party, PartyRole
-from broker.domain.parts import PartKind, PartStatus
-from broker.domain.records import FinalReport, ReportedParty
-from broker.domain.routes import RequestType, Route
-from broker.domain.transitions import CaseStatus
-from contracts.errors import ReasonCode
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.opening import open_case
+from crossforce.broker.domain.parties import Party, PartyRole
+from crossforce.broker.domain.parts import PartKind, PartStatus
+from crossforce.broker.domain.records import FinalReport, ReportedParty
+from crossforce.broker.domain.routes import RequestType, Route
+from crossforce.broker.domain.transitions import CaseStatus
+from crossforce.contracts.errors import ReasonCode
 
 from .builders import at, only
 

@@ -8,14 +8,14 @@ from collections import Counter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from broker.domain import commands as c
-from broker.domain.case import Case
-from broker.domain.errors import DomainRefusal
-from broker.domain.forums import DisclosableItem, ForumChair, PoliceRank
-from broker.domain.parties import Party, PartyRole
-from broker.domain.parts import PartKind
-from broker.domain.routes import DeliveryMethod
-from contracts.forces import FORCES
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.forums import DisclosableItem, ForumChair, PoliceRank
+from crossforce.broker.domain.parties import Party, PartyRole
+from crossforce.broker.domain.parts import PartKind
+from crossforce.broker.domain.routes import DeliveryMethod
+from crossforce.contracts.forces import FORCES
 
 from .builders import DMF_BODIES, EW_FORUM, at, opened
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.audience import audience
-from broker.domain.context import DomainContext
-from broker.domain.errors import DomainRefusal
-from broker.domain.markers import MaliciousMarker, SubjectMarkers
-from broker.domain.opening import handle
-from broker.domain.parties import Party, PartyRole
-from broker.domain.parts import PartKind, PartStatus
-from broker.domain.roles import ForceRole
-from broker.domain.routes import RequestType, Route
-from broker.domain.transitions import CaseStatus
-from broker.domain.views import view_for
-from contracts.errors import ReasonCode
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.audience import audience
+from crossforce.broker.domain.context import DomainContext
+from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.markers import MaliciousMarker, SubjectMarkers
+from crossforce.broker.domain.opening import handle
+from crossforce.broker.domain.parties import Party, PartyRole
+from crossforce.broker.domain.parts import PartKind, PartStatus
+from crossforce.broker.domain.roles import ForceRole
+from crossforce.broker.domain.routes import RequestType, Route
+from crossforce.broker.domain.transitions import CaseStatus
+from crossforce.broker.domain.views import view_for
+from crossforce.contracts.errors import ReasonCode
 
 from .builders import applicant_a, at, names, only, opened, subject_b
 

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from broker.domain import commands as c
-from broker.domain import events as e
-from broker.domain.case import Case
-from broker.domain.errors import DomainRefusal
-from broker.domain.forums import AgencyKind, DisclosableItem, ForumBody, ForumChair, PoliceRank
-from broker.domain.parts import PartKind, PartStatus
-from broker.domain.roles import ForceRole
-from broker.domain.routes import DeliveryMethod
-from broker.domain.transitions import CaseStatus
-from broker.domain.views import view_for
-from contracts.errors import ReasonCode
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain import events as e
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.forums import (
+    AgencyKind,
+    DisclosableItem,
+    ForumBody,
+    ForumChair,
+    PoliceRank,
+)
+from crossforce.broker.domain.parts import PartKind, PartStatus
+from crossforce.broker.domain.roles import ForceRole
+from crossforce.broker.domain.routes import DeliveryMethod
+from crossforce.broker.domain.transitions import CaseStatus
+from crossforce.broker.domain.views import view_for
+from crossforce.contracts.errors import ReasonCode
 
 from .builders import (
     DMF_BODIES,

@@ -9,16 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from broker.domain import commands as c
-from broker.domain.calendar import LONDON
-from broker.domain.case import Case
-from broker.domain.clocks import StepClock, step_clocks
-from broker.domain.errors import DomainRefusal
-from broker.domain.opening import open_case
-from broker.domain.parties import Party, PartyRole
-from broker.domain.routes import Route
-from broker.domain.sla import SlaPolicy, SlaStep, TimeConflicts, TimeUnit
-from contracts.errors import ReasonCode
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain.calendar import LONDON
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.clocks import StepClock, step_clocks
+from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.opening import open_case
+from crossforce.broker.domain.parties import Party, PartyRole
+from crossforce.broker.domain.routes import Route
+from crossforce.broker.domain.sla import SlaPolicy, SlaStep, TimeConflicts, TimeUnit
+from crossforce.contracts.errors import ReasonCode
 
 from .builders import EW_FORUM
 

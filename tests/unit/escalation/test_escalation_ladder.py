@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from broker.domain.calendar import LONDON, calendar_for_force
-from broker.domain.sla import SlaPolicy, SlaStep, due_at
-from broker.escalation.ladder import (
+from crossforce.broker.domain.calendar import LONDON, calendar_for_force
+from crossforce.broker.domain.sla import SlaPolicy, SlaStep, due_at
+from crossforce.broker.escalation.ladder import (
     Audience,
     Deadline,
     LadderMessage,
@@ -16,7 +16,7 @@ from broker.escalation.ladder import (
     recipients,
     steps_due,
 )
-from broker.escalation.sweep import OpenDeadline, arm, record_fired, sweep
+from crossforce.broker.escalation.sweep import OpenDeadline, arm, record_fired, sweep
 
 POLICY = SlaPolicy()
 MINUTE = timedelta(minutes=1)

@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from adapters.nats import subjects
-from adapters.sql import schema
-from adapters.sql.engine import make_engine
-from broker.domain import commands as c
-from broker.domain.calendar import LONDON
-from broker.domain.case import Case
-from broker.domain.opening import handle
-from broker.domain.parties import Party, PartyRole
-from broker.domain.routes import Route
-from broker.domain.sla import SlaPolicy, SlaStep, due_at
-from broker.escalation.service import (
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.engine import make_engine
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain.calendar import LONDON
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.opening import handle
+from crossforce.broker.domain.parties import Party, PartyRole
+from crossforce.broker.domain.routes import Route
+from crossforce.broker.domain.sla import SlaPolicy, SlaStep, due_at
+from crossforce.broker.escalation.service import (
     EscalationService,
     deadline_id_for,
     deadline_id_from_subject,
@@ -30,12 +30,12 @@ from broker.escalation.service import (
     sync_deadlines,
     timer_message,
 )
-from broker.service.outbox import OutboundMessage
-from broker.service.unit_of_work import SqlUnitOfWork
-from contracts.envelope import parse_envelope
-from contracts.pki import EphemeralPki
-from contracts.registry import REGISTRY
-from contracts.signing import verify_envelope
+from crossforce.broker.service.outbox import OutboundMessage
+from crossforce.broker.service.unit_of_work import SqlUnitOfWork
+from crossforce.contracts.envelope import parse_envelope
+from crossforce.contracts.pki import EphemeralPki
+from crossforce.contracts.registry import REGISTRY
+from crossforce.contracts.signing import verify_envelope
 
 POLICY = SlaPolicy()
 PKI = EphemeralPki(["HUB", "KENT", "ESSEX", "PSOS"], now=datetime(2026, 11, 1, tzinfo=UTC))
@@ -479,7 +479,7 @@ def test_two_hubs_on_postgresql_fire_each_level_once(fresh_postgres_url: str) ->
 def test_overdue_lists_late_and_soon_due_parts_in_the_owners_working_days(
     engine: Engine,
 ) -> None:
-    from broker.escalation.overdue import overdue_parts
+    from crossforce.broker.escalation.overdue import overdue_parts
 
     for ref, responding in (("CF-SCOT", "PSOS"), ("CF-ENG", "ESSEX")):
         _save(engine, _case_with_enquiry(ref, responding), REQUESTED_AT)
@@ -501,7 +501,7 @@ def test_overdue_lists_late_and_soon_due_parts_in_the_owners_working_days(
 def test_overdue_command_prints_a_table_by_owner(engine: Engine) -> None:
     from typer.testing import CliRunner
 
-    from broker.cli.overdue_cmd import app
+    from crossforce.broker.cli.overdue_cmd import app
 
     _save(engine, _case_with_enquiry("CF-ENG", "ESSEX"), REQUESTED_AT)
     _service(engine, Clock(local(2026, 12, 3, 9))).fire_due()

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from broker.domain.calendar import LONDON
-from broker.domain.clocks import ALONGSIDE, SEQUENCES
-from broker.domain.sla import (
+from crossforce.broker.domain.calendar import LONDON
+from crossforce.broker.domain.clocks import ALONGSIDE, SEQUENCES
+from crossforce.broker.domain.sla import (
     CLOCK_STARTS,
     DEFAULT_STEPS,
     NOT_CLOCKS,
@@ -23,7 +23,7 @@ from broker.domain.sla import (
     load_policy,
     parse_policy,
 )
-from contracts.errors import ContractError
+from crossforce.contracts.errors import ContractError
 
 
 def at(y: int, m: int, d: int, hh: int = 10) -> datetime:

@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 
-from adapters.nats import subjects
-from adapters.sql import schema
-from broker.domain import commands as c
-from broker.domain.calendar import LONDON
-from broker.domain.case import Case
-from broker.domain.opening import handle
-from broker.domain.parties import Party, PartyRole
-from broker.domain.routes import Route
-from broker.domain.sla import SlaStep
-from broker.escalation.service import clock_deadline_id
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.sql import schema
+from crossforce.broker.domain import commands as c
+from crossforce.broker.domain.calendar import LONDON
+from crossforce.broker.domain.case import Case
+from crossforce.broker.domain.opening import handle
+from crossforce.broker.domain.parties import Party, PartyRole
+from crossforce.broker.domain.routes import Route
+from crossforce.broker.domain.sla import SlaStep
+from crossforce.broker.escalation.service import clock_deadline_id
 
 from .test_service import Clock, _deliveries, _row, _save, _service, engine, local
 

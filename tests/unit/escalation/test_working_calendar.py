@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from broker.domain.calendar import (
+from crossforce.broker.domain.calendar import (
     LONDON,
     WorkingCalendar,
     calendar_for_force,
     calendar_for_subdivision,
 )
-from contracts.errors import ContractError
+from crossforce.contracts.errors import ContractError
 
 ENG = calendar_for_subdivision("ENG")
 WLS = calendar_for_subdivision("WLS")

@@ -7,9 +7,9 @@ import hashlib
 
 import pytest
 
-from contracts.b64 import b64url_decode
-from contracts.keys import SigningKey
-from ledger.checkpoints import (
+from crossforce.contracts.b64 import b64url_decode
+from crossforce.contracts.keys import SigningKey
+from crossforce.ledger.checkpoints import (
     Checkpoint,
     CheckpointError,
     NoteVerifier,

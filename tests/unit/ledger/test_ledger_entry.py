@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ledger import sealing
-from ledger.entry import (
+from crossforce.ledger import sealing
+from crossforce.ledger.entry import (
     LedgerEntry,
     PersonalDetails,
     PersonalParty,
@@ -16,7 +16,7 @@ from ledger.entry import (
     open_personal,
     seal_personal,
 )
-from ledger.errors import LedgerError
+from crossforce.ledger.errors import LedgerError
 
 
 def _entry(index: int, personal: dict[str, object], key: bytes) -> LedgerEntry:

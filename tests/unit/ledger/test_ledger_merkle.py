@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.merkle import (
+from crossforce.ledger.merkle import (
     EMPTY_ROOT,
     MemoryTree,
     consistency_ranges,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger import Ledger
-from ledger.errors import LedgerError
-from ledger.subject_key import is_complete, normalise_dob, normalise_name, subject_key
+from crossforce.ledger import Ledger
+from crossforce.ledger.errors import LedgerError
+from crossforce.ledger.subject_key import is_complete, normalise_dob, normalise_name, subject_key
 
 SECRET = bytes(range(32))
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from adapters.sql import schema
-from adapters.sql.engine import make_engine, open_read_only
-from adapters.web.store import (
+from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.engine import make_engine, open_read_only
+from crossforce.adapters.web.store import (
     LOCKOUT,
     MAX_FAILURES,
     SESSION_IDLE,
@@ -24,7 +24,7 @@ from adapters.web.store import (
     WebStore,
     accounts,
 )
-from contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.errors import ContractError, ReasonCode
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 PASSWORD = "a long enough passphrase"
@@ -120,7 +120,7 @@ def test_the_apps_hub_connection_cannot_write(tmp_path: Path) -> None:
 
 
 def crossforce(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", "from broker.cli.main import run; run()", *args]
+    command = [sys.executable, "-c", "from crossforce.broker.cli.main import run; run()", *args]
     return subprocess.run(
         command, cwd=cwd, capture_output=True, text=True, timeout=60, env={**os.environ, **env}
     )

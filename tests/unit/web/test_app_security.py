@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 
-from adapters.sql.engine import make_engine, open_read_only
-from adapters.sql.schema import metadata
-from adapters.web.app import WebConfig, create_app
-from adapters.web.store import Role, WebStore
+from crossforce.adapters.sql.engine import make_engine, open_read_only
+from crossforce.adapters.sql.schema import metadata
+from crossforce.adapters.web.app import WebConfig, create_app
+from crossforce.adapters.web.store import Role, WebStore
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 PASSWORD = "a long enough passphrase"
