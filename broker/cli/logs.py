@@ -42,10 +42,23 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a line is logged, not when it was set up: a
+    command run in-process (a test's CliRunner) swaps stderr and later closes its copy."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(
     level: LogLevel = LogLevel.INFO, log_format: LogFormat = LogFormat.TEXT
 ) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     if log_format is LogFormat.JSON:
         handler.setFormatter(JsonLines())
     else:
@@ -59,5 +72,5 @@ def configure_logging(
     root.setLevel(level.value.upper())
     # Libraries speak at WARNING unless debugging: their INFO lines are per-connection noise.
     if root.level > logging.DEBUG:
-        for noisy in ("nats", "faststream", "asyncio", "crossforce.hub.faststream"):
+        for noisy in ("nats", "faststream", "asyncio", "alembic", "crossforce.hub.faststream"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
