@@ -25,6 +25,7 @@ from conservation import APPLIED, REFUSED, SendLog, Sent
 from nats.js import JetStreamContext
 
 from crossforce.adapters.nats import subjects
+from crossforce.adapters.nats.server import _die_with_parent
 from crossforce.adapters.net import free_ports
 from crossforce.broker.scenario import case_steps
 from crossforce.contracts.compose import compose
@@ -150,7 +151,10 @@ class HubProcess:
                 env=child_env(self.env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                # Its own session (a signal to the test reaches it only on purpose), yet it
+                # dies with the test process however that ends, as the embedded server does.
                 start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
             )
 
     def wait_up(self, timeout: float = 60.0) -> HubProcess:
