@@ -7,6 +7,8 @@ that no test depends on today's date.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["crossforce.adapters.testing.postgres"]
@@ -26,10 +28,17 @@ SERVER_FIXTURES = frozenset(
 SERVER_MARKERS = frozenset({"docker", "postgres", "browser", "server"})
 # Parametrised fixtures whose named parameter asks for a service at run time.
 SERVER_PARAMS = {"db_url": "postgresql"}
+# Folders whose every test runs a hub, a NATS server or an HSM-backed hub.
+SERVER_FOLDERS = tuple(
+    Path(__file__).parent / "integration" / folder
+    for folder in ("hub", "nats", "cluster", "containers", "hsm", "ops")
+)
 
 
 def _needs_server(item: pytest.Item) -> bool:
     if any(item.get_closest_marker(name) for name in SERVER_MARKERS):
+        return True
+    if any(Path(item.path).is_relative_to(folder) for folder in SERVER_FOLDERS):
         return True
     if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
         return True

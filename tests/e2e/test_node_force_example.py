@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "support"))
 
 from node import REPO, node_project, run_node  # noqa: E402
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
 
 EXAMPLE = REPO / "examples" / "node-force"
 FORCES = ("KENT", "ESSEX")
@@ -96,8 +96,8 @@ async def test_the_node_example_opens_a_case_through_a_hub_with_per_force_creden
                 str(tmp_path / "KENT.key"),
                 "--trust",
                 str(tmp_path / "trust.json"),
-                "--anchor-kid",
-                trust.anchor.kid,
+                # One argument: a kid is base64url and may begin with "-".
+                f"--anchor-kid={trust.anchor.kid}",
                 "--creds",
                 str(bundle.credentials["KENT"]),
                 "--case-ref",

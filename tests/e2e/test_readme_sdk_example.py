@@ -18,7 +18,7 @@ from crossforce.broker.runtime import BrokerSettings, RunningBroker
 from crossforce.contracts.envelope import HUB_FORCE_CODE
 from crossforce.contracts.pki import EphemeralPki
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 HEADING = "### Force systems: the ForceClient SDK"
