@@ -78,6 +78,7 @@ DEFAULT_RECEIPT_TIMEOUT = 30.0
 UNVERIFIED_RETRY_SECONDS = 60
 PRIORITY_POLL_SECONDS = 0.05
 RETRY_PAUSE_SECONDS = 0.5
+CLOSE_WAIT_SECONDS = 5.0
 # A JetStream leader election takes a few seconds; a publish waits that long before failing.
 PUBLISH_RETRY_SECONDS = 10.0
 PUBLISH_FAULTS = (NoStreamResponseError, ServiceUnavailableError, NatsTimeoutError)
@@ -212,6 +213,7 @@ class ForceClient:
         self._receipts: dict[str, SignedReceipt] = {}
         self._waiters: dict[str, asyncio.Future[SignedReceipt]] = {}
         self._receipt_task: asyncio.Task[None] | None = None
+        self._closing = False
         self._receipt_failure: ContractError | None = None
 
     # -- connection ------------------------------------------------------------------------
@@ -273,12 +275,14 @@ class ForceClient:
                 waiter.set_exception(self._receipt_failure)
 
     async def close(self) -> None:
+        self._closing = True
         if self._receipt_task is not None:
             self._receipt_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._receipt_task
+            # Bounded: closing never hangs on a reader that missed its cancellation.
+            await asyncio.wait({self._receipt_task}, timeout=CLOSE_WAIT_SECONDS)
         if self._nc is not None:
-            await self._nc.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._nc.close(), timeout=CLOSE_WAIT_SECONDS)
 
     async def __aenter__(self) -> Self:
         return await self.connect()
@@ -406,7 +410,9 @@ class ForceClient:
             raise NoReceipt(envelope_id, timeout) from None
 
     async def _collect_receipts(self, subscription: JetStreamContext.PullSubscription) -> None:
-        while True:
+        # The flag, not only cancellation, ends the loop: a fetch cut short by cancelling
+        # can come back as an ordinary timeout, and the loop would ask again for ever.
+        while not self._closing:
             for msg in await _fetch(subscription, 64, 1.0):
                 signed = self._verify(msg.data)
                 if signed is None:
