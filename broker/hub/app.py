@@ -23,9 +23,9 @@ from crossforce.adapters import tracing
 from crossforce.adapters.nats import subjects
 from crossforce.adapters.nats.provisioning import hub_partition_consumer
 from crossforce.adapters.nats.tls import client_ssl_context
-from crossforce.broker.escalation.service import EscalationService
-from crossforce.broker.escalation.timers import register_timer_subscriber, sweep_forever
+from crossforce.broker.bootstrap import HubCore
 from crossforce.broker.hub.publisher import OutboxPublisher
+from crossforce.broker.hub.timers import register_timer_subscriber, sweep_forever
 from crossforce.broker.service.faults import redelivery_delay, retry_step
 from crossforce.broker.service.pipeline import HubPipeline, Inbound, PipelineResult
 from crossforce.contracts.envelope import HUB_FORCE_CODE
@@ -46,7 +46,7 @@ ResultListener = Callable[[PipelineResult], Awaitable[None] | None]
 
 def build_hub(
     connection: HubConnection,
-    pipeline: HubPipeline,
+    core: HubCore,
     *,
     on_result: ResultListener | None = None,
     sweep_interval: float = 30.0,
@@ -73,7 +73,7 @@ def build_hub(
     def publisher() -> OutboxPublisher:
         if "publisher" not in state:
             js = broker.config.connection_state.stream
-            state["publisher"] = OutboxPublisher(js, pipeline.engine, pipeline.clock)
+            state["publisher"] = OutboxPublisher(js, core.units, core.clock)
         return state["publisher"]  # type: ignore[no-any-return]
 
     stream = JStream(subjects.INBOUND_STREAM, declare=False)
@@ -94,11 +94,9 @@ def build_hub(
             decoder=decode_raw,
             title=f"hub-inbound-p{partition}",
             description="Signed envelopes from forces, one case partition",
-        )(_make_handler(pipeline, publisher, on_result))
+        )(_make_handler(core.pipeline, publisher, on_result))
 
-    escalation = EscalationService(
-        pipeline.engine, pipeline.hub_key, pipeline.clock, pipeline.handlers.policy
-    )
+    escalation = core.escalation
     register_timer_subscriber(broker, escalation, publisher)
     app = FastStream(broker)
 

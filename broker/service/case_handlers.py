@@ -12,10 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
-from sqlalchemy import Engine, insert, select
-
-from crossforce.adapters.sql import schema
-from crossforce.adapters.sql.engine import stored_utc
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain import events as e
 from crossforce.broker.domain.audience import deliveries as need_to_know
@@ -30,15 +26,15 @@ from crossforce.broker.domain.forums import (
     ForumKind,
     PoliceRank,
 )
-from crossforce.broker.domain.markers import MaliciousMarker, SubjectMarkers, markers_from_events
+from crossforce.broker.domain.markers import SubjectMarkers, markers_from_events
 from crossforce.broker.domain.opening import handle as open_or_handle
 from crossforce.broker.domain.parties import Party, PartyRole
 from crossforce.broker.domain.parts import PartKind
 from crossforce.broker.domain.records import FinalReport, ReportedParty
 from crossforce.broker.domain.routes import DeliveryMethod, RequestType, Route
 from crossforce.broker.domain.sla import SlaPolicy, SlaStep, due_at, load_policy
-from crossforce.broker.escalation.service import sync_deadlines
-from crossforce.broker.service.unit_of_work import SqlUnitOfWork
+from crossforce.broker.service.deadlines import sync_deadlines
+from crossforce.broker.service.ports import StoredCase, UnitOfWork
 from crossforce.contracts.compose import compose
 from crossforce.contracts.envelope import HUB_FORCE_CODE, Envelope
 from crossforce.contracts.errors import ContractError, ReasonCode
@@ -98,33 +94,31 @@ class HandlerOutcome:
 
 
 # Hooks called inside the transaction after a command is applied (deadlines, ledger).
-CaseHook = Callable[[SqlUnitOfWork, Case, Envelope, Message, datetime], None]
+CaseHook = Callable[[UnitOfWork, Case, Envelope, Message, datetime], None]
 
 
 class CaseHandlers:
     def __init__(
         self,
-        engine: Engine,
         *,
         subject_key_secret: bytes,
         context: DomainContext | None = None,
         hooks: tuple[CaseHook, ...] = (),
         policy: SlaPolicy | None = None,
     ) -> None:
-        self.engine = engine
         self.policy = policy or load_policy(None)
         self.context = context or DomainContext(resolve_home_force=_resolve_by_postcode)
         self.subject_key_secret = subject_key_secret
         self.hooks = hooks
 
     def apply(
-        self, uow: SqlUnitOfWork, envelope: Envelope, message: Message, now: datetime
+        self, uow: UnitOfWork, envelope: Envelope, message: Message, now: datetime
     ) -> HandlerOutcome:
         name = envelope.name
         if name in HUB_ONLY:
             raise ContractError(ReasonCode.NOT_AUTHORISED, f"only the hub may send {name}")
-        row = uow.load_case_row(envelope.caseref)
-        state: dict[str, Any] = dict(row["state"]) if row else {}
+        row = uow.cases.get(envelope.caseref)
+        state: dict[str, Any] = dict(row.state) if row else {}
         case = Case.from_dict(state["case"]) if row else None
         aliases: dict[str, list[str]] = dict(state.get("aliases", {}))
         persons: dict[str, Any] = dict(state.get("persons", {}))
@@ -148,7 +142,7 @@ class CaseHandlers:
         return self._outcome(case, envelope, events, translate, now)
 
     # -- persistence ---------------------------------------------------------------------
-    def _context(self, uow: SqlUnitOfWork, commands: list[c.Command]) -> DomainContext:
+    def _context(self, uow: UnitOfWork, commands: list[c.Command]) -> DomainContext:
         keys = {
             p.subject_key
             for cmd in commands
@@ -158,57 +152,32 @@ class CaseHandlers:
         }
         if not keys:
             return self.context
-        rows = uow.db.execute(
-            select(schema.subject_markers).where(schema.subject_markers.c.subject_key.in_(keys))
-        ).mappings()
-        markers = SubjectMarkers.of(
-            MaliciousMarker(
-                r["subject_key"],
-                r["case_ref"],
-                r["marked_by"],
-                stored_utc(r["marked_at"]),
-                "recorded",
-            )
-            for r in rows
-        )
+        markers = SubjectMarkers.of(uow.markers.for_subjects(keys))
         return DomainContext(self.context.settings, markers, self.context.resolve_home_force)
 
     def _save(
         self,
-        uow: SqlUnitOfWork,
-        row: dict[str, Any] | None,
+        uow: UnitOfWork,
+        row: StoredCase | None,
         case: Case,
         aliases: dict[str, list[str]],
         persons: dict[str, Any],
         events: list[e.DomainEvent],
         now: datetime,
     ) -> None:
-        columns = case.index_columns()
-        uow.save_case_row(
-            {
-                "case_ref": case.case_ref,
-                "version": case.version,
-                "receiving_force": case.receiving_force,
-                "coordinating_force": case.coordinating_force,
-                "status": columns["status"],
-                "state": {"case": case.to_dict(), "aliases": aliases, "persons": persons},
-                "updated_at": now,
-                "participants": sorted(case.participants()),
-            },
-            expected_version=row["version"] if row else None,
+        uow.cases.save(
+            case.case_ref,
+            case.version,
+            {"case": case.to_dict(), "aliases": aliases, "persons": persons},
+            case.index_columns(),
+            sorted(case.participants()),
+            now,
+            expected_version=row.version if row else None,
         )
         for marker in markers_from_events(events):
-            uow.db.execute(
-                insert(schema.subject_markers).values(
-                    subject_key=marker.subject_key,
-                    marker="malicious",
-                    case_ref=marker.case_ref,
-                    marked_by=marker.marked_by,
-                    marked_at=marker.marked_at,
-                )
-            )
+            uow.markers.add(marker)
         for event in events:
-            uow.add_history(case.case_ref, event.at, event.actor, event.name, _summary(event))
+            uow.history.add(case.case_ref, event.at, event.actor, event.name, _summary(event))
 
     # -- need-to-know --------------------------------------------------------------------
     def _outcome(
