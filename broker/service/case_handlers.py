@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain import events as e
+from crossforce.broker.domain.audience import audience
 from crossforce.broker.domain.audience import deliveries as need_to_know
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.context import DomainContext
@@ -26,8 +27,8 @@ from crossforce.broker.domain.forums import (
     ForumKind,
     PoliceRank,
 )
+from crossforce.broker.domain.handling import handle as open_or_handle
 from crossforce.broker.domain.markers import SubjectMarkers, markers_from_events
-from crossforce.broker.domain.opening import handle as open_or_handle
 from crossforce.broker.domain.parties import Party, PartyRole
 from crossforce.broker.domain.parts import PartKind
 from crossforce.broker.domain.records import FinalReport, ReportedParty
@@ -664,7 +665,7 @@ class _Translator:
             message,
             sender=HUB_FORCE_CODE,
             case_ref=case.case_ref,
-            recipients=sorted(case.audience(event) - {HUB_FORCE_CODE}),
+            recipients=sorted(audience(case, event) - {HUB_FORCE_CODE}),
             jurisdiction=case.jurisdiction,
             causation_id=self.envelope.id,
             correlation_id=self.envelope.caseref,

@@ -20,7 +20,7 @@ from crossforce.broker.bootstrap import sql_units
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain.calendar import LONDON
 from crossforce.broker.domain.case import Case
-from crossforce.broker.domain.opening import handle
+from crossforce.broker.domain.handling import handle
 from crossforce.broker.domain.parties import Party, PartyRole
 from crossforce.broker.domain.routes import Route
 from crossforce.broker.domain.sla import SlaPolicy, SlaStep, due_at

@@ -13,7 +13,7 @@ from crossforce.adapters.sql import schema
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain.calendar import LONDON
 from crossforce.broker.domain.case import Case
-from crossforce.broker.domain.opening import handle
+from crossforce.broker.domain.handling import handle
 from crossforce.broker.domain.parties import Party, PartyRole
 from crossforce.broker.domain.routes import Route
 from crossforce.broker.domain.sla import SlaStep
