@@ -25,6 +25,7 @@ from crossforce.broker.domain.sla import SlaPolicy, load_policy
 from crossforce.broker.service.deadlines import sync_deadlines
 from crossforce.broker.service.hub_messages import HubMessages
 from crossforce.broker.service.ports import StoredCase, UnitOfWork
+from crossforce.broker.service.sealed_persons import persons_key, seal_persons, unseal_persons
 from crossforce.broker.service.translation import Translation, commands_for
 from crossforce.contracts.envelope import HUB_FORCE_CODE, Envelope
 from crossforce.contracts.errors import ContractError, ReasonCode
@@ -84,6 +85,7 @@ class CaseHandlers:
         self.policy = policy or load_policy(None)
         self.context = context or DomainContext(resolve_home_force=_resolve_by_postcode)
         self.subject_key_secret = subject_key_secret
+        self.persons_key = persons_key(subject_key_secret)
         self.hooks = hooks
 
     def apply(
@@ -102,7 +104,7 @@ class CaseHandlers:
             self.policy,
             self.subject_key,
             aliases=dict(state.get("aliases", {})),
-            persons=dict(state.get("persons", {})),
+            persons=self._persons(envelope.caseref, state),
         )
         commands = commands_for(translation)
         context = self._context(uow, commands)
@@ -125,6 +127,11 @@ class CaseHandlers:
         )
 
     # -- persistence ---------------------------------------------------------------------
+    def _persons(self, case_ref: str, state: dict[str, Any]) -> dict[str, Any]:
+        if "persons" in state:  # a row written before persons were sealed
+            return dict(state["persons"])
+        return unseal_persons(self.persons_key, case_ref, state.get("sealed_persons"))
+
     def _context(self, uow: UnitOfWork, commands: list[c.Command]) -> DomainContext:
         keys = {
             p.subject_key
@@ -153,7 +160,9 @@ class CaseHandlers:
             {
                 "case": case.to_dict(),
                 "aliases": translation.aliases,
-                "persons": translation.persons,
+                "sealed_persons": seal_persons(
+                    self.persons_key, case.case_ref, translation.persons
+                ),
             },
             case.index_columns(),
             sorted(case.participants()),
