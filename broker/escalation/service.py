@@ -461,7 +461,10 @@ class EscalationService:
                 force,
                 late,
             )
-            prefix = f"esc/{deadline_id}/{step.level}/{force}"
+            # The row version makes each firing its own message: a ladder that starts again
+            # (an extension, a new owner) climbs the same levels, and the outbox and
+            # JetStream would otherwise take its notices for repeats of the first ones.
+            prefix = f"esc/{deadline_id}/v{row['version']}/{step.level}/{force}"
             headers = {
                 "Crossforce-Type": envelope.type,
                 "Crossforce-Case": case_ref,
@@ -491,6 +494,21 @@ class EscalationService:
                     {"Crossforce-Type": envelope.type},
                 ),
                 now,
+            )
+            # What was sent to whom, so the recipient can acknowledge this very notice.
+            uow.db.execute(
+                insert(schema.escalation_notices).values(
+                    envelope_id=envelope.id,
+                    case_ref=case_ref,
+                    deadline_id=deadline_id,
+                    part_id=deadline.part_id,
+                    step=row["step"],
+                    level=step.level,
+                    message_type=step.message.value,
+                    owner_force=deadline.owner_force,
+                    sent_to=force,
+                    sent_at=now,
+                )
             )
             uow.log_disclosure(
                 envelope_id=envelope.id,

@@ -38,6 +38,7 @@ from crossforce.broker.domain.records import FinalReport, ReportedParty
 from crossforce.broker.domain.routes import DeliveryMethod, RequestType, Route
 from crossforce.broker.domain.sla import SlaPolicy, SlaStep, due_at, load_policy
 from crossforce.broker.escalation.service import sync_deadlines
+from crossforce.broker.service.translate_actions import action_commands
 from crossforce.broker.service.unit_of_work import SqlUnitOfWork
 from crossforce.contracts.compose import compose
 from crossforce.contracts.envelope import HUB_FORCE_CODE, Envelope
@@ -129,7 +130,10 @@ class CaseHandlers:
         aliases: dict[str, list[str]] = dict(state.get("aliases", {}))
         persons: dict[str, Any] = dict(state.get("persons", {}))
         translate = _Translator(self, envelope, message, case, aliases, persons)
-        commands = translate.commands()
+        # Supervision messages (decision 0022) are translated in a module of their own.
+        commands = action_commands(uow, envelope, message, case, aliases)
+        if commands is None:
+            commands = translate.commands()
         context = self._context(uow, commands)
         events: list[e.DomainEvent] = []
         try:
@@ -140,7 +144,7 @@ class CaseHandlers:
         except DomainRefusal as refusal:
             raise ContractError(refusal.code, f"{refusal.rule}: {refusal.message}") from None
         assert case is not None
-        self._save(uow, row, case, aliases, persons, events, now)
+        self._save(uow, row, case, aliases, persons, events, now, acted_by=envelope.actor)
         # Deadlines follow the parts: new parts are timed, answered parts stop their timers.
         sync_deadlines(uow, case, now, self.policy)
         for hook in self.hooks:
@@ -182,6 +186,7 @@ class CaseHandlers:
         persons: dict[str, Any],
         events: list[e.DomainEvent],
         now: datetime,
+        acted_by: str | None = None,
     ) -> None:
         columns = case.index_columns()
         uow.save_case_row(
@@ -208,7 +213,9 @@ class CaseHandlers:
                 )
             )
         for event in events:
-            uow.add_history(case.case_ref, event.at, event.actor, event.name, _summary(event))
+            uow.add_history(
+                case.case_ref, event.at, event.actor, event.name, _summary(event), acted_by
+            )
 
     # -- need-to-know --------------------------------------------------------------------
     def _outcome(

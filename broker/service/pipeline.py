@@ -201,7 +201,12 @@ class HubPipeline:
                 return PipelineResult(True, envelope.id, duplicate=True, outbound=unsent)
             outcome = self.handlers.apply(uow, envelope, message, now)
             uow.mark_processed(
-                envelope.id, envelope.caseref, envelope.type, envelope.senderforce, now
+                envelope.id,
+                envelope.caseref,
+                envelope.type,
+                envelope.senderforce,
+                now,
+                acted_by=envelope.actor,
             )
             self._record_outcome(uow, envelope, outcome, now, prefix)
             receipt = self._receipt(
@@ -309,6 +314,7 @@ class HubPipeline:
             purpose=envelope.purpose,
             lawful_basis=envelope.lawfulbasis,
             marking=envelope.securitymarking.value,
+            acted_by=envelope.actor,
         )
 
     # -- rejected ------------------------------------------------------------------------

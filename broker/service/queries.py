@@ -17,9 +17,10 @@ from crossforce.contracts.errors import ContractError, ReasonCode
 @dataclass(frozen=True, slots=True)
 class HistoryLine:
     at: datetime
-    actor: str
+    actor: str  # the force
     event: str
     summary: str
+    acted_by: str | None = None  # the person there, where its signed envelope named one
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,8 @@ def case_history(engine: Engine, case_ref: str) -> list[HistoryLine]:
             .order_by(schema.case_history.c.id)
         ).mappings()
         return [
-            HistoryLine(stored_utc(r["at"]), r["actor"], r["event"], r["summary"]) for r in rows
+            HistoryLine(stored_utc(r["at"]), r["actor"], r["event"], r["summary"], r["acted_by"])
+            for r in rows
         ]
 
 
@@ -110,6 +112,8 @@ class TimelineLine:
     sent: bool
     sender: str
     recipients: tuple[str, ...]  # for a sent message, the forces it was delivered to
+    # The person at the sending force, where the signed envelope named one (`actor`).
+    acted_by: str | None = None
 
 
 def short_type(cloudevents_type: str) -> str:
@@ -132,12 +136,13 @@ def case_timeline(
                 log.c.message_type,
                 log.c.disclosed_by,
                 log.c.disclosed_at,
+                log.c.acted_by,
             )
             .where(log.c.case_ref == case_ref, log.c.disclosed_to == force)
             .order_by(log.c.id)
         ).all()
         sent = db.execute(
-            select(done.c.envelope_id, done.c.type, done.c.processed_at)
+            select(done.c.envelope_id, done.c.type, done.c.processed_at, done.c.acted_by)
             .where(done.c.case_ref == case_ref, done.c.sender == force)
             .order_by(done.c.processed_at)
         ).all()
@@ -162,6 +167,7 @@ def case_timeline(
                 False,
                 r.disclosed_by,
                 (force,),
+                r.acted_by,
             ),
         )
         for r in received
@@ -175,9 +181,54 @@ def case_timeline(
                 True,
                 force,
                 tuple(sorted(set(delivered.get(r.envelope_id, ())))),
+                r.acted_by,
             ),
         )
         for r in sent
     ]
     ordered.sort(key=lambda item: (item[1].at, item[0]))
     return [line for _, line in ordered if until is None or line.at <= until]
+
+
+# The ladder's notices that say a deadline was missed: what a force may acknowledge.
+ACKNOWLEDGEABLE = ("overdue-notice", "escalation-raised")
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationNotice:
+    """A notice of the escalation ladder as the hub sent it to one force."""
+
+    envelope_id: str
+    part_id: str  # a hub part id, or `case` for a case clock with no part
+    step: str
+    level: int
+    message_type: str
+    owner_force: str
+    sent_at: datetime
+
+
+def escalation_notices(engine: Engine, case_ref: str, force: str) -> list[EscalationNotice]:
+    """The overdue notices and escalations the hub sent `force` in a case, oldest first."""
+    notices = schema.escalation_notices
+    with engine.connect() as db:
+        rows = db.execute(
+            select(notices)
+            .where(
+                notices.c.case_ref == case_ref,
+                notices.c.sent_to == force,
+                notices.c.message_type.in_(ACKNOWLEDGEABLE),
+            )
+            .order_by(notices.c.sent_at, notices.c.level)
+        ).mappings()
+        return [
+            EscalationNotice(
+                r["envelope_id"],
+                r["part_id"],
+                r["step"],
+                int(r["level"]),
+                r["message_type"],
+                r["owner_force"],
+                stored_utc(r["sent_at"]),
+            )
+            for r in rows
+        ]

@@ -61,7 +61,13 @@ class SqlUnitOfWork:
         return None if row is None else (row.sender, row.type, row.case_ref)
 
     def mark_processed(
-        self, envelope_id: str, case_ref: str, type_: str, sender: str, at: datetime
+        self,
+        envelope_id: str,
+        case_ref: str,
+        type_: str,
+        sender: str,
+        at: datetime,
+        acted_by: str | None = None,
     ) -> None:
         self.db.execute(
             insert(schema.processed_envelopes).values(
@@ -70,6 +76,7 @@ class SqlUnitOfWork:
                 type=type_,
                 sender=sender,
                 processed_at=at,
+                acted_by=acted_by,
             )
         )
 
@@ -120,11 +127,23 @@ class SqlUnitOfWork:
             )
 
     def add_history(
-        self, case_ref: str, at: datetime, actor: str, event: str, summary: str
+        self,
+        case_ref: str,
+        at: datetime,
+        actor: str,
+        event: str,
+        summary: str,
+        acted_by: str | None = None,
     ) -> None:
+        """`actor` is the force; `acted_by` the person there, when its envelope named one."""
         self.db.execute(
             insert(schema.case_history).values(
-                case_ref=case_ref, at=at, actor=actor, event=event, summary=summary
+                case_ref=case_ref,
+                at=at,
+                actor=actor,
+                event=event,
+                summary=summary,
+                acted_by=acted_by,
             )
         )
 

@@ -25,7 +25,7 @@ from crossforce.broker.escalation.service import EscalationService
 from crossforce.broker.scenario import FORCES, case_steps
 from crossforce.broker.secrets import load_or_create
 from crossforce.broker.service.case_handlers import CaseHandlers
-from crossforce.broker.service.pipeline import HubPipeline, Inbound
+from crossforce.broker.service.pipeline import HubPipeline, Inbound, PipelineResult
 from crossforce.contracts.compose import compose
 from crossforce.contracts.forces import FORCES as DIRECTORY
 from crossforce.contracts.messages.base import Message
@@ -58,7 +58,26 @@ class Hub:
     sequence: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, sender: str, case_ref: str, message: Message, at: datetime | None = None) -> str:
+    def send(
+        self,
+        sender: str,
+        case_ref: str,
+        message: Message,
+        at: datetime | None = None,
+        actor: str | None = None,
+    ) -> str:
+        envelope_id, result = self.process(sender, case_ref, message, at, actor)
+        assert result.accepted, result.detail
+        return envelope_id
+
+    def process(
+        self,
+        sender: str,
+        case_ref: str,
+        message: Message,
+        at: datetime | None = None,
+        actor: str | None = None,
+    ) -> tuple[str, PipelineResult]:
         at = at or self.now
         envelope = sign_envelope(
             compose(
@@ -67,6 +86,7 @@ class Hub:
                 case_ref=case_ref,
                 jurisdiction=DIRECTORY[sender].jurisdiction,
                 time=at,
+                actor=actor,
             ),
             self.pki.key(sender),
         )
@@ -75,8 +95,7 @@ class Hub:
             result = self.pipeline.process(
                 Inbound(envelope.to_bytes(), f"cf.in.0.{sender}.{case_ref}", self.sequence, at)
             )
-        assert result.accepted, result.detail
-        return envelope.id
+        return envelope.id, result
 
 
 class PipelineActionSender:
@@ -89,8 +108,15 @@ class PipelineActionSender:
     def can_sign(self, force: str) -> bool:
         return force in FORCES
 
-    async def submit(self, force: str, case_ref: str, message: Message) -> ActionOutcome:
-        return ActionOutcome(True, self.hub.send(force, case_ref, message))
+    async def submit(
+        self, force: str, case_ref: str, message: Message, actor: str
+    ) -> ActionOutcome:
+        envelope_id, result = self.hub.process(force, case_ref, message, actor=actor)
+        reason = f"{result.reason}: {result.detail}" if result.reason else ""
+        return ActionOutcome(result.accepted, envelope_id, reason)
+
+    async def aclose(self) -> None:
+        pass
 
 
 def build_hub(tmp: Path) -> Hub:

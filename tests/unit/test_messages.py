@@ -311,8 +311,6 @@ class TestSupervision:
         body = data("escalation-acknowledged")
         for field in ("escalation_id", "part_id", "level"):
             with pytest.raises(ValidationError, match=field):
-                EscalationAcknowledged.model_validate(
-                    {k: v for k, v in body.items() if k != field}
-                )
+                EscalationAcknowledged.model_validate({k: v for k, v in body.items() if k != field})
         with pytest.raises(ValidationError, match="level"):
             EscalationAcknowledged.model_validate({**body, "level": 10})

@@ -202,7 +202,9 @@ def test_adding_a_field_fails_verification() -> None:
 def test_the_actor_is_signed_with_the_rest() -> None:
     """The `actor` extension is a member of the envelope, so the signature covers it: naming
     someone else, removing it, or adding one to an envelope signed without it all fail."""
-    signed = json.loads(sign_envelope(make_envelope(actor="essex.sup"), PKI.key("ESSEX")).to_bytes())
+    signed = json.loads(
+        sign_envelope(make_envelope(actor="essex.sup"), PKI.key("ESSEX")).to_bytes()
+    )
     assert signed["actor"] == "essex.sup"
     assert verify_envelope(parse_envelope(json.dumps(signed).encode()), TRUST).kid
     without = {k: v for k, v in signed.items() if k != "actor"}

@@ -94,7 +94,9 @@ def test_a_notice_is_acknowledged_once_and_a_reminder_is_not_an_escalation() -> 
         ReasonCode.RULE_VIOLATION,
         "not-an-escalation",
         lambda: case.handle(
-            _ack(part_id, "SURREY", escalation_id="r1", notice="deadline-reminder", sent_to="SURREY")
+            _ack(
+                part_id, "SURREY", escalation_id="r1", notice="deadline-reminder", sent_to="SURREY"
+            )
         ),
     )
 
@@ -168,9 +170,7 @@ def test_a_force_does_not_chase_itself_nor_a_finished_or_declined_part() -> None
         )
     )
     # A declined enquiry waits for the co-ordinating force to re-assign it: nothing to chase.
-    _refused(
-        ReasonCode.INVALID_TRANSITION, "part-transition", lambda: case.handle(_chase(part_id))
-    )
+    _refused(ReasonCode.INVALID_TRANSITION, "part-transition", lambda: case.handle(_chase(part_id)))
 
 
 # -- reassigning within the owning force ---------------------------------------------------------
@@ -202,9 +202,7 @@ def test_only_the_owner_reassigns_a_part_within_itself() -> None:
     assert (part.assigned_to, part.assignee_kind) == ("SURREY-DA-2", "team")
     assert part.history[-1].action == "reassign-within-force"
     assert part.history[-1].from_owner == part.history[-1].to_owner == "SURREY"
-    _refused(
-        ReasonCode.RULE_VIOLATION, "assignee-unchanged", lambda: case.handle(_assign(part_id))
-    )
+    _refused(ReasonCode.RULE_VIOLATION, "assignee-unchanged", lambda: case.handle(_assign(part_id)))
     [again] = case.handle(_assign(part_id, to="SURREY-PC-4711"))
     assert isinstance(again, e.PartReassignedWithinForce) and again.previously == "SURREY-DA-2"
 
