@@ -98,7 +98,14 @@ class Envelope(BaseModel):
     # Who acted at the sending force (an account name of its own system), signed with the rest
     # so the hub's history and every recipient can say who did it (DPA 2018 s.62: "who").
     # Optional: a message a force's system sends on its own names no one.
-    actor: str | None = Field(default=None, pattern=ACTOR_PATTERN)
+    actor: str | None = Field(
+        default=None,
+        pattern=ACTOR_PATTERN,
+        description=(
+            "Who acted at the sending force: a short opaque id of the person (e.g. a web "
+            "account name), covered by the signature; absent when no one is named"
+        ),
+    )
     data: dict[str, Any]
     signature: str | None = None
     # The JSON object this envelope was parsed from. The signature covers exactly what the

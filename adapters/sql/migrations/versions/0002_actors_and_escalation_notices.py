@@ -17,6 +17,20 @@ _ACTED_BY = ("case_history", "disclosure_log", "processed_envelopes")
 
 
 def upgrade() -> None:
+    # As the baseline does: a database made by `metadata.create_all` with no version recorded
+    # may already hold these; add only what is missing.
+    inspector = sa.inspect(op.get_bind())
+    if "escalation_notices" not in inspector.get_table_names():
+        _create_escalation_notices()
+    # Nullable: rows written before, and messages that name no one, have no actor.
+    for table in _ACTED_BY:
+        if "acted_by" in {column["name"] for column in inspector.get_columns(table)}:
+            continue
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("acted_by", sa.String(length=64), nullable=True))
+
+
+def _create_escalation_notices() -> None:
     op.create_table(
         "escalation_notices",
         sa.Column("envelope_id", sa.String(length=64), nullable=False),
@@ -38,10 +52,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_escalation_notices_sent_to"), ["sent_to"], unique=False
         )
-    # Nullable: rows written before, and messages that name no one, have no actor.
-    for table in _ACTED_BY:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("acted_by", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
