@@ -79,6 +79,8 @@ UNVERIFIED_RETRY_SECONDS = 60
 PRIORITY_POLL_SECONDS = 0.05
 RETRY_PAUSE_SECONDS = 0.5
 CLOSE_WAIT_SECONDS = 5.0
+# Receipts no one is waiting for yet, kept for a later `receipt(id)`: the newest this many.
+RECEIPTS_KEPT = 10_000
 # A JetStream leader election takes a few seconds; a publish waits that long before failing.
 PUBLISH_RETRY_SECONDS = 10.0
 PUBLISH_FAULTS = (NoStreamResponseError, ServiceUnavailableError, NatsTimeoutError)
@@ -432,6 +434,9 @@ class ForceClient:
                     receipt = SignedReceipt(signed[0], signed[1])
                     answered = receipt.receipt.in_reply_to
                     self._receipts[answered] = receipt
+                    if len(self._receipts) > RECEIPTS_KEPT:
+                        # A long-lived client sees every receipt of its force: keep the newest.
+                        del self._receipts[next(iter(self._receipts))]
                     waiter = self._waiters.pop(answered, None)
                     if waiter is not None and not waiter.done():
                         waiter.set_result(receipt)
