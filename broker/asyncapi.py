@@ -68,8 +68,9 @@ Every payload is a whole signed envelope (CloudEvents 1.0 with Crossforce extens
 `signature` is a compact detached JWS with `alg: Ed25519` over the RFC 8785 canonical JSON of
 the envelope without `signature`; the optional `actor` extension, naming the person who
 acted at the sending force, is covered like every other member. Verify every delivery and
-receipt against the trust store before acting on it. The same envelope schema is published as JSON Schema (2020-12) in
-`contracts/schemas/envelope.schema.json`, and conformance vectors in `contracts/vectors/v1/`.
+receipt against the trust store before acting on it. The same envelope schema is published
+as JSON Schema (2020-12) in `contracts/schemas/envelope.schema.json`, and conformance
+vectors in `contracts/vectors/v1/`.
 
 The three queues are durable JetStream pull consumers on stream `CF_DELIVERY`, named
 `<FORCE>_priority`, `<FORCE>_msg` and `<FORCE>_receipt`; ack each message once your system
