@@ -79,6 +79,8 @@ UNVERIFIED_RETRY_SECONDS = 60
 PRIORITY_POLL_SECONDS = 0.05
 RETRY_PAUSE_SECONDS = 0.5
 CLOSE_WAIT_SECONDS = 5.0
+# Receipts no one is waiting for yet, kept for a later `receipt(id)`: the newest this many.
+RECEIPTS_KEPT = 10_000
 # A JetStream leader election takes a few seconds; a publish waits that long before failing.
 PUBLISH_RETRY_SECONDS = 10.0
 PUBLISH_FAULTS = (NoStreamResponseError, ServiceUnavailableError, NatsTimeoutError)
@@ -183,7 +185,11 @@ class ForceClient:
         tls: Any = None,
         ca: Path | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        receipt_consumer: str | None = None,
     ) -> None:
+        """`receipt_consumer`: read receipts through this durable consumer instead of the
+        force's own (`<FORCE>_receipt`), e.g. `subjects.client_receipt_consumer(force,
+        "web")` for a client that sends for the force beside its own system."""
         if force not in FORCES:
             raise ContractError(
                 ReasonCode.UNKNOWN_FORCE, f"{force!r} is not a force code in the force directory"
@@ -210,6 +216,7 @@ class ForceClient:
         self._tls = client_ssl_context(ca) if ca is not None else tls
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
+        self._receipt_consumer = receipt_consumer or subjects.receipt_consumer(force)
         self._receipts: dict[str, SignedReceipt] = {}
         self._waiters: dict[str, asyncio.Future[SignedReceipt]] = {}
         self._receipt_task: asyncio.Task[None] | None = None
@@ -232,7 +239,7 @@ class ForceClient:
         try:
             await self._check_queues()
             receipts = await self._js.pull_subscribe_bind(
-                durable=subjects.receipt_consumer(self.force),
+                durable=self._receipt_consumer,
                 stream=subjects.DELIVERY_STREAM,
                 inbox_prefix=subjects.pull_inbox_prefix(self.force),
             )
@@ -244,7 +251,12 @@ class ForceClient:
         return self
 
     async def _check_queues(self) -> None:
-        for consumer, _ in subjects.force_consumers(self.force):
+        # The force's deliveries, and the receipt consumer this client reads.
+        for consumer in (
+            subjects.priority_consumer(self.force),
+            subjects.delivery_consumer(self.force),
+            self._receipt_consumer,
+        ):
             try:
                 await self.js.consumer_info(subjects.DELIVERY_STREAM, consumer, timeout=5.0)
             except NotFoundError:
@@ -422,6 +434,9 @@ class ForceClient:
                     receipt = SignedReceipt(signed[0], signed[1])
                     answered = receipt.receipt.in_reply_to
                     self._receipts[answered] = receipt
+                    if len(self._receipts) > RECEIPTS_KEPT:
+                        # A long-lived client sees every receipt of its force: keep the newest.
+                        del self._receipts[next(iter(self._receipts))]
                     waiter = self._waiters.pop(answered, None)
                     if waiter is not None and not waiter.done():
                         waiter.set_result(receipt)

@@ -118,12 +118,15 @@ def timer_consumer() -> ConsumerConfig:
 
 
 def force_consumers(force: str) -> list[ConsumerConfig]:
+    # A client's own receipt consumer starts when it is made: the receipts before it answered
+    # the force's own system, which reads them through its own consumer.
+    clients = {subjects.client_receipt_consumer(force, c) for c in subjects.RECEIPT_CLIENTS}
     return [
         ConsumerConfig(
             durable_name=name,
             filter_subject=subject,
             ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=DeliverPolicy.NEW if name in clients else DeliverPolicy.ALL,
             max_deliver=-1,  # a force's delivery is never abandoned; it waits for its ack
             ack_wait=ACK_WAIT_SECONDS,
         )

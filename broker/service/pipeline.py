@@ -230,7 +230,7 @@ class HubPipeline:
                 self._receipt_again(uow, envelope, inbound)
             return PipelineResult(True, envelope.id, duplicate=True, outbound=unsent)
         outcome = self.handlers.apply(uow, envelope, message, now)
-        uow.processed.add(envelope.id, this, now)
+        uow.processed.add(envelope.id, this, now, acted_by=envelope.actor)
         self._record_outcome(uow, envelope, outcome, now, prefix)
         receipt = self._receipt(
             envelope.senderforce,
