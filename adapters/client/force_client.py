@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -76,7 +77,9 @@ __all__ = [
 log = logging.getLogger("crossforce.client")
 DEFAULT_RECEIPT_TIMEOUT = 30.0
 UNVERIFIED_RETRY_SECONDS = 60
-PRIORITY_POLL_SECONDS = 0.05
+# How long one pull waits at the server; it answers as soon as a message comes.
+LONG_POLL_SECONDS = 1.0
+DEFAULT_PREFETCH = 16
 RETRY_PAUSE_SECONDS = 0.5
 CLOSE_WAIT_SECONDS = 5.0
 # A JetStream leader election takes a few seconds; a publish waits that long before failing.
@@ -105,6 +108,12 @@ async def _settle(outcome: Awaitable[None]) -> None:
         await outcome
     except (NatsError, ConnectionError, TimeoutError) as exc:
         log.debug("could not settle a message, it will come again: %s", type(exc).__name__)
+
+
+async def _release(messages: Iterable[Msg]) -> None:
+    """Give back messages pulled but never handed out: they come again at once."""
+    for msg in messages:
+        await _settle(msg.nak())
 
 
 @dataclass(slots=True)
@@ -171,6 +180,205 @@ class HubUnavailable(ContractError):
     """Connected to NATS, but the hub has made no queues for this force."""
 
 
+_Verified = tuple[Envelope, Message, DeliveryFlags]
+
+
+@dataclass(eq=False, slots=True)
+class _Feed:
+    """One delivery consumer: its pull subscription and what it has pulled but not handed
+    out (`held`, at most the prefetch)."""
+
+    subscription: JetStreamContext.PullSubscription
+    urgent: bool
+    held: int = 0
+    room: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+# (rank, arrival, delivery, feed): immediate risk ranks 0, routine 1, the end -1.
+_Item = tuple[int, int, Delivery | None, _Feed | None]
+
+
+class _Intake:
+    """The delivery intake of one `deliveries()` iteration: a pull task per delivery
+    consumer, each long-polling its queue, feeding one queue that hands out immediate risk
+    first, then everything in the order it arrived (docs/decisions/0009).
+
+    Nothing is acked here: a delivery is acked by the caller. Each consumer has at most
+    `prefetch` deliveries pulled but not yet handed out; when the intake stops they are
+    nak'd, so they come again at once to whoever reads next."""
+
+    def __init__(
+        self,
+        urgent: JetStreamContext.PullSubscription,
+        routine: JetStreamContext.PullSubscription,
+        *,
+        prefetch: int,
+        verify: Callable[[bytes, Mapping[str, str]], _Verified | None],
+    ) -> None:
+        self._urgent = _Feed(urgent, urgent=True)
+        self._routine = _Feed(routine, urgent=False)
+        self._prefetch = prefetch
+        # The routine consumer asks again once half its prefetch is free, not for every
+        # slot; the immediate-risk one as soon as one is.
+        self._refill_at = max(1, prefetch // 2)
+        self._verify = verify
+        self._queue: asyncio.PriorityQueue[_Item] = asyncio.PriorityQueue()
+        self._arrivals = itertools.count()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._ended = False
+        self._stopped = False
+        self._unhanded: list[Msg] = []
+        self._failure: BaseException | None = None
+        # Routine deliveries are handed out only while the immediate-risk queue is read up
+        # to date: once its backlog at the start has been pulled (or it has none), and
+        # again after any pause for backpressure. `_pauses` tells a late answer to a check
+        # from a later pause.
+        self._urgent_current = asyncio.Event()
+        self._pauses = 0
+
+    def start(self) -> None:
+        for feed in (self._urgent, self._routine):
+            task = asyncio.create_task(self._pull(feed))
+            task.add_done_callback(self._pull_stopped)
+            self._tasks.append(task)
+        self._check_urgent_backlog(resumed=False)
+
+    async def take(self, timeout: float | None) -> Delivery | None:
+        """The next delivery, or None after `timeout` seconds with none (None: wait for
+        ever) or once the intake has stopped."""
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._next()
+        except TimeoutError:
+            return None
+
+    async def _next(self) -> Delivery | None:
+        while True:
+            item = await self._queue.get()
+            rank, _, delivery, feed = item
+            if delivery is None or feed is None:
+                self._queue.put_nowait(item)  # the end, for every later take too
+                if self._failure is not None:
+                    raise self._failure
+                return None
+            if rank > 0 and not self._urgent_current.is_set():
+                self._queue.put_nowait(item)
+                await self._urgent_current.wait()
+                continue
+            feed.held -= 1
+            feed.room.set()
+            return delivery
+
+    async def _pull(self, feed: _Feed) -> None:
+        # The flag, not only cancellation, ends the loop: a fetch cut short by cancelling
+        # can come back as an ordinary timeout, or with messages, and would be asked again.
+        while not self._stopping:
+            room = self._prefetch - feed.held
+            if room < (1 if feed.urgent else self._refill_at):
+                if feed.urgent:
+                    self._urgent_current.clear()
+                    self._pauses += 1
+                feed.room.clear()
+                await feed.room.wait()
+                if feed.urgent and not self._stopping:
+                    self._check_urgent_backlog(resumed=True)
+                continue
+            messages = await _fetch(feed.subscription, room, LONG_POLL_SECONDS)
+            if self._stopping:
+                await _release(messages)
+                return
+            refused = self._admit(feed, messages)
+            if feed.urgent:
+                self._urgent_current.set()
+            for msg in refused:
+                # Almost always a trust store older than a hub key rotation: keep the
+                # delivery and offer it again, never drop it.
+                await _settle(msg.nak(delay=UNVERIFIED_RETRY_SECONDS))
+
+    def _admit(self, feed: _Feed, messages: Sequence[Msg]) -> list[Msg]:
+        """Queue what verifies, without pausing, so a stop never splits a batch; return
+        what does not."""
+        refused = []
+        for msg in messages:
+            verified = self._verify(msg.data, msg.headers or {})
+            if verified is None:
+                refused.append(msg)
+                continue
+            envelope, message, flags = verified
+            delivery = Delivery(
+                envelope,
+                message,
+                flags.priority,
+                flags.applicant_channel,
+                msg,
+                received_context(msg.headers),
+                flags.tasks,
+            )
+            rank = 0 if feed.urgent or flags.priority else 1
+            feed.held += 1
+            self._queue.put_nowait((rank, next(self._arrivals), delivery, feed))
+        return refused
+
+    def _check_urgent_backlog(self, *, resumed: bool) -> None:
+        """Open the way for routine deliveries without waiting for the immediate-risk pull
+        when that queue has nothing waiting; otherwise the pull's answer opens it."""
+        self._tasks = [task for task in self._tasks if not task.done()]
+        self._tasks.append(asyncio.create_task(self._ask_urgent_backlog(self._pauses, resumed)))
+
+    async def _ask_urgent_backlog(self, pauses: int, resumed: bool) -> None:
+        try:
+            info = await self._urgent.subscription.consumer_info()
+        except (NatsError, ConnectionError, TimeoutError):
+            return
+        # At the start, a delivery pulled and given back by an earlier reader waits among
+        # the unacked; after a pause, the unacked are this reader's own.
+        waiting = info.num_pending or (0 if resumed else info.num_ack_pending)
+        if not waiting and pauses == self._pauses:
+            self._urgent_current.set()
+
+    def _pull_stopped(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        self._failure = task.exception()
+        log.error("delivery intake failed: %r", self._failure)
+        self._end()
+
+    def _end(self) -> None:
+        """Stop handing out; set aside what was pulled but not handed out."""
+        self._stopping = True
+        self._urgent_current.set()
+        for feed in (self._urgent, self._routine):
+            feed.room.set()
+        if not self._ended:
+            self._ended = True
+            while not self._queue.empty():
+                _, _, delivery, _ = self._queue.get_nowait()
+                if delivery is not None:
+                    self._unhanded.append(delivery._msg)
+            self._queue.put_nowait((-1, next(self._arrivals), None, None))
+
+    async def stop(self) -> None:
+        """Stop both pulls and give back what they pulled but never handed out. Bounded: a
+        pull that misses its cancellation sees the flag, and is not waited for long."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._end()
+        tasks = [task for task in self._tasks if not task.done()]
+        self._tasks = []
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=CLOSE_WAIT_SECONDS)
+        for feed in (self._urgent, self._routine):
+            # With no one listening, the server drops any pull still waiting.
+            with contextlib.suppress(NatsError, ConnectionError, TimeoutError, ValueError):
+                await feed.subscription.unsubscribe()
+        unhanded, self._unhanded = self._unhanded, []
+        await _release(unhanded)
+
+
 class ForceClient:
     def __init__(
         self,
@@ -213,6 +421,7 @@ class ForceClient:
         self._receipts: dict[str, SignedReceipt] = {}
         self._waiters: dict[str, asyncio.Future[SignedReceipt]] = {}
         self._receipt_task: asyncio.Task[None] | None = None
+        self._intakes: set[_Intake] = set()
         self._closing = False
         self._receipt_failure: ContractError | None = None
 
@@ -276,10 +485,14 @@ class ForceClient:
 
     async def close(self) -> None:
         self._closing = True
+        # Deliveries pulled but not yet handed out go back before the connection closes.
+        stopping: list[Awaitable[object]] = [intake.stop() for intake in self._intakes]
+        self._intakes.clear()
         if self._receipt_task is not None:
             self._receipt_task.cancel()
             # Bounded: closing never hangs on a reader that missed its cancellation.
-            await asyncio.wait({self._receipt_task}, timeout=CLOSE_WAIT_SECONDS)
+            stopping.append(asyncio.wait({self._receipt_task}, timeout=CLOSE_WAIT_SECONDS))
+        await asyncio.gather(*stopping)
         if self._nc is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._nc.close(), timeout=CLOSE_WAIT_SECONDS)
@@ -430,47 +643,41 @@ class ForceClient:
 
     # -- receiving -------------------------------------------------------------------------
     async def deliveries(
-        self, *, idle_timeout: float | None = None, batch: int = 32
+        self, *, idle_timeout: float | None = None, batch: int = DEFAULT_PREFETCH
     ) -> AsyncGenerator[Delivery, None]:
-        """Verified deliveries, immediate risk first, then routine traffic oldest first.
+        """Verified deliveries: immediate risk first, then routine traffic oldest first.
 
-        Stops after `idle_timeout` seconds of silence (None: never)."""
+        The immediate-risk and routine queues are each read by a pull of their own that
+        waits at the server, so a delivery is handed out as soon as it arrives, and an
+        immediate-risk delivery that is waiting is always handed out before a routine one.
+        At most `batch` deliveries per queue are pulled ahead of the caller; they are not
+        acked until the caller acks them, and are given back (nak'd) when the iteration
+        ends or the client closes.
+
+        Stops after `idle_timeout` seconds with no delivery (None: never)."""
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
         bind = self.js.pull_subscribe_bind
         urgent = await bind(
             durable=subjects.priority_consumer(self.force), stream=subjects.DELIVERY_STREAM
         )
-        routine = await bind(
-            durable=subjects.delivery_consumer(self.force), stream=subjects.DELIVERY_STREAM
-        )
-        loop = asyncio.get_running_loop()
-        idle_since = loop.time()
-        while True:
-            # The priority queue is drained before every routine batch.
-            messages = await _fetch(urgent, batch, PRIORITY_POLL_SECONDS)
-            if not messages:
-                messages = await _fetch(routine, batch, 1.0)
-            if not messages:
-                if idle_timeout is not None and loop.time() - idle_since > idle_timeout:
-                    return
-                continue
-            idle_since = loop.time()
-            for msg in messages:
-                verified = self._verify_delivery(msg.data, msg.headers or {})
-                if verified is None:
-                    # Almost always a trust store older than a hub key rotation: keep the
-                    # delivery and offer it again, never drop it.
-                    await _settle(msg.nak(delay=UNVERIFIED_RETRY_SECONDS))
-                    continue
-                envelope, message, flags = verified
-                yield Delivery(
-                    envelope,
-                    message,
-                    flags.priority,
-                    flags.applicant_channel,
-                    msg,
-                    received_context(msg.headers),
-                    flags.tasks,
-                )
+        try:
+            routine = await bind(
+                durable=subjects.delivery_consumer(self.force), stream=subjects.DELIVERY_STREAM
+            )
+        except BaseException:
+            with contextlib.suppress(NatsError, ConnectionError, TimeoutError, ValueError):
+                await urgent.unsubscribe()
+            raise
+        intake = _Intake(urgent, routine, prefetch=batch, verify=self._verify_delivery)
+        self._intakes.add(intake)
+        intake.start()
+        try:
+            while (delivery := await intake.take(idle_timeout)) is not None:
+                yield delivery
+        finally:
+            self._intakes.discard(intake)
+            await intake.stop()
 
     def _verify(self, data: bytes) -> tuple[Envelope, Message] | None:
         verified = self._verify_delivery(data, None)
