@@ -22,8 +22,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -31,9 +32,12 @@ from typing import Any, Self
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
+from nats.js.api import DEFAULT_PREFIX as JS_API_PREFIX
+from nats.js.api import Header
 from nats.js.errors import NoStreamResponseError, NotFoundError, ServiceUnavailableError
 from tenacity import (
     AsyncRetrying,
@@ -77,9 +81,19 @@ __all__ = [
 log = logging.getLogger("crossforce.client")
 DEFAULT_RECEIPT_TIMEOUT = 30.0
 UNVERIFIED_RETRY_SECONDS = 60
-# How long one pull waits at the server; it answers as soon as a message comes.
-LONG_POLL_SECONDS = 1.0
+# How long one pull request for deliveries stays open at the server; it brings each
+# message as soon as it comes. A request whose answer is lost (a dropped connection) is
+# given up this much later.
+LONG_POLL_SECONDS = 2.0
+ANSWER_GRACE_SECONDS = 1.0
 DEFAULT_PREFETCH = 16
+# The server's word on a pull request: 404 none waiting (for no_wait), 408 expired.
+STATUS_HEADER = Header.STATUS
+DESCRIPTION_HEADER = Header.DESCRIPTION
+REQUEST_ENDED = frozenset({"404", "408"})
+# How a pull request ended: its batch filled (more may be waiting), short of it (nothing
+# more was waiting), refused by the server, or lost (no answer, e.g. a dropped connection).
+FILLED, SHORT, REFUSED, LOST = "filled", "short", "refused", "lost"
 RETRY_PAUSE_SECONDS = 0.5
 CLOSE_WAIT_SECONDS = 5.0
 # A JetStream leader election takes a few seconds; a publish waits that long before failing.
@@ -185,13 +199,18 @@ _Verified = tuple[Envelope, Message, DeliveryFlags]
 
 @dataclass(eq=False, slots=True)
 class _Feed:
-    """One delivery consumer: its pull subscription and what it has pulled but not handed
-    out (`held`, at most the prefetch)."""
+    """One delivery consumer as the intake reads it: the pull request open on it, and what it
+    has pulled but not yet handed out (`held`; `held + asked` never exceeds the prefetch)."""
 
-    subscription: JetStreamContext.PullSubscription
     urgent: bool
+    next_subject: str  # where a pull request for the consumer is sent
+    inbox: str  # requests are answered on `<inbox>.<n>`, one n per request
+    subscription: Subscription | None = None
     held: int = 0
-    room: asyncio.Event = field(default_factory=asyncio.Event)
+    asked: int = 0  # how many more the open request may bring
+    request: str = ""  # the open request's reply subject; "" when none is open
+    outcome: str = ""  # how the last request ended: FILLED, SHORT, REFUSED or LOST
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 # (rank, arrival, delivery, feed): immediate risk ranks 0, routine 1, the end -1.
@@ -200,23 +219,33 @@ _Item = tuple[int, int, Delivery | None, _Feed | None]
 
 class _Intake:
     """The delivery intake of one `deliveries()` iteration: a pull task per delivery
-    consumer, each long-polling its queue, feeding one queue that hands out immediate risk
-    first, then everything in the order it arrived (docs/decisions/0009).
+    consumer, each keeping one long-poll pull request open, feeding one queue that hands out
+    immediate risk first, then everything in the order it arrived (docs/decisions/0009).
 
     Nothing is acked here: a delivery is acked by the caller. Each consumer has at most
-    `prefetch` deliveries pulled but not yet handed out; when the intake stops they are
-    nak'd, so they come again at once to whoever reads next."""
+    `prefetch` deliveries pulled, or asked for, but not yet handed out. When the intake
+    stops, its subscriptions are drained (the server drops the open requests, and what it had
+    already sent is taken in), and every delivery not handed out is nak'd, so it comes again
+    at once to whoever reads next."""
 
     def __init__(
         self,
-        urgent: JetStreamContext.PullSubscription,
-        routine: JetStreamContext.PullSubscription,
+        nc: Client,
+        force: str,
         *,
         prefetch: int,
         verify: Callable[[bytes, Mapping[str, str]], _Verified | None],
     ) -> None:
-        self._urgent = _Feed(urgent, urgent=True)
-        self._routine = _Feed(routine, urgent=False)
+        self._nc = nc
+
+        def feed(consumer: str, *, urgent: bool) -> _Feed:
+            next_subject = (
+                f"{JS_API_PREFIX}.CONSUMER.MSG.NEXT.{subjects.DELIVERY_STREAM}.{consumer}"
+            )
+            return _Feed(urgent, next_subject, nc.new_inbox())
+
+        self._urgent = feed(subjects.priority_consumer(force), urgent=True)
+        self._routine = feed(subjects.delivery_consumer(force), urgent=False)
         self._prefetch = prefetch
         # The routine consumer asks again once half its prefetch is free, not for every
         # slot; the immediate-risk one as soon as one is.
@@ -226,23 +255,35 @@ class _Intake:
         self._arrivals = itertools.count()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
-        self._ended = False
         self._stopped = False
         self._unhanded: list[Msg] = []
         self._failure: BaseException | None = None
-        # Routine deliveries are handed out only while the immediate-risk queue is read up
-        # to date: once its backlog at the start has been pulled (or it has none), and
-        # again after any pause for backpressure. `_pauses` tells a late answer to a check
-        # from a later pause.
+        # Routine deliveries are handed out only while the immediate-risk consumer's last
+        # word is that nothing more is waiting: not before it first answers, nor after a
+        # request of it was filled or it paused for backpressure, until it answers again.
         self._urgent_current = asyncio.Event()
-        self._pauses = 0
+        # Set when something arrives or routine deliveries may go: a take waiting wakes.
+        self._news = asyncio.Event()
 
-    def start(self) -> None:
-        for feed in (self._urgent, self._routine):
+    @property
+    def _feeds(self) -> tuple[_Feed, _Feed]:
+        return (self._urgent, self._routine)
+
+    async def start(self) -> None:
+        for feed in self._feeds:
+
+            async def take_in(msg: Msg, feed: _Feed = feed) -> None:
+                await self._take_in(feed, msg)
+
+            feed.subscription = await self._nc.subscribe(f"{feed.inbox}.*", cb=take_in)
+        for feed in self._feeds:
             task = asyncio.create_task(self._pull(feed))
             task.add_done_callback(self._pull_stopped)
             self._tasks.append(task)
-        self._check_urgent_backlog(resumed=False)
+
+    def _routine_may_go(self) -> None:
+        self._urgent_current.set()
+        self._news.set()
 
     async def take(self, timeout: float | None) -> Delivery | None:
         """The next delivery, or None after `timeout` seconds with none (None: wait for
@@ -263,120 +304,172 @@ class _Intake:
                     raise self._failure
                 return None
             if rank > 0 and not self._urgent_current.is_set():
+                # Wait for the immediate-risk queue's answer, or for a delivery to arrive.
                 self._queue.put_nowait(item)
-                await self._urgent_current.wait()
+                self._news.clear()
+                await self._news.wait()
                 continue
             feed.held -= 1
-            feed.room.set()
+            feed.changed.set()
             return delivery
 
     async def _pull(self, feed: _Feed) -> None:
-        # The flag, not only cancellation, ends the loop: a fetch cut short by cancelling
-        # can come back as an ordinary timeout, or with messages, and would be asked again.
+        """Keep one pull request open on the consumer while there is room for what it
+        brings: it waits at the server until messages come, bringing each as it comes, or
+        until it expires.
+
+        The immediate-risk consumer is asked first, and again whenever a request was filled
+        or there was no room (more may be waiting), with no_wait: the server answers at once
+        with what it holds. Routine deliveries wait until that answer falls short."""
+        replies = itertools.count()
+        probe = feed.urgent
+        # The flag, not only cancellation, ends the loop.
         while not self._stopping:
             room = self._prefetch - feed.held
             if room < (1 if feed.urgent else self._refill_at):
                 if feed.urgent:
                     self._urgent_current.clear()
-                    self._pauses += 1
-                feed.room.clear()
-                await feed.room.wait()
-                if feed.urgent and not self._stopping:
-                    self._check_urgent_backlog(resumed=True)
+                    probe = True
+                feed.changed.clear()
+                await feed.changed.wait()
                 continue
-            messages = await _fetch(feed.subscription, room, LONG_POLL_SECONDS)
-            if self._stopping:
-                await _release(messages)
-                return
-            refused = self._admit(feed, messages)
+            if probe:
+                self._urgent_current.clear()
+            outcome = await self._ask(feed, f"{feed.inbox}.{next(replies)}", room, probe)
             if feed.urgent:
-                self._urgent_current.set()
-            for msg in refused:
-                # Almost always a trust store older than a hub key rotation: keep the
-                # delivery and offer it again, never drop it.
-                await _settle(msg.nak(delay=UNVERIFIED_RETRY_SECONDS))
+                probe = outcome != SHORT
+                if outcome != FILLED:  # nothing more is waiting, or it cannot be known now
+                    self._routine_may_go()
+            if outcome in (REFUSED, LOST) and not self._stopping:
+                await asyncio.sleep(RETRY_PAUSE_SECONDS)
 
-    def _admit(self, feed: _Feed, messages: Sequence[Msg]) -> list[Msg]:
-        """Queue what verifies, without pausing, so a stop never splits a batch; return
-        what does not."""
-        refused = []
-        for msg in messages:
-            verified = self._verify(msg.data, msg.headers or {})
-            if verified is None:
-                refused.append(msg)
-                continue
-            envelope, message, flags = verified
-            delivery = Delivery(
-                envelope,
-                message,
-                flags.priority,
-                flags.applicant_channel,
-                msg,
-                received_context(msg.headers),
-                flags.tasks,
-            )
-            rank = 0 if feed.urgent or flags.priority else 1
-            feed.held += 1
-            self._queue.put_nowait((rank, next(self._arrivals), delivery, feed))
-        return refused
-
-    def _check_urgent_backlog(self, *, resumed: bool) -> None:
-        """Open the way for routine deliveries without waiting for the immediate-risk pull
-        when that queue has nothing waiting; otherwise the pull's answer opens it."""
-        self._tasks = [task for task in self._tasks if not task.done()]
-        self._tasks.append(asyncio.create_task(self._ask_urgent_backlog(self._pauses, resumed)))
-
-    async def _ask_urgent_backlog(self, pauses: int, resumed: bool) -> None:
+    async def _ask(self, feed: _Feed, reply: str, batch: int, probe: bool) -> str:
+        """One pull request, answered on `reply`; how it ended."""
+        ask: dict[str, Any] = {"batch": batch}
+        if probe:
+            ask["no_wait"] = True
+        else:
+            ask["expires"] = int(LONG_POLL_SECONDS * 1_000_000_000)
+        feed.request, feed.asked, feed.outcome = reply, batch, ""
         try:
-            info = await self._urgent.subscription.consumer_info()
-        except (NatsError, ConnectionError, TimeoutError):
+            await self._nc.publish(feed.next_subject, json.dumps(ask).encode(), reply=reply)
+            # Bounded, in case the answer is lost with a dropped connection.
+            async with asyncio.timeout(LONG_POLL_SECONDS + ANSWER_GRACE_SECONDS):
+                while feed.request == reply and not self._stopping:
+                    feed.changed.clear()
+                    await feed.changed.wait()
+        except TimeoutError:
+            log.debug("no answer to a pull request; asking again")
+            feed.outcome = LOST
+        except (NatsError, ConnectionError) as exc:
+            log.debug("pull request failed, asking again shortly: %s", type(exc).__name__)
+            feed.outcome = REFUSED
+        feed.request, feed.asked = "", 0
+        return feed.outcome or LOST
+
+    async def _take_in(self, feed: _Feed, msg: Msg) -> None:
+        """One answer to a pull request, in the order the server sent them: a delivery, or
+        the server's word that the request is over."""
+        status = (msg.headers or {}).get(STATUS_HEADER)
+        if status is not None:
+            if msg.subject == feed.request:  # not a late word on an earlier request
+                if status in REQUEST_ENDED:
+                    feed.outcome = SHORT
+                else:
+                    description = (msg.headers or {}).get(DESCRIPTION_HEADER, "")
+                    log.debug("pull request refused: %s %s", status, description)
+                    feed.outcome = REFUSED
+                feed.request = ""
+                feed.changed.set()
             return
-        # At the start, a delivery pulled and given back by an earlier reader waits among
-        # the unacked; after a pause, the unacked are this reader's own.
-        waiting = info.num_pending or (0 if resumed else info.num_ack_pending)
-        if not waiting and pauses == self._pauses:
-            self._urgent_current.set()
+        if feed.asked > 0:
+            feed.asked -= 1
+            if feed.asked == 0:
+                feed.outcome = FILLED
+                feed.request = ""
+                feed.changed.set()
+                if feed.urgent:  # more may be waiting: routine waits until it is asked
+                    self._urgent_current.clear()
+        if self._stopping:
+            await _settle(msg.nak())  # pulled as the intake stopped: at once to the next
+            return
+        try:
+            verified = self._verify(msg.data, msg.headers or {})
+        except Exception as exc:  # a fault in this client, not in the delivery: end loudly
+            self._fail(exc)
+            await _settle(msg.nak())
+            return
+        if verified is None:
+            # Almost always a trust store older than a hub key rotation: keep the delivery
+            # and offer it again, never drop it.
+            await _settle(msg.nak(delay=UNVERIFIED_RETRY_SECONDS))
+            return
+        envelope, message, flags = verified
+        delivery = Delivery(
+            envelope,
+            message,
+            flags.priority,
+            flags.applicant_channel,
+            msg,
+            received_context(msg.headers),
+            flags.tasks,
+        )
+        rank = 0 if feed.urgent or flags.priority else 1
+        feed.held += 1
+        self._queue.put_nowait((rank, next(self._arrivals), delivery, feed))
+        self._news.set()
 
     def _pull_stopped(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or task.exception() is None:
-            return
-        self._failure = task.exception()
-        log.error("delivery intake failed: %r", self._failure)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            self._fail(error)
+
+    def _fail(self, error: BaseException) -> None:
+        """Stop handing out; the iteration raises `error`."""
+        log.error("delivery intake failed: %r", error)
+        if self._failure is None:
+            self._failure = error
         self._end()
 
     def _end(self) -> None:
         """Stop handing out; set aside what was pulled but not handed out."""
+        if self._stopping:
+            return
         self._stopping = True
-        self._urgent_current.set()
-        for feed in (self._urgent, self._routine):
-            feed.room.set()
-        if not self._ended:
-            self._ended = True
-            while not self._queue.empty():
-                _, _, delivery, _ = self._queue.get_nowait()
-                if delivery is not None:
-                    self._unhanded.append(delivery._msg)
-            self._queue.put_nowait((-1, next(self._arrivals), None, None))
+        self._routine_may_go()
+        for feed in self._feeds:
+            feed.changed.set()
+        while not self._queue.empty():
+            _, _, delivery, _ = self._queue.get_nowait()
+            if delivery is not None:
+                self._unhanded.append(delivery._msg)
+        self._queue.put_nowait((-1, next(self._arrivals), None, None))
+        self._news.set()
 
     async def stop(self) -> None:
-        """Stop both pulls and give back what they pulled but never handed out. Bounded: a
-        pull that misses its cancellation sees the flag, and is not waited for long."""
+        """Stop both pulls and give back what they pulled but never handed out. Bounded:
+        each step is given at most `CLOSE_WAIT_SECONDS`."""
         if self._stopped:
             return
         self._stopped = True
         self._end()
         tasks = [task for task in self._tasks if not task.done()]
-        self._tasks = []
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=CLOSE_WAIT_SECONDS)
-        for feed in (self._urgent, self._routine):
-            # With no one listening, the server drops any pull still waiting.
-            with contextlib.suppress(NatsError, ConnectionError, TimeoutError, ValueError):
-                await feed.subscription.unsubscribe()
+        await asyncio.gather(*(self._drain(feed) for feed in self._feeds))
         unhanded, self._unhanded = self._unhanded, []
         await _release(unhanded)
+
+    @staticmethod
+    async def _drain(feed: _Feed) -> None:
+        """Drop interest, so the server discards the open request, then take in (and nak)
+        whatever it sent before that."""
+        if feed.subscription is None:
+            return
+        with contextlib.suppress(NatsError, ConnectionError, TimeoutError):
+            drained = feed.subscription.drain()  # type: ignore[no-untyped-call]
+            await asyncio.wait_for(drained, CLOSE_WAIT_SECONDS)
 
 
 class ForceClient:
@@ -657,22 +750,12 @@ class ForceClient:
         Stops after `idle_timeout` seconds with no delivery (None: never)."""
         if batch < 1:
             raise ValueError("batch must be at least 1")
-        bind = self.js.pull_subscribe_bind
-        urgent = await bind(
-            durable=subjects.priority_consumer(self.force), stream=subjects.DELIVERY_STREAM
-        )
-        try:
-            routine = await bind(
-                durable=subjects.delivery_consumer(self.force), stream=subjects.DELIVERY_STREAM
-            )
-        except BaseException:
-            with contextlib.suppress(NatsError, ConnectionError, TimeoutError, ValueError):
-                await urgent.unsubscribe()
-            raise
-        intake = _Intake(urgent, routine, prefetch=batch, verify=self._verify_delivery)
+        if self._nc is None:
+            raise RuntimeError("ForceClient is not connected")
+        intake = _Intake(self._nc, self.force, prefetch=batch, verify=self._verify_delivery)
         self._intakes.add(intake)
-        intake.start()
         try:
+            await intake.start()
             while (delivery := await intake.take(idle_timeout)) is not None:
                 yield delivery
         finally:
