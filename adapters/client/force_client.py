@@ -62,6 +62,7 @@ from crossforce.contracts.envelope import (
 )
 from crossforce.contracts.errors import ContractError, ReasonCode
 from crossforce.contracts.forces import FORCES
+from crossforce.contracts.headers import MSG_ID
 from crossforce.contracts.keys import Signer
 from crossforce.contracts.messages.base import Message
 from crossforce.contracts.messages.receipt import Receipt
@@ -703,7 +704,7 @@ class ForceClient:
                         subjects.inbound_subject(self.force, case_ref),
                         data,
                         # With tracing on, the caller's trace rides to the hub and on.
-                        headers={"Nats-Msg-Id": msg_id, **trace_headers()},
+                        headers={MSG_ID: msg_id, **trace_headers()},
                     )
         except (NatsError, TimeoutError) as exc:
             raise ContractError(

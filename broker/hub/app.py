@@ -28,6 +28,7 @@ from crossforce.broker.hub.publisher import OutboxPublisher
 from crossforce.broker.hub.timers import register_timer_subscriber, sweep_forever
 from crossforce.broker.service.faults import redelivery_delay, retry_step
 from crossforce.broker.service.pipeline import HubPipeline, Inbound, PipelineResult
+from crossforce.contracts import headers
 from crossforce.contracts.envelope import HUB_FORCE_CODE
 
 log = logging.getLogger("crossforce.hub")
@@ -131,7 +132,7 @@ def _make_handler(
             subject=raw.subject,
             stream_sequence=metadata.sequence.stream,
             accepted_at=metadata.timestamp,
-            nats_msg_id=(raw.headers or {}).get("Nats-Msg-Id"),
+            nats_msg_id=(raw.headers or {}).get(headers.MSG_ID),
         )
         started = time.perf_counter()
         try:
