@@ -17,6 +17,7 @@ from hub_helpers import A_APPLICANT, drain, enquiry, names_by_force, opened, par
 
 from crossforce.adapters.client.force_client import ForceClient, SignedReceipt
 from crossforce.adapters.sql import schema
+from crossforce.broker.bootstrap import sql_units
 from crossforce.broker.domain.sla import SlaStep
 from crossforce.broker.escalation.service import EscalationService
 from crossforce.broker.runtime import RunningBroker
@@ -93,7 +94,8 @@ async def test_only_the_force_an_escalation_went_to_acknowledges_it_and_the_ladd
     assert running.engine is not None
     # Long after the due date (the hub's clock, injected): the whole ladder fires.
     late = row["due_at"].replace(tzinfo=UTC) + timedelta(days=20)
-    outbound = EscalationService(running.engine, pki.key("HUB"), lambda: late).fire_due(now=late)
+    escalation = EscalationService(sql_units(running.engine), pki.key("HUB"), lambda: late)
+    outbound = escalation.fire_due(now=late)
     # What the hub's timer consumer would publish once the firing transaction commits.
     for message in outbound:
         headers = {**message.headers, "Nats-Msg-Id": message.msg_id}
