@@ -1070,6 +1070,8 @@ async def run_shape(
         return {"status": "skipped", "reason": started}
     infra = started
     result: dict[str, Any] = {"status": "ran", "setup": shape_setup(shape, settings)}
+    # The machine may be shared: what else was running shows in the load average.
+    result["load_average_at_start"] = [round(load, 2) for load in os.getloadavg()]
     try:
         hub: dict[str, Any] = {}
         replay: tuple[Workload, Workload] | None = None
@@ -1138,6 +1140,7 @@ async def run_shape(
         say(f"[{shape}] FAILED: {result['error']}")
     finally:
         infra.stop()
+    result["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     return result
 
 
@@ -1252,6 +1255,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "end-to-end throughput: hub, relay floor, raw JetStream",
         "command": command_line(args),
         "commit": f"{commit}{' (with local changes)' if dirty else ''}" if commit else None,
+        # The last commit that changed the code under test (everything but tests and docs).
+        "code_commit": _git(
+            "log",
+            "-1",
+            "--format=%h",
+            "--",
+            "broker",
+            "adapters",
+            "contracts",
+            "ledger",
+            "crossforce",
+            "pyproject.toml",
+        ),
         "run_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "settings": {
             "messages": settings.messages,
