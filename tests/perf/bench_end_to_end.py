@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -669,6 +669,44 @@ class Tally:
         return figures
 
 
+async def drive(
+    plan: Workload,
+    rate: float | None,
+    send: Callable[[int, Item], Awaitable[None]],
+    tally: Tally,
+) -> float:
+    """Send `plan` and return when it started. At full load every case sends at once, each
+    as fast as its publishes return. At `rate`, each message goes at its own time in the
+    interleaved order, waiting only for its case's previous publish (each case in order), so
+    a slow publish does not hold the others back."""
+    started = time.perf_counter()
+    if rate is None:
+
+        async def run_case(case_no: int) -> None:
+            for item in plan[case_no]:
+                await send(case_no, item)
+
+        await asyncio.gather(*(run_case(n) for n in range(len(plan))))
+        return started
+
+    async def in_turn(
+        case_no: int, item: Item, due: float, before: asyncio.Task[None] | None
+    ) -> None:
+        if before is not None:
+            await before
+        tally.lag = max(tally.lag, time.perf_counter() - due)
+        await send(case_no, item)
+
+    last: dict[int, asyncio.Task[None]] = {}
+    for k, (case_no, item) in enumerate(interleaved(plan)):
+        due = started + k / rate
+        if (wait := due - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        last[case_no] = asyncio.create_task(in_turn(case_no, item, due, last.get(case_no)))
+    await asyncio.gather(*last.values())
+    return started
+
+
 # -- hub and relay: driven by ForceClients ---------------------------------------------------
 
 
@@ -722,22 +760,9 @@ async def sdk_phase(
         waiting.add_done_callback(stamp(item.envelope_id))
         receipts.append(waiting)
 
-    async def run_case(case_no: int) -> None:
-        for item in plan[case_no]:
-            await send(case_no, item)
-
     reporter = asyncio.create_task(tally.report(label))
     meter.start()
-    started = time.perf_counter()
-    if rate is None:
-        await asyncio.gather(*(run_case(n) for n in range(len(plan))))
-    else:
-        for k, (case_no, item) in enumerate(interleaved(plan)):
-            due = started + k / rate
-            if (wait := due - time.perf_counter()) > 0:
-                await asyncio.sleep(wait)
-            tally.lag = max(tally.lag, time.perf_counter() - due)
-            await send(case_no, item)
+    started = await drive(plan, rate, send, tally)
     for outcome in await asyncio.gather(*receipts, return_exceptions=True):
         if not isinstance(outcome, BaseException) and not outcome.accepted:
             tally.refused += 1
@@ -805,23 +830,10 @@ async def raw_phase(
         )
         tally.receipt_at[item.envelope_id] = time.perf_counter()  # the publish ack
 
-    async def run_case(case_no: int) -> None:
-        for item in plan[case_no]:
-            await send(case_no, item)
-
     consumer = asyncio.create_task(consume())
     reporter = asyncio.create_task(tally.report(label))
     meter.start()
-    started = time.perf_counter()
-    if rate is None:
-        await asyncio.gather(*(run_case(n) for n in range(len(plan))))
-    else:
-        for k, (case_no, item) in enumerate(interleaved(plan)):
-            due = started + k / rate
-            if (wait := due - time.perf_counter()) > 0:
-                await asyncio.sleep(wait)
-            tally.lag = max(tally.lag, time.perf_counter() - due)
-            await send(case_no, item)
+    started = await drive(plan, rate, send, tally)
     await tally.settle()
     finished = time.perf_counter()
     cpu, rss = await meter.stop(len(tally.sent_at))
