@@ -330,7 +330,11 @@ async def relay(nats_url: str, trust: Path, hub_key: Path, partitions: int) -> N
                 await asyncio.sleep(0.5)
                 continue
             for msg in batch:
-                await floor.handle(msg)
+                try:
+                    await floor.handle(msg)
+                except Exception as exc:  # a defect here must not stop the partition
+                    print(f"relay floor: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    await msg.nak(delay=1.0)
 
     workers = [asyncio.create_task(partition(pull)) for pull in pulls]
     print(f"{RELAY_UP}: {partitions} partitions on {nats_url}", flush=True)
