@@ -306,7 +306,7 @@ async def relay(nats_url: str, trust: Path, hub_key: Path, partitions: int) -> N
     )
     js = nc.jetstream()
     floor = RelayFloor(js, keys)
-    # The hub's own partition consumers (max_ack_pending=1 each: every case in order).
+    # The partition consumers as provision_for_relay leaves them: one message in flight each.
     pulls = [
         await js.pull_subscribe_bind(
             durable=hub_partition_consumer(partition).durable_name,
@@ -963,7 +963,24 @@ async def provision_for_relay(infra: Infrastructure, partitions: int) -> None:
     for attempt in range(20):
         nc = await nats.connect(infra.nats_url.split(","))
         try:
-            await provision(nc.jetstream(), topology)
+            js = nc.jetstream()
+            await provision(js, topology)
+            # The relay reads each partition with a plain consumer of the same name, one
+            # message in flight (every case in order), and no priority group: the floor is the
+            # simplest reader that keeps order, not the hub's batching.
+            for partition in range(partitions):
+                hub = hub_partition_consumer(partition)
+                await js.delete_consumer(subjects.INBOUND_STREAM, hub.durable_name)
+                await js.add_consumer(
+                    subjects.INBOUND_STREAM,
+                    ConsumerConfig(
+                        durable_name=hub.durable_name,
+                        filter_subject=hub.filter_subject,
+                        ack_policy=AckPolicy.EXPLICIT,
+                        max_ack_pending=1,
+                        ack_wait=hub.ack_wait,
+                    ),
+                )
             return
         except nats.errors.Error:
             if attempt == 19:
