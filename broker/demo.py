@@ -235,6 +235,7 @@ async def _late_response(
             escalations = [m for m in sent if subjects.is_delivery(m.subject)]
             for name, forces in _group(escalations).items():
                 table.add_row(f"{now:%a %d %b %H:%M}", name, ", ".join(forces))
+        await publisher.mark_published()
     finally:
         await connection.close()
     console.print(table)

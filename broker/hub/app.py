@@ -11,6 +11,7 @@ abandoned: every input is applied or refused with a receipt and a dead letter
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,7 @@ def build_hub(
         state["balancer"] = PartitionBalancer(client, readers)
         state["balance"] = asyncio.create_task(state["balancer"].run())
         state["relay"] = asyncio.create_task(publisher().relay_forever())
+        state["marks"] = asyncio.create_task(publisher().mark_forever())
         # The sweep is the timers' backstop; its first pass catches up after downtime.
         state["sweep"] = asyncio.create_task(
             sweep_forever(escalation, publisher(), interval=sweep_interval)
@@ -109,9 +111,12 @@ def build_hub(
             for task in late:
                 task.cancel()
         readers.clear()
-        for name in ("relay", "sweep"):
+        for name in ("relay", "sweep", "marks"):
             task = state.get(name)
             if task is not None:
                 task.cancel()
+        if "publisher" in state:
+            with contextlib.suppress(Exception):  # unmarked rows are published again, deduped
+                await state["publisher"].mark_published()
 
     return app, broker

@@ -160,8 +160,9 @@ class PartitionReader:
             status = (msg.headers or {}).get(Header.STATUS)
             if status is None:
                 self.pin = (msg.headers or {}).get(PIN_HEADER, self.pin)
+                # A delivery carries its own stream subject, not the request's reply subject.
                 taken.append(msg)
-                if msg.subject == reply and len(taken) >= int(ask["batch"]):
+                if len(taken) >= int(ask["batch"]):
                     return taken
                 continue
             if msg.subject != reply:

@@ -25,6 +25,7 @@ log = logging.getLogger("crossforce.hub.outbox")
 PUBLISH_RETRY_SECONDS = 8.0
 # While behind, the relay runs often, so rows wait about a second longer than the fault.
 BEHIND_INTERVAL = 1.0
+MARK_INTERVAL = 0.5  # how often published rows are marked sent
 UNSENT_BATCH = 1000  # OutboxRepository.unsent's default limit
 ACK_TIMEOUT_SECONDS = 5.0  # JetStream answers in milliseconds; longer is a fault
 
@@ -41,6 +42,10 @@ class OutboxPublisher:
         self.units = units
         self.clock = clock
         self.behind = False  # unsent rows wait in the outbox: publish in commit order only
+        # Rows published but not yet marked sent: marked together, in one statement, by
+        # `mark_forever`, rather than in a transaction per batch that would queue for the
+        # database's write lock behind every partition's work.
+        self.published: set[int] = set()
 
     async def publish(self, messages: Sequence[OutboundMessage]) -> None:
         """Publish now, riding out leader elections and reconnects for a few seconds."""
@@ -54,8 +59,7 @@ class OutboxPublisher:
         ):
             with attempt:
                 await self._publish_all(messages)
-        row_ids = [m.row_id for m in messages if m.row_id is not None]
-        await asyncio.to_thread(self._mark_sent, row_ids)
+        self.published.update(m.row_id for m in messages if m.row_id is not None)
 
     async def publish_committed(self, messages: Sequence[OutboundMessage]) -> bool:
         """Publish what a committed transaction queued, or leave it to the relay.
@@ -97,6 +101,25 @@ class OutboxPublisher:
         if failed is not None:
             raise failed
 
+    async def mark_published(self) -> int:
+        """Mark every row published so far as sent, in one statement; returns how many."""
+        row_ids = sorted(self.published)
+        if not row_ids:
+            return 0
+        await asyncio.to_thread(self._mark_sent, row_ids)
+        self.published.difference_update(row_ids)
+        return len(row_ids)
+
+    async def mark_forever(self, interval: float = MARK_INTERVAL) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.mark_published()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the rows stay published; marking waits for the database
+                log.warning("marking published rows failed: %s", type(exc).__name__)
+
     def _mark_sent(self, row_ids: list[int]) -> None:
         with self.units() as uow:
             uow.outbox.mark_sent(row_ids, self.clock())
@@ -105,10 +128,15 @@ class OutboxPublisher:
         cutoff = self.clock() - older_than
         with self.units() as uow:
             unsent = uow.outbox.unsent()
-        return [m for m in unsent if m.created_at is None or m.created_at <= cutoff]
+        return [
+            m
+            for m in unsent
+            if m.row_id not in self.published and (m.created_at is None or m.created_at <= cutoff)
+        ]
 
     async def relay_once(self, older_than: timedelta) -> int:
         """Publish unsent rows in commit order; returns how many went out."""
+        await self.mark_published()
         stale = await asyncio.to_thread(self._stale, timedelta(0) if self.behind else older_than)
         await self.publish(stale)
         if self.behind and len(stale) < UNSENT_BATCH:
