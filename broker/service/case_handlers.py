@@ -69,6 +69,7 @@ HUB_ONLY = {
     "disclosure-handoff",
     "malicious-marker-found",
     "police-employee-party-notified",
+    "case-access-reported",
 }
 
 

@@ -56,6 +56,7 @@ EXPECTED_NAMES = {
     "disclosure-handoff-declined",
     "malicious-marker-found",
     "police-employee-party-notified",
+    "case-access-reported",
 }
 
 
