@@ -33,12 +33,13 @@ from crossforce.adapters.sql import schema
 from crossforce.adapters.web import pages
 from crossforce.adapters.web.actions import ActionSender, delay_notice
 from crossforce.adapters.web.oidc import OidcSettings, OidcSignIn
+from crossforce.adapters.web.reads import ReadNotReported, open_case
 from crossforce.adapters.web.store import SESSION_LIFETIME, Account, Role, WebStore
 from crossforce.broker.domain.calendar import LONDON
 from crossforce.broker.domain.parts import OPEN_STATUSES
 from crossforce.broker.service.queries import case_timeline, case_view
 from crossforce.broker.service.statistics import OUTCOMES, case_counts, counts_csv
-from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.errors import ContractError
 from crossforce.contracts.forces import FORCES
 
 HERE = Path(__file__).parent
@@ -65,6 +66,9 @@ class WebConfig:
     poll_seconds: float = 1.0
     actions: ActionSender | None = None
     oidc: OidcSettings | None = None
+    # May only queue reads of cases with a police employee among the parties, for the hub to
+    # report to the PSD (adapters.sql.report_queue). None: such cases are never shown.
+    reports: Engine | None = None
 
 
 _CSP = (
@@ -309,14 +313,11 @@ def create_app(config: WebConfig) -> Starlette:
         now = view_now()
 
         def load() -> dict[str, Any] | None:
-            try:
-                view = case_view(config.hub, case_ref, account.force)
-            except ContractError as refused:
-                if refused.code not in (ReasonCode.UNKNOWN_CASE, ReasonCode.NOT_AUTHORISED):
-                    raise
-                store.log_consultation(account, case_ref, JUSTIFICATION, False, config.clock())
+            view = open_case(
+                config.hub, store, config.reports, account, case_ref, JUSTIFICATION, config.clock()
+            )
+            if view is None:
                 return None
-            store.log_consultation(account, case_ref, JUSTIFICATION, True, config.clock())
             coordinated = {case_ref} if view.coordinating_force == account.force else set()
             overdue = pages.visible_overdue(
                 config.hub, account.force, now, coordinated, pages.EVERYTHING_AHEAD
@@ -339,7 +340,10 @@ def create_app(config: WebConfig) -> Starlette:
                 "applicant": next((p for p in view.parties if p.is_applicant), None),
             }
 
-        context = await run_in_threadpool(load)
+        try:
+            context = await run_in_threadpool(load)
+        except ReadNotReported:
+            return render(request, "not_reported.html", account, status=503)
         if context is None:
             return not_found(request, account)
         flash = request.session.pop("flash", None)

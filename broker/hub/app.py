@@ -26,11 +26,15 @@ from crossforce.adapters.nats.tls import client_ssl_context
 from crossforce.broker.escalation.service import EscalationService
 from crossforce.broker.escalation.timers import register_timer_subscriber, sweep_forever
 from crossforce.broker.hub.publisher import OutboxPublisher
+from crossforce.broker.service.case_reads import AccessReportRelay
 from crossforce.broker.service.faults import redelivery_delay, retry_step
 from crossforce.broker.service.pipeline import HubPipeline, Inbound, PipelineResult
 from crossforce.contracts.envelope import HUB_FORCE_CODE
 
 log = logging.getLogger("crossforce.hub")
+
+# How often a hub looks for queued reads to report: a PSD hears of a read within about this.
+ACCESS_REPORT_INTERVAL = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,7 @@ def build_hub(
     *,
     on_result: ResultListener | None = None,
     sweep_interval: float = 30.0,
+    access_interval: float = ACCESS_REPORT_INTERVAL,
 ) -> tuple[FastStream, NatsBroker]:
     auth: dict[str, Any] = {}
     tls = client_ssl_context(connection.ca) if connection.ca is not None else None
@@ -100,6 +105,7 @@ def build_hub(
         pipeline.engine, pipeline.hub_key, pipeline.clock, pipeline.handlers.policy
     )
     register_timer_subscriber(broker, escalation, publisher)
+    access = AccessReportRelay(pipeline.engine, pipeline.hub_key, pipeline.clock)
     app = FastStream(broker)
 
     @app.after_startup
@@ -109,10 +115,15 @@ def build_hub(
         state["sweep"] = asyncio.create_task(
             sweep_forever(escalation, publisher(), interval=sweep_interval)
         )
+        # Reads of cases with a police employee among the parties, queued by `crossforce
+        # case`, the web app and the ledger: each becomes a signed report to the PSD.
+        state["access"] = asyncio.create_task(
+            relay_access_reports(access, publisher(), interval=access_interval)
+        )
 
     @app.on_shutdown
     async def _stop_background() -> None:
-        for name in ("relay", "sweep"):
+        for name in ("relay", "sweep", "access"):
             task = state.get(name)
             if task is not None:
                 task.cancel()
@@ -167,3 +178,23 @@ def _make_handler(
                 await outcome
 
     return handle_inbound
+
+
+async def relay_access_reports(
+    relay: AccessReportRelay,
+    publisher: OutboxPublisher,
+    interval: float = ACCESS_REPORT_INTERVAL,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Sign queued reads to the PSDs owed them, then publish; a publish that fails stays in
+    the outbox for its relay. A failed pass is logged and tried again on the next one."""
+    while True:
+        try:
+            outbound = await asyncio.to_thread(relay.relay_pending)
+            await publisher.publish_committed(outbound)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the relay must outlive a transient fault
+            log.warning("access report relay failed: %s", type(exc).__name__)
+        await sleep(interval)
