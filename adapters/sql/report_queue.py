@@ -98,6 +98,18 @@ def open_report_queue(url: str) -> Engine:
     return engine
 
 
+def may_queue(engine: Engine) -> bool:
+    """Whether this engine's PostgreSQL role holds INSERT on the queue (SQLite: always)."""
+    if engine.dialect.name != "postgresql":
+        return True
+    with engine.connect() as connection:
+        held = connection.execute(
+            text("SELECT has_table_privilege(current_user, :table, 'INSERT')"),
+            {"table": QUEUE_TABLE},
+        ).scalar()
+    return bool(held)
+
+
 def grant_report_queue(engine: Engine, role: str | None) -> bool:
     """PostgreSQL: let `role` (the web app's) INSERT into the report queue, and nothing more
     than it had. Idempotent; under the schema lock, so replicas starting together take turns.

@@ -19,6 +19,7 @@ from crossforce.adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
 from crossforce.adapters.sql.report_queue import (
     DEFAULT_WEB_ROLE,
     grant_report_queue,
+    may_queue,
     open_report_queue,
 )
 from crossforce.adapters.web.store import Role, WebStore
@@ -94,13 +95,15 @@ def test_the_web_role_may_queue_access_reports_and_change_nothing_else(
         owner.execute(sql)
     hub = make_engine(fresh_postgres_url)
     prepare_engine(hub, BROKER_SCHEMA)
-    # The hub grants it at every start (crossforce.broker.runtime); twice changes nothing.
-    assert grant_report_queue(hub, DEFAULT_WEB_ROLE) and grant_report_queue(hub, DEFAULT_WEB_ROLE)
-    assert not grant_report_queue(hub, "no_such_role")
     web_url = fresh_postgres_url.replace(
         "crossforce@", f"crossforce_web:{PASSWORD.replace(' ', '%20')}@", 1
     )
     queue = open_report_queue(web_url)
+    assert not may_queue(queue)  # `crossforce web serve` warns
+    # The hub grants it at every start (crossforce.broker.runtime); twice changes nothing.
+    assert grant_report_queue(hub, DEFAULT_WEB_ROLE) and grant_report_queue(hub, DEFAULT_WEB_ROLE)
+    assert not grant_report_queue(hub, "no_such_role")
+    assert may_queue(queue)
     read = CaseRead(
         new_report_id(NOW), "CF-RO-1", "ESSEX", "essex.sup", ReadChannel.WEB, True, "why", NOW
     )
