@@ -24,7 +24,7 @@ from typing import Any, Literal
 import yaml
 
 from crossforce.adapters.nats import subjects
-from crossforce.broker.escalation.ladder import LadderTask
+from crossforce.broker.domain.ladder import LadderTask
 from crossforce.broker.service.case_handlers import HUB_ONLY
 from crossforce.contracts.envelope import parse_type_uri
 from crossforce.contracts.envelope_schema import ENVELOPE, definitions, typed_envelope

@@ -16,7 +16,6 @@ from crossforce.adapters.nats.server import find_nats_server
 from crossforce.broker.cli.cases_cmd import print_case_view
 from crossforce.broker.domain.calendar import LONDON, calendar_for_force
 from crossforce.broker.escalation.overdue import overdue_parts
-from crossforce.broker.escalation.service import EscalationService
 from crossforce.broker.hub.publisher import OutboxPublisher
 from crossforce.broker.runtime import BrokerSettings, RunningBroker
 from crossforce.broker.scenario import FORCES, case_steps
@@ -219,9 +218,10 @@ async def _late_response(
     surrey = case_steps(LATE_CASE_REF)
     for step in (surrey[3], surrey[5]):
         await clients[step.sender].send(step.message, case_ref=LATE_CASE_REF)
-    service = EscalationService(running.engine, pki.key("HUB"), running.clock)
+    assert running.core is not None
+    service = running.core.escalation
     connection = await nats.connect(running.nats_url)
-    publisher = OutboxPublisher(connection.jetstream(), running.engine, running.clock)
+    publisher = OutboxPublisher(connection.jetstream(), running.core.units, running.clock)
     table = Table("simulated time", "sent", "to")
     try:
         # Every morning from the day after the request until a week past due: escalation

@@ -28,11 +28,11 @@ from crossforce.adapters.nats.tls import client_ssl_context
 from crossforce.adapters.sql.engine import make_engine
 from crossforce.adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
 from crossforce.adapters.sql.report_queue import DEFAULT_WEB_ROLE, grant_report_queue
+from crossforce.broker.bootstrap import HubCore, bootstrap
 from crossforce.broker.domain.sla import load_policy
 from crossforce.broker.hub.app import HubConnection, ResultListener, build_hub
 from crossforce.broker.hub.trust_watch import TrustStoreWatcher
 from crossforce.broker.secrets import load_or_create
-from crossforce.broker.service.case_handlers import CaseHandlers
 from crossforce.broker.service.faults import NATS_FAULTS
 from crossforce.broker.service.intelligence import IntelligenceLedger
 from crossforce.broker.service.pipeline import HubPipeline
@@ -114,6 +114,7 @@ class RunningBroker:
         self.engine: Engine | None = None
         self.app: FastStream | None = None
         self.broker: NatsBroker | None = None
+        self.core: HubCore | None = None
         self.pipeline: HubPipeline | None = None
         self.ledger: Ledger | None = None
         self.trust_watcher: TrustStoreWatcher | None = None
@@ -153,15 +154,16 @@ class RunningBroker:
             hmac_key=secrets.subject_key_secret,
             master_key=secrets.ledger_master_key,
         )
-        handlers = CaseHandlers(
+        self.core = bootstrap(
             self.engine,
+            self.trust,
+            self.hub_key,
+            clock=self.clock,
             subject_key_secret=secrets.subject_key_secret,
-            hooks=(IntelligenceLedger(self.ledger),),
             policy=policy,
+            hooks=(IntelligenceLedger(self.ledger),),
         )
-        self.pipeline = HubPipeline(
-            self.engine, self.trust, self.hub_key, handlers, clock=self.clock
-        )
+        self.pipeline = self.core.pipeline
         if self.settings.trust_path is not None:
             self.trust_watcher = TrustStoreWatcher(
                 self.settings.trust_path,
@@ -210,7 +212,7 @@ class RunningBroker:
             await connection.close()
 
     async def start_replica(self) -> FastStream:
-        assert self.pipeline is not None
+        assert self.core is not None
         self.app, self.broker = build_hub(
             HubConnection(
                 self.nats_url,
@@ -218,7 +220,7 @@ class RunningBroker:
                 self.settings.partitions,
                 ca=self.settings.nats_ca,
             ),
-            self.pipeline,
+            self.core,
             on_result=self.on_result,
         )
         await self.app.start()

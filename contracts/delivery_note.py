@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from crossforce.contracts import headers
 from crossforce.contracts.canonical import canonical_json
 from crossforce.contracts.envelope import HUB_FORCE_CODE
 from crossforce.contracts.errors import ContractError, ReasonCode
@@ -21,10 +22,10 @@ from crossforce.contracts.jws import read_header, sign_detached, signing_input
 from crossforce.contracts.keys import Signer, verify_raw
 from crossforce.contracts.trust import TrustStore
 
-DELIVERY_NOTE_HEADER = "Crossforce-Delivery-Note"
-PRIORITY_HEADER = "Crossforce-Priority"
-APPLICANT_CHANNEL_HEADER = "Crossforce-Applicant-Channel"
-TASK_HEADER = "Crossforce-Task"
+DELIVERY_NOTE_HEADER = headers.DELIVERY_NOTE
+PRIORITY_HEADER = headers.PRIORITY
+APPLICANT_CHANNEL_HEADER = headers.APPLICANT_CHANNEL
+TASK_HEADER = headers.TASK
 IMMEDIATE_RISK = "immediate-risk"
 
 

@@ -1,8 +1,9 @@
 """The case domain model: pure Python, no I/O, time always passed in.
 
 Entry points:
-- `opening.handle(case | None, command, context)`: OpenCase creates a case; any other command
-  is applied to the case. `Case.handle(command, context)` applies one command to a case.
+- `handling.handle(case | None, command, context)`: OpenCase creates a case; any other
+  command is applied to the case. `handling.apply_command(case, command, context)` applies
+  one command to a case, all or nothing.
 - `audience.audience(case, event)`, `audience.deliveries(case, event)` and
   `audience.applicant_may_be_told(case, event)`: need-to-know for each event.
 - `views.view_for(case, force)`: what one force may see.

@@ -18,7 +18,6 @@ from crossforce.broker.domain import events as e
 from crossforce.broker.domain.checks import is_scottish, require_aware
 from crossforce.broker.domain.context import DomainContext
 from crossforce.broker.domain.errors import (
-    DomainRefusal,
     invalid_transition,
     not_authorised,
     rule_violation,
@@ -38,7 +37,6 @@ from crossforce.broker.domain.rules import SpentConvictionPolicy
 from crossforce.broker.domain.serialisation import decode, encode
 from crossforce.broker.domain.transitions import CaseStatus, PartAction, target
 from crossforce.contracts.envelope import Jurisdiction
-from crossforce.contracts.errors import ReasonCode
 
 SCHEMA_VERSION = 1
 _EventT = TypeVar("_EventT", bound=e.DomainEvent)
@@ -150,11 +148,6 @@ class Case:
             forces.add(self.pending_transfer.to_force)
         return frozenset(forces)
 
-    def audience(self, event: e.DomainEvent) -> frozenset[str]:
-        from crossforce.broker.domain.audience import audience
-
-        return audience(self, event)
-
     # ------------------------------------------------------------ serialisation
 
     def to_dict(self) -> dict[str, Any]:
@@ -180,42 +173,7 @@ class Case:
             "subject_key": (s.subject_key if (s := self.subject()) else None),
         }
 
-    # ----------------------------------------------------------- command entry
-
-    def handle(
-        self, command: c.Command, context: DomainContext | None = None
-    ) -> list[e.DomainEvent]:
-        """Apply one command. All or nothing: a refusal leaves the case untouched."""
-        from crossforce.broker.domain.clocks import record_completions
-        from crossforce.broker.domain.handlers import HANDLERS
-        from crossforce.broker.domain.opening import refuse_second_open
-
-        context = context or DomainContext()
-        if command.case_ref != self.case_ref:
-            raise DomainRefusal(
-                ReasonCode.UNKNOWN_CASE,
-                f"command is for {command.case_ref}, not {self.case_ref}",
-                rule="case-ref-mismatch",
-            )
-        if isinstance(command, c.OpenCase):
-            refuse_second_open(self, command)
-        require_aware(command.at)
-        if self.status is not CaseStatus.OPEN and not self._awaits_final_report(command):
-            raise invalid_transition(f"case {self.case_ref} is closed", "case-closed")
-        handler = HANDLERS.get(type(command))
-        if handler is None:
-            raise rule_violation(f"unsupported command {type(command).__name__}", "unknown-command")
-        snapshot = self._snapshot()
-        try:
-            events = handler(self, command, context)
-            record_completions(self, events)
-        except BaseException:
-            self._restore(snapshot)
-            raise
-        self.version += 1
-        return events
-
-    def _awaits_final_report(self, command: c.Command) -> bool:
+    def awaits_final_report(self, command: c.Command) -> bool:
         """An application routed away at initial contact closes at once, with no timers
         [001 ¶19, ¶34(a)], but its closure still produces the final report [001 ¶92]."""
         return (
@@ -236,10 +194,10 @@ class Case:
         part.due_at = due_at
         self.version += 1
 
-    def _snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
         return {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)}
 
-    def _restore(self, snapshot: dict[str, Any]) -> None:
+    def restore(self, snapshot: dict[str, Any]) -> None:
         # Only fields a refused command actually changed are replaced, so objects a caller
         # holds (a part, say) stay live in the usual case where nothing was touched.
         for name, value in snapshot.items():

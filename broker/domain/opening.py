@@ -10,7 +10,6 @@ from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.checks import police_force, require_aware, require_text
 from crossforce.broker.domain.context import DomainContext
 from crossforce.broker.domain.errors import (
-    DomainRefusal,
     invalid_transition,
     not_authorised,
     rule_violation,
@@ -20,7 +19,6 @@ from crossforce.broker.domain.parts import PartKind
 from crossforce.broker.domain.routes import RequestType, Route
 from crossforce.broker.domain.transitions import CaseStatus, PartAction
 from crossforce.contracts.envelope import Jurisdiction
-from crossforce.contracts.errors import ReasonCode
 from crossforce.contracts.forces import psd_for
 
 
@@ -186,18 +184,3 @@ def _check_route(case: Case) -> None:
         raise rule_violation("Right to Know is an England & Wales route", "route-jurisdiction")
     if case.route is Route.POWER_TO_TELL and case.jurisdiction is not Jurisdiction.SCOTLAND:
         raise rule_violation("Power to Tell is a Scottish route", "route-jurisdiction")
-
-
-def handle(
-    case: Case | None, command: c.Command, context: DomainContext | None = None
-) -> tuple[Case, list[e.DomainEvent]]:
-    """Entry point for the application layer: OpenCase creates, everything else applies."""
-    if isinstance(command, c.OpenCase):
-        if case is not None:
-            refuse_second_open(case, command)
-        return open_case(command, context)
-    if case is None:
-        raise DomainRefusal(
-            ReasonCode.UNKNOWN_CASE, f"no case {command.case_ref}", rule="unknown-case"
-        )
-    return case, case.handle(command, context)

@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from crossforce.broker.domain.calendar import calendar_for_force
-from crossforce.broker.escalation.ladder import EscalationPolicy
+from crossforce.broker.domain.ladder import EscalationPolicy
 from crossforce.contracts.errors import ContractError, ReasonCode
 
 POLICY_VERSION: Final = 1

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine
 
-from crossforce.adapters.sql import schema
-from crossforce.adapters.sql.engine import stored_utc
+from crossforce.adapters.sql import queries
 from crossforce.broker.domain.calendar import calendar_for_force
-from crossforce.broker.escalation.ladder import escalation_steps
-from crossforce.broker.escalation.service import DEFAULT_POLICY, OPEN, deadline_from_row
+from crossforce.broker.domain.ladder import escalation_steps
+from crossforce.broker.service.deadlines import DEFAULT_POLICY, OPEN, deadline_from_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +42,11 @@ def overdue_parts(
     The level fired and red are what the hub had recorded by `now`; with `replay`, what the
     ladder would have fired by `now`, for a report as at a time the hub has not reached.
     """
-    deadlines = schema.deadlines
     # Working days are never fewer than calendar days, so this bound loses nothing; the
     # exact test, in the owner's own calendar, is done below.
     horizon = now + timedelta(days=2 * within_days + 14)
-    # Open at `now`: still open, or closed only after it (a report as at an earlier time).
-    open_then = or_(deadlines.c.status == OPEN, deadlines.c.closed_at > now)
-    query = select(deadlines).where(open_then, deadlines.c.due_at <= horizon)
-    if force is not None:
-        query = query.where(deadlines.c.owner_force == force)
+    rows = queries.deadline_rows(engine, owner_force=force, open_at=now, due_by=horizon)
     found: list[OverduePart] = []
-    with engine.connect() as connection:
-        rows = [dict(row) for row in connection.execute(query).mappings()]
     for row in rows:
         deadline = deadline_from_row(row)
         late = now > deadline.due_at
@@ -112,10 +104,7 @@ class CaseDeadline:
 def case_deadlines(engine: Engine, case_ref: str) -> list[CaseDeadline]:
     """Every deadline of the case, open or stopped, soonest due first: what `crossforce case`
     shows under "Deadlines and step clocks"."""
-    deadlines = schema.deadlines
-    query = select(deadlines).where(deadlines.c.case_ref == case_ref)
-    with engine.connect() as connection:
-        rows = [dict(row) for row in connection.execute(query).mappings()]
+    rows = queries.deadline_rows(engine, case_ref=case_ref)
     found = [
         CaseDeadline(
             step=row["step"],
@@ -125,7 +114,7 @@ def case_deadlines(engine: Engine, case_ref: str) -> list[CaseDeadline]:
             open=row["status"] == OPEN,
             red=bool(row["red"]),
             level_fired=max((int(level) for level in row["fired_levels"] or ()), default=0),
-            closed_at=stored_utc(row["closed_at"]) if row["closed_at"] else None,
+            closed_at=row["closed_at"],
         )
         for row in rows
     ]

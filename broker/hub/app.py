@@ -23,9 +23,9 @@ from crossforce.adapters import tracing
 from crossforce.adapters.nats import subjects
 from crossforce.adapters.nats.provisioning import hub_partition_consumer
 from crossforce.adapters.nats.tls import client_ssl_context
-from crossforce.broker.escalation.service import EscalationService
-from crossforce.broker.escalation.timers import register_timer_subscriber, sweep_forever
+from crossforce.broker.bootstrap import HubCore
 from crossforce.broker.hub.publisher import OutboxPublisher
+from crossforce.broker.hub.timers import register_timer_subscriber, sweep_forever
 from crossforce.broker.service.case_reads import AccessReportRelay
 from crossforce.broker.service.faults import redelivery_delay, retry_step
 from crossforce.broker.service.pipeline import HubPipeline, Inbound, PipelineResult
@@ -50,7 +50,7 @@ ResultListener = Callable[[PipelineResult], Awaitable[None] | None]
 
 def build_hub(
     connection: HubConnection,
-    pipeline: HubPipeline,
+    core: HubCore,
     *,
     on_result: ResultListener | None = None,
     sweep_interval: float = 30.0,
@@ -78,7 +78,7 @@ def build_hub(
     def publisher() -> OutboxPublisher:
         if "publisher" not in state:
             js = broker.config.connection_state.stream
-            state["publisher"] = OutboxPublisher(js, pipeline.engine, pipeline.clock)
+            state["publisher"] = OutboxPublisher(js, core.units, core.clock)
         return state["publisher"]  # type: ignore[no-any-return]
 
     stream = JStream(subjects.INBOUND_STREAM, declare=False)
@@ -99,13 +99,10 @@ def build_hub(
             decoder=decode_raw,
             title=f"hub-inbound-p{partition}",
             description="Signed envelopes from forces, one case partition",
-        )(_make_handler(pipeline, publisher, on_result))
+        )(_make_handler(core.pipeline, publisher, on_result))
 
-    escalation = EscalationService(
-        pipeline.engine, pipeline.hub_key, pipeline.clock, pipeline.handlers.policy
-    )
+    escalation = core.escalation
     register_timer_subscriber(broker, escalation, publisher)
-    access = AccessReportRelay(pipeline.engine, pipeline.hub_key, pipeline.clock)
     app = FastStream(broker)
 
     @app.after_startup
@@ -118,7 +115,7 @@ def build_hub(
         # Reads of cases with a police employee among the parties, queued by `crossforce
         # case`, the web app and the ledger: each becomes a signed report to the PSD.
         state["access"] = asyncio.create_task(
-            relay_access_reports(access, publisher(), interval=access_interval)
+            relay_access_reports(core.access_reports, publisher(), interval=access_interval)
         )
 
     @app.on_shutdown

@@ -12,12 +12,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from nats.js import JetStreamContext
-from sqlalchemy import Engine
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from crossforce.broker.service.faults import NATS_FAULTS
 from crossforce.broker.service.outbox import OutboundMessage
-from crossforce.broker.service.unit_of_work import SqlUnitOfWork
+from crossforce.broker.service.ports import UnitOfWorkFactory
+from crossforce.contracts import headers
 
 log = logging.getLogger("crossforce.hub.outbox")
 
@@ -25,7 +25,7 @@ log = logging.getLogger("crossforce.hub.outbox")
 PUBLISH_RETRY_SECONDS = 8.0
 # While behind, the relay runs often, so rows wait about a second longer than the fault.
 BEHIND_INTERVAL = 1.0
-UNSENT_BATCH = 1000  # SqlUnitOfWork.unsent's default limit
+UNSENT_BATCH = 1000  # OutboxRepository.unsent's default limit
 ACK_TIMEOUT_SECONDS = 5.0  # JetStream answers in milliseconds; longer is a fault
 
 
@@ -34,9 +34,11 @@ class OutboxPublisher:
     outbox for `relay_forever`, which publishes everything unsent in commit order; until it
     has caught up, new rows go through it too, so no recipient sees a later message first."""
 
-    def __init__(self, js: JetStreamContext, engine: Engine, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, js: JetStreamContext, units: UnitOfWorkFactory, clock: Callable[[], datetime]
+    ) -> None:
         self.js = js
-        self.engine = engine
+        self.units = units
         self.clock = clock
         self.behind = False  # unsent rows wait in the outbox: publish in commit order only
 
@@ -84,7 +86,7 @@ class OutboxPublisher:
             await self.js.publish_async(
                 message.subject,
                 message.payload,
-                headers={**message.headers, "Nats-Msg-Id": message.msg_id},
+                headers={**message.headers, headers.MSG_ID: message.msg_id},
             )
             for message in messages
         ]
@@ -96,13 +98,14 @@ class OutboxPublisher:
             raise failed
 
     def _mark_sent(self, row_ids: list[int]) -> None:
-        with SqlUnitOfWork(self.engine) as uow:
-            uow.mark_sent(row_ids, self.clock())
+        with self.units() as uow:
+            uow.outbox.mark_sent(row_ids, self.clock())
 
     def _stale(self, older_than: timedelta) -> list[OutboundMessage]:
         cutoff = self.clock() - older_than
-        with SqlUnitOfWork(self.engine) as uow:
-            return [m for m in uow.unsent() if m.created_at is None or m.created_at <= cutoff]
+        with self.units() as uow:
+            unsent = uow.outbox.unsent()
+        return [m for m in unsent if m.created_at is None or m.created_at <= cutoff]
 
     async def relay_once(self, older_than: timedelta) -> int:
         """Publish unsent rows in commit order; returns how many went out."""

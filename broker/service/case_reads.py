@@ -3,10 +3,10 @@
 A read path records each attempt to read a case. For a case with a police employee among its
 parties it also queues an access report, in the same transaction as its own s.62 record where
 it can: the read happens only if the report is queued (fail closed). The hub relays queued
-reports (`AccessReportRelay`): in one transaction it claims a report, signs a
-`case-access-reported` to the PSD of each force that employs a party, puts the deliveries in
-its outbox and logs them as disclosures, so a report survives NATS being down and is sent
-effectively once, however many hub replicas poll.
+reports (`AccessReportRelay`): in one unit of work it claims a report, signs a
+`case-access-reported` to the PSD of each force that employs a party, and queues the
+deliveries on the one outbound path (outbox and s.62 disclosure log), so a report survives
+NATS being down and is sent effectively once, however many hub replicas poll.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Engine
 
-from crossforce.adapters.nats import subjects
-from crossforce.adapters.sql import schema
-from crossforce.adapters.sql.engine import stored_utc
+from crossforce.adapters.sql import queries
+from crossforce.adapters.sql.case_reads import queue_reads, record_read
 from crossforce.broker.domain.access import (
     CaseRead,
     PsdReport,
@@ -33,17 +32,16 @@ from crossforce.broker.domain.access import (
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.views import CaseView, consultation_view
 from crossforce.broker.service.faults import is_infrastructure_fault
+from crossforce.broker.service.outbound import Outbound
 from crossforce.broker.service.outbox import OutboundMessage
-from crossforce.broker.service.unit_of_work import SqlUnitOfWork
+from crossforce.broker.service.ports import UnitOfWork, UnitOfWorkFactory
 from crossforce.contracts.compose import compose
-from crossforce.contracts.delivery_note import DeliveryFlags, signed_headers
 from crossforce.contracts.envelope import HUB_FORCE_CODE, Envelope
 from crossforce.contracts.errors import ContractError, ReasonCode
 from crossforce.contracts.forces import FORCES
 from crossforce.contracts.ids import new_envelope_id
 from crossforce.contracts.keys import Signer
 from crossforce.contracts.messages import case as m_case
-from crossforce.contracts.signing import sign_envelope
 
 log = logging.getLogger("crossforce.hub.access")
 
@@ -62,29 +60,8 @@ def new_report_id(now: datetime) -> str:
     return new_envelope_id(int(now.timestamp() * 1000))
 
 
-def queue_report(db: Connection, read: CaseRead) -> None:
-    """Queue `read` for the hub to report, inside the caller's transaction. The only write
-    a reader outside the hub may make to the hub's database (decision 0020)."""
-    db.execute(
-        insert(schema.access_reports).values(
-            report_id=read.report_id,
-            case_ref=read.case_ref,
-            channel=read.channel.value,
-            reader_force=read.reader_force,
-            reader=read.reader,
-            allowed=read.allowed,
-            justification=read.justification,
-            read_at=read.read_at,
-            ledger_entry=read.ledger_entry,
-        )
-    )
-
-
-def find_case(db: Connection, case_ref: str) -> Case | None:
-    row = db.execute(
-        select(schema.cases.c.state).where(schema.cases.c.case_ref == case_ref)
-    ).first()
-    return None if row is None else Case.from_dict(row[0]["case"])
+def _case(state: Mapping[str, Any] | None) -> Case | None:
+    return None if state is None else Case.from_dict(state["case"])
 
 
 def consult_case(
@@ -101,8 +78,9 @@ def consult_case(
     and, for a case with a police employee among its parties, the access report are written
     in the transaction that reads the case, shown or refused. Then the view, or the refusal:
     UNKNOWN_CASE, or NOT_AUTHORISED for a force that never had a role in it."""
-    with engine.begin() as db:
-        case = find_case(db, case_ref)
+
+    def decide(state: Mapping[str, Any] | None) -> tuple[CaseRead, bool]:
+        case = _case(state)
         read = CaseRead(
             report_id=new_report_id(now),
             case_ref=case_ref[:64],
@@ -113,20 +91,9 @@ def consult_case(
             justification=one_line(justification),
             read_at=now,
         )
-        db.execute(
-            insert(schema.consultation_log).values(
-                report_id=read.report_id,
-                case_ref=read.case_ref,
-                channel=read.channel.value,
-                reader_force=read.reader_force,
-                reader=read.reader,
-                justification=read.justification,
-                shown=read.allowed,
-                at=now,
-            )
-        )
-        if case is not None and must_report(case):
-            queue_report(db, read)
+        return read, case is not None and must_report(case)
+
+    case = _case(record_read(engine, case_ref, decide))
     if case is None:
         raise ContractError(ReasonCode.UNKNOWN_CASE, f"no case {case_ref}")
     return consultation_view(case, reader_force or case.coordinating_force)
@@ -135,8 +102,7 @@ def consult_case(
 def queue_read(engine: Engine, read: CaseRead) -> None:
     """Queue one read in a transaction of its own (a reader whose own s.62 record is kept
     elsewhere: the web app's store). Raises if it cannot: the caller must not show the case."""
-    with engine.begin() as db:
-        queue_report(db, read)
+    queue_reads(engine, [read])
 
 
 def queue_ledger_reads(
@@ -149,13 +115,13 @@ def queue_ledger_reads(
 ) -> int:
     """Queue a report for each ledger entry (index -> case reference) whose case has a police
     employee among its parties, in one transaction, before the ledger is read; how many."""
-    queued = 0
-    with engine.begin() as db:
-        for index, case_ref in sorted(entries.items()):
-            case = find_case(db, case_ref) if case_ref else None
-            if case is None or not must_report(case):
-                continue
-            read = CaseRead(
+    reads = []
+    for index, case_ref in sorted(entries.items()):
+        case = _case(queries.case_state(engine, case_ref)) if case_ref else None
+        if case is None or not must_report(case):
+            continue
+        reads.append(
+            CaseRead(
                 report_id=new_report_id(now),
                 case_ref=case.case_ref,
                 reader_force=None,
@@ -166,9 +132,9 @@ def queue_ledger_reads(
                 read_at=now,
                 ledger_entry=index,
             )
-            queue_report(db, read)
-            queued += 1
-    return queued
+        )
+    queue_reads(engine, reads)
+    return len(reads)
 
 
 def report_message(report: PsdReport) -> m_case.CaseAccessReported:
@@ -187,42 +153,22 @@ def report_message(report: PsdReport) -> m_case.CaseAccessReported:
     )
 
 
-def _read_from(row: Any) -> CaseRead:
-    return CaseRead(
-        report_id=row.report_id,
-        case_ref=row.case_ref,
-        reader_force=row.reader_force,
-        reader=row.reader,
-        channel=ReadChannel(row.channel),
-        allowed=bool(row.allowed),
-        justification=row.justification,
-        read_at=stored_utc(row.read_at),
-        ledger_entry=row.ledger_entry,
-    )
-
-
 class AccessReportRelay:
-    """The hub's side: signs each queued read to the PSDs owed it, through the outbox."""
+    """The hub's side: signs each queued read to the PSDs owed it, on the outbound path."""
 
-    def __init__(self, engine: Engine, hub_key: Signer, clock: Callable[[], datetime]) -> None:
-        self.engine = engine
-        self.hub_key = hub_key
+    def __init__(
+        self, units: UnitOfWorkFactory, hub_key: Signer, clock: Callable[[], datetime]
+    ) -> None:
+        self.units = units
+        self.outbound = Outbound(hub_key)
         self.clock = clock
 
     def pending(self, limit: int = RELAY_BATCH) -> list[str]:
-        table = schema.access_reports
-        with self.engine.connect() as db:
-            return list(
-                db.execute(
-                    select(table.c.report_id)
-                    .where(table.c.relayed_at.is_(None))
-                    .order_by(table.c.read_at, table.c.report_id)
-                    .limit(limit)
-                ).scalars()
-            )
+        with self.units() as uow:
+            return uow.access_reports.pending(limit)
 
     def relay_pending(self, limit: int = RELAY_BATCH) -> list[OutboundMessage]:
-        """Every queued report, each in a transaction of its own; what to publish now."""
+        """Every queued report, each in a unit of work of its own; what to publish now."""
         outbound: list[OutboundMessage] = []
         for report_id in self.pending(limit):
             try:
@@ -238,27 +184,19 @@ class AccessReportRelay:
     def relay(self, report_id: str) -> list[OutboundMessage]:
         """Claim one report and queue its signed deliveries; nothing if another hub replica
         already has. The claim, the deliveries and their s.62 disclosure rows commit together."""
-        table = schema.access_reports
         now = self.clock()
-        with SqlUnitOfWork(self.engine) as uow:
-            claimed = uow.db.execute(
-                update(table)
-                .where(table.c.report_id == report_id, table.c.relayed_at.is_(None))
-                .values(relayed_at=now)
-            )
-            if claimed.rowcount != 1:
+        with self.units() as uow:
+            read = uow.access_reports.claim(report_id, now)
+            if read is None:
                 return []
-            read = _read_from(
-                uow.db.execute(select(table).where(table.c.report_id == report_id)).one()
-            )
-            case = find_case(uow.db, read.case_ref)
+            stored = uow.cases.get(read.case_ref)
+            case = None if stored is None else Case.from_dict(stored.state["case"])
             reports = psd_reports(case, read) if case is not None else []
-            if not reports:
+            if case is None or not reports:
                 # Queued by a reader outside the hub for a case that has no police employee
                 # among its parties (or no longer exists): nobody is owed a report.
                 log.warning("access report %s on %s is owed to no PSD", report_id, read.case_ref)
                 return []
-            assert case is not None
             for report in reports:
                 self._deliver(uow, case, report, now)
             log.info(
@@ -269,50 +207,21 @@ class AccessReportRelay:
             )
             return list(uow.outbound)
 
-    def _deliver(self, uow: SqlUnitOfWork, case: Case, report: PsdReport, now: datetime) -> None:
-        envelope = self._envelope(case, report, now)
-        prefix = f"access/{report.read.report_id}/{report.psd}"
-        flags = DeliveryFlags(envelope.id, report.psd, applicant_channel=False)
-        headers = {"Crossforce-Type": envelope.type, "Crossforce-Case": case.case_ref}
-        headers.update(signed_headers(flags, self.hub_key))
-        uow.publish_later(
-            OutboundMessage(
-                prefix, subjects.delivery_subject(report.psd), envelope.to_bytes(), headers
-            ),
-            now,
-        )
-        uow.publish_later(
-            OutboundMessage(
-                f"{prefix}/log",
-                subjects.caselog_subject(case.case_ref),
-                envelope.to_bytes(),
-                {"Crossforce-Type": envelope.type},
-            ),
-            now,
-        )
-        uow.log_disclosure(
-            envelope_id=envelope.id,
-            case_ref=case.case_ref,
-            message_type=envelope.type,
-            disclosed_by=HUB_FORCE_CODE,
-            disclosed_to=report.psd,
-            disclosed_at=now,
-            purpose=envelope.purpose,
-            lawful_basis=envelope.lawfulbasis,
-            marking=envelope.securitymarking.value,
-        )
+    def _deliver(self, uow: UnitOfWork, case: Case, report: PsdReport, now: datetime) -> None:
+        envelope = self.outbound.sign(self._envelope(case, report, now))
+        msg_id = f"access/{report.read.report_id}/{report.psd}"
+        self.outbound.case_log(uow, envelope, f"{msg_id}/log", now)
+        # 002 L899–975: the PSD alone, routine, never the applicant's channel.
+        self.outbound.deliver(uow, envelope, report.psd, msg_id, now, applicant_channel=False)
 
     def _envelope(self, case: Case, report: PsdReport, now: datetime) -> Envelope:
-        return sign_envelope(
-            compose(
-                report_message(report),
-                sender=HUB_FORCE_CODE,
-                case_ref=case.case_ref,
-                recipients=[report.psd],
-                jurisdiction=FORCES[report.psd].jurisdiction,
-                purpose=REPORT_PURPOSE,
-                correlation_id=case.case_ref,
-                time=now,
-            ),
-            self.hub_key,
+        return compose(
+            report_message(report),
+            sender=HUB_FORCE_CODE,
+            case_ref=case.case_ref,
+            recipients=[report.psd],
+            jurisdiction=FORCES[report.psd].jurisdiction,
+            purpose=REPORT_PURPOSE,
+            correlation_id=case.case_ref,
+            time=now,
         )

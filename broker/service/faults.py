@@ -15,22 +15,15 @@ from typing import TypeVar
 from nats.errors import ConnectionClosedError, NoServersError, OutboundBufferLimitError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from crossforce.broker.service.unit_of_work import ConcurrentUpdate
+from crossforce.broker.service.ports import StorageFault
 
 T = TypeVar("T")
 
-# The database is unreachable, locked, or restarting; another replica changed the case first.
-STORAGE_FAULTS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    DisconnectionError,
-    PoolTimeoutError,
-    ConcurrentUpdate,
-)
+# The database is unreachable, locked, or restarting; another replica changed the case first
+# (ConcurrentUpdate is a StorageFault). The storage adapter raises only these.
+STORAGE_FAULTS: tuple[type[BaseException], ...] = (StorageFault,)
 # NATS is away, or a stream has no leader for a moment (an election after a node loss).
 NATS_FAULTS: tuple[type[BaseException], ...] = (
     NoStreamResponseError,

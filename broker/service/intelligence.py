@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from crossforce.broker.domain.case import Case
-from crossforce.broker.service.unit_of_work import SqlUnitOfWork
+from crossforce.broker.service.ports import UnitOfWork
 from crossforce.contracts.envelope import Envelope
 from crossforce.contracts.messages.base import Message
 from crossforce.contracts.messages.closure import IntelligenceSubmission
@@ -33,7 +33,7 @@ class IntelligenceLedger:
         self.review_after = review_after
 
     def __call__(
-        self, uow: SqlUnitOfWork, case: Case, envelope: Envelope, message: Message, now: datetime
+        self, uow: UnitOfWork, case: Case, envelope: Envelope, message: Message, now: datetime
     ) -> None:
         if not isinstance(message, IntelligenceSubmission):
             return
@@ -48,7 +48,7 @@ class IntelligenceLedger:
             submitted_at=envelope.time,
             checkpoint=True,
         )
-        uow.add_history(
+        uow.history.add(
             case.case_ref,
             now,
             envelope.senderforce,

@@ -10,20 +10,18 @@ bytes arrived on, plus a dead-letter record holding the original bytes and the r
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-
 from crossforce.adapters.nats import subjects
-from crossforce.adapters.tracing import trace_headers
-from crossforce.broker.service.case_handlers import CaseHandlers, Delivery, HandlerOutcome
+from crossforce.broker.service.case_handlers import CaseHandlers, HandlerOutcome
 from crossforce.broker.service.faults import is_infrastructure_fault
+from crossforce.broker.service.outbound import Outbound
 from crossforce.broker.service.outbox import OutboundMessage
-from crossforce.broker.service.unit_of_work import SqlUnitOfWork
+from crossforce.broker.service.ports import ProcessedAs, UnitOfWork, UnitOfWorkFactory
+from crossforce.contracts import headers
 from crossforce.contracts.compose import compose
-from crossforce.contracts.delivery_note import DeliveryFlags, signed_headers
 from crossforce.contracts.envelope import (
     HUB_FORCE_CODE,
     MAX_ENVELOPE_BYTES,
@@ -37,7 +35,7 @@ from crossforce.contracts.keys import PublicKeyRecord, Signer
 from crossforce.contracts.messages.base import Message
 from crossforce.contracts.messages.receipt import Receipt, ReceiptStatus
 from crossforce.contracts.registry import REGISTRY
-from crossforce.contracts.signing import sign_envelope, verify_envelope
+from crossforce.contracts.signing import verify_envelope
 from crossforce.contracts.trust import TrustStore
 
 log = logging.getLogger("crossforce.hub")
@@ -73,7 +71,7 @@ class PipelineResult:
 class HubPipeline:
     def __init__(
         self,
-        engine: Engine,
+        units: UnitOfWorkFactory,
         trust: TrustStore,
         hub_key: Signer,
         handlers: CaseHandlers,
@@ -82,9 +80,10 @@ class HubPipeline:
         max_bytes: int = MAX_ENVELOPE_BYTES,
         max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     ) -> None:
-        self.engine = engine
+        self.units = units
         self.trust = trust
         self.hub_key = hub_key
+        self.outbound = Outbound(hub_key)
         self.handlers = handlers
         self.clock = clock
         self.max_bytes = max_bytes
@@ -95,32 +94,51 @@ class HubPipeline:
         self.key_last_use: dict[str, datetime] = {}
 
     def process(self, inbound: Inbound) -> PipelineResult:
-        """Apply or refuse one inbound message; only an infrastructure fault escapes.
+        """Apply or refuse one inbound message (a batch of one)."""
+        return self.process_batch([inbound])[0]
+
+    def process_batch(self, inbounds: Sequence[Inbound]) -> list[PipelineResult]:
+        """Apply or refuse each message, in order, in one transaction; only an
+        infrastructure fault escapes, and then nothing of the batch is committed.
 
         Reading, verifying and validating do no I/O, so anything they raise is the input's
-        doing and is refused at once. A failure while applying is refused at once too,
-        unless it is the database's (crossforce.broker.service.faults): then the caller retries."""
+        doing and is refused at once. Each message is applied in a savepoint, so a refused
+        one undoes only itself. A failure while applying is refused at once too, unless it is
+        the database's (crossforce.broker.service.faults): then the caller retries the batch."""
+        used: dict[str, datetime] = {}  # keys' latest accepted envelope times, this batch
+        results: list[PipelineResult] = []
+        with self.units() as uow:
+            for inbound in inbounds:
+                queued = len(uow.outbound)
+                result = self._one(uow, inbound, used)
+                # What a crash left unsent from a first attempt, then what this one queued.
+                result.outbound = [*result.outbound, *uow.outbound[queued:]]
+                results.append(result)
+        # Committed: from now on, a key revoked for compromise signs nothing newer.
+        for kid, at in used.items():
+            last = self.key_last_use.get(kid)
+            if last is None or at > last:
+                self.key_last_use[kid] = at
+        return results
+
+    def _one(self, uow: UnitOfWork, inbound: Inbound, used: dict[str, datetime]) -> PipelineResult:
         address = subjects.parse_inbound(inbound.subject)
         envelope: Envelope | None = None
         try:
             envelope = parse_envelope(inbound.data, max_bytes=self.max_bytes)
             key = verify_envelope(envelope, self.trust)
-            self._check_compromise(envelope, key)
+            self._check_compromise(envelope, key, used.get(key.kid))
             self._check_addressing(envelope, address, inbound)
             message = REGISTRY.open(envelope)
         except ContractError as refusal:
-            return self._reject(inbound, address.force, envelope, refusal)
+            return self._reject(uow, inbound, address.force, envelope, refusal)
         except Exception as error:  # a reader tripped over the input: still a typed answer
-            return self._reject(inbound, address.force, envelope, _unreadable(error))
+            return self._reject(uow, inbound, address.force, envelope, _unreadable(error))
         try:
-            result = self._accept(envelope, message, inbound)
-            if not result.duplicate:
-                last = self.key_last_use.get(key.kid)
-                if last is None or envelope.time > last:
-                    self.key_last_use[key.kid] = envelope.time
-            return result
+            with uow.savepoint():
+                result = self._accept(uow, envelope, message, inbound)
         except ContractError as refusal:
-            return self._reject(inbound, address.force, envelope, refusal)
+            return self._reject(uow, inbound, address.force, envelope, refusal)
         except Exception as error:
             if is_infrastructure_fault(error):
                 raise
@@ -135,15 +153,25 @@ class HubPipeline:
                 ReasonCode.PROCESSING_FAILED,
                 f"the hub could not apply this message ({type(error).__name__})",
             )
-            return self._reject(inbound, address.force, envelope, failed)
+            return self._reject(uow, inbound, address.force, envelope, failed)
+        if not result.duplicate:
+            last = used.get(key.kid)
+            if last is None or envelope.time > last:
+                used[key.kid] = envelope.time
+        return result
 
     # -- checks --------------------------------------------------------------------------
-    def _check_compromise(self, envelope: Envelope, key: PublicKeyRecord) -> None:
+    def _check_compromise(
+        self, envelope: Envelope, key: PublicKeyRecord, in_batch: datetime | None = None
+    ) -> None:
         """A key revoked for compromise signs nothing new: the revocation time alone would
         let whoever holds it back-date a message to just before it (within the skew)."""
         if not key.compromised:
             return
-        last = self.key_last_use.get(key.kid)
+        last = max(
+            (t for t in (self.key_last_use.get(key.kid), in_batch) if t is not None),
+            default=None,
+        )
         if last is None or envelope.time > last:
             since = (
                 f"after its last accepted use at {last:%Y-%m-%dT%H:%M:%SZ}"
@@ -179,47 +207,44 @@ class HubPipeline:
                 raise ContractError(ReasonCode.UNKNOWN_FORCE, f"recipient {code} is unknown")
 
     # -- accepted ------------------------------------------------------------------------
-    def _accept(self, envelope: Envelope, message: Message, inbound: Inbound) -> PipelineResult:
+    def _accept(
+        self, uow: UnitOfWork, envelope: Envelope, message: Message, inbound: Inbound
+    ) -> PipelineResult:
         now = self.clock()
         prefix = f"{envelope.id}/"
-        with SqlUnitOfWork(self.engine) as uow:
-            first = uow.processed_as(envelope.id)
-            if first is not None:
-                if first != (envelope.senderforce, envelope.type, envelope.caseref):
-                    # Never take someone else's message for a repeat of this one; say nothing
-                    # of what the first message was.
-                    raise ContractError(
-                        ReasonCode.ENVELOPE_ID_REUSED,
-                        f"envelope id {envelope.id} was already used for a different message",
-                    )
-                # A redelivery or a republished duplicate: the effects are committed already.
-                # Finish any publish a crash interrupted; if nothing is left, the sender has
-                # most likely lost the receipt, so it gets the original one again.
-                unsent = uow.unsent(prefix)
-                if not unsent:
-                    unsent = self._receipt_again(uow, envelope, inbound)
-                return PipelineResult(True, envelope.id, duplicate=True, outbound=unsent)
-            outcome = self.handlers.apply(uow, envelope, message, now)
-            uow.mark_processed(
-                envelope.id, envelope.caseref, envelope.type, envelope.senderforce, now
-            )
-            self._record_outcome(uow, envelope, outcome, now, prefix)
-            receipt = self._receipt(
-                envelope.senderforce,
-                envelope.caseref,
-                envelope.id,
-                now,
-                answered_type=envelope.type,
-                accepted=True,
-            )
-            uow.publish_later(_to_receipt(receipt, prefix), now)
-            outbound = list(uow.outbound)
-        return PipelineResult(True, envelope.id, outbound=outbound)
+        this = ProcessedAs(envelope.senderforce, envelope.type, envelope.caseref)
+        first = uow.processed.processed_as(envelope.id)
+        if first is not None:
+            if first != this:
+                # Never take someone else's message for a repeat of this one; say nothing
+                # of what the first message was.
+                raise ContractError(
+                    ReasonCode.ENVELOPE_ID_REUSED,
+                    f"envelope id {envelope.id} was already used for a different message",
+                )
+            # A redelivery or a republished duplicate: the effects are committed already.
+            # Finish any publish a crash interrupted; if nothing is left, the sender has
+            # most likely lost the receipt, so it gets the original one again.
+            unsent = uow.outbox.unsent(prefix)
+            if not unsent:
+                self._receipt_again(uow, envelope, inbound)
+            return PipelineResult(True, envelope.id, duplicate=True, outbound=unsent)
+        outcome = self.handlers.apply(uow, envelope, message, now)
+        uow.processed.add(envelope.id, this, now)
+        self._record_outcome(uow, envelope, outcome, now, prefix)
+        receipt = self._receipt(
+            envelope.senderforce,
+            envelope.caseref,
+            envelope.id,
+            now,
+            answered_type=envelope.type,
+            accepted=True,
+        )
+        self.outbound.receipt(uow, receipt, f"{prefix}receipt", now)
+        return PipelineResult(True, envelope.id)
 
-    def _receipt_again(
-        self, uow: SqlUnitOfWork, envelope: Envelope, inbound: Inbound
-    ) -> list[OutboundMessage]:
-        original = uow.outbound_message(f"{envelope.id}/receipt")
+    def _receipt_again(self, uow: UnitOfWork, envelope: Envelope, inbound: Inbound) -> None:
+        original = uow.outbox.get(f"{envelope.id}/receipt")
         log.info(
             "duplicate of %s on %s (stream sequence %d): original receipt sent again",
             envelope.id,
@@ -227,93 +252,56 @@ class HubPipeline:
             inbound.stream_sequence,
         )
         if original is None:
-            return []
+            return
         # A new transport id, so JetStream does not take it for the first copy; one per
         # inbound sequence, so a redelivery of this duplicate is not answered twice.
         again = OutboundMessage(
             f"{envelope.id}/receipt/again/{inbound.stream_sequence}",
             original.subject,
             original.payload,
-            {**original.headers, "Crossforce-Duplicate-Of": envelope.id},
+            {**original.headers, headers.DUPLICATE_OF: envelope.id},
         )
         # Through the outbox like every other publish, so a NATS fault cannot lose it once
         # the inbound is acked; a redelivery of this duplicate finds it there and adds none.
-        uow.publish_later(again, self.clock())
-        return list(uow.outbound)
+        uow.outbox.add(again, self.clock())
 
     def _record_outcome(
         self,
-        uow: SqlUnitOfWork,
+        uow: UnitOfWork,
         envelope: Envelope,
         outcome: HandlerOutcome,
         now: datetime,
         prefix: str,
     ) -> None:
-        uow.publish_later(
-            OutboundMessage(
-                f"{prefix}log",
-                subjects.caselog_subject(envelope.caseref),
-                envelope.to_bytes(),
-                {"Crossforce-Type": envelope.type},
-            ),
-            now,
-        )
+        self.outbound.case_log(uow, envelope, f"{prefix}log", now)
         for index, hub_message in enumerate(outcome.hub_messages):
-            signed = sign_envelope(hub_message.envelope, self.hub_key)
-            uow.publish_later(
-                OutboundMessage(
-                    f"{prefix}hub{index}/log",
-                    subjects.caselog_subject(signed.caseref),
-                    signed.to_bytes(),
-                    {"Crossforce-Type": signed.type},
-                ),
-                now,
-            )
+            signed = self.outbound.sign(hub_message.envelope)
+            self.outbound.case_log(uow, signed, f"{prefix}hub{index}/log", now)
             for force in signed.recipient_codes:
-                channel = hub_message.applicant_channel.get(force, True)
-                delivery = Delivery(force, signed, outcome.priority, channel)
-                self._deliver(uow, delivery, f"{prefix}hub{index}/", now)
+                self.outbound.deliver(
+                    uow,
+                    signed,
+                    force,
+                    f"{prefix}hub{index}/deliver/{force}",
+                    now,
+                    priority=outcome.priority,
+                    applicant_channel=hub_message.applicant_channel.get(force, True),
+                )
         for delivery in outcome.deliveries:
-            self._deliver(uow, delivery, prefix, now)
-
-    def _deliver(self, uow: SqlUnitOfWork, delivery: Delivery, prefix: str, now: datetime) -> None:
-        envelope = delivery.envelope
-        headers = {"Crossforce-Type": envelope.type, "Crossforce-Case": envelope.caseref}
-        headers.update(trace_headers())  # the hub's span, when tracing is on
-        # Priority, and whether the applicant may learn the outcome (not when someone else
-        # receives it), travel signed by the hub: they change what the force may do.
-        flags = DeliveryFlags(
-            envelope.id,
-            delivery.force,
-            priority=delivery.priority,
-            applicant_channel=delivery.applicant_channel,
-        )
-        headers.update(signed_headers(flags, self.hub_key))
-        uow.publish_later(
-            OutboundMessage(
+            self.outbound.deliver(
+                uow,
+                delivery.envelope,
+                delivery.force,
                 f"{prefix}deliver/{delivery.force}",
-                # Immediate risk has its own queue, which force clients drain first.
-                subjects.delivery_subject_for(delivery.force, priority=delivery.priority),
-                envelope.to_bytes(),
-                headers,
-            ),
-            now,
-        )
-        uow.log_disclosure(
-            envelope_id=envelope.id,
-            case_ref=envelope.caseref,
-            message_type=envelope.type,
-            disclosed_by=envelope.senderforce,
-            disclosed_to=delivery.force,
-            disclosed_at=now,
-            purpose=envelope.purpose,
-            lawful_basis=envelope.lawfulbasis,
-            marking=envelope.securitymarking.value,
-        )
+                now,
+                priority=delivery.priority,
+                applicant_channel=delivery.applicant_channel,
+            )
 
     # -- rejected ------------------------------------------------------------------------
     def _reject(
         self,
+        uow: UnitOfWork,
         inbound: Inbound,
         arrival_force: str,
         envelope: Envelope | None,
@@ -330,54 +318,52 @@ class HubPipeline:
             envelope.caseref if envelope else subjects.parse_inbound(inbound.subject).case_ref,
             refusal.code.value,
         )
-        with SqlUnitOfWork(self.engine) as uow:
-            if uow.already_rejected(key):
-                return PipelineResult(
-                    False,
-                    envelope_id,
-                    refusal.code,
-                    refusal.message,
-                    duplicate=True,
-                    outbound=uow.unsent(f"{key}/"),
-                )
-            uow.record_rejection(
-                inbound_key=key,
-                arrival_force=arrival_force,
-                envelope_id=envelope_id,
-                reason_code=refusal.code.value,
-                detail=refusal.message,
-                rejected_at=now,
+        if uow.processed.already_rejected(key):
+            return PipelineResult(
+                False,
+                envelope_id,
+                refusal.code,
+                refusal.message,
+                duplicate=True,
+                outbound=uow.outbox.unsent(f"{key}/"),
             )
-            case_ref = (
-                envelope.caseref if envelope else subjects.parse_inbound(inbound.subject).case_ref
-            )
-            receipt = self._receipt(
-                arrival_force,
-                case_ref,
-                answered,
-                now,
-                answered_type=envelope.type if envelope else None,
-                accepted=False,
-                reason=refusal,
-            )
-            uow.publish_later(_to_receipt(receipt, f"{key}/"), now)
-            uow.publish_later(
-                OutboundMessage(
-                    f"{key}/dlq",
-                    subjects.deadletter_subject(arrival_force),
-                    inbound.data,
-                    {
-                        "Crossforce-Reason": refusal.code.value,
-                        "Crossforce-Detail": _header_safe(refusal.message),
-                        "Crossforce-Arrival-Subject": inbound.subject,
-                        "Crossforce-Inbound-Sequence": str(inbound.stream_sequence),
-                        "Crossforce-Rejected-At": now.isoformat(),
-                    },
-                ),
-                now,
-            )
-            outbound = list(uow.outbound)
-        return PipelineResult(False, envelope_id, refusal.code, refusal.message, outbound=outbound)
+        uow.processed.add_rejection(
+            inbound_key=key,
+            arrival_force=arrival_force,
+            envelope_id=envelope_id,
+            reason_code=refusal.code.value,
+            detail=refusal.message,
+            rejected_at=now,
+        )
+        case_ref = (
+            envelope.caseref if envelope else subjects.parse_inbound(inbound.subject).case_ref
+        )
+        receipt = self._receipt(
+            arrival_force,
+            case_ref,
+            answered,
+            now,
+            answered_type=envelope.type if envelope else None,
+            accepted=False,
+            reason=refusal,
+        )
+        self.outbound.receipt(uow, receipt, f"{key}/receipt", now)
+        uow.outbox.add(
+            OutboundMessage(
+                f"{key}/dlq",
+                subjects.deadletter_subject(arrival_force),
+                inbound.data,
+                {
+                    headers.REASON: refusal.code.value,
+                    headers.DETAIL: _header_safe(refusal.message),
+                    headers.ARRIVAL_SUBJECT: inbound.subject,
+                    headers.INBOUND_SEQUENCE: str(inbound.stream_sequence),
+                    headers.REJECTED_AT: now.isoformat(),
+                },
+            ),
+            now,
+        )
+        return PipelineResult(False, envelope_id, refusal.code, refusal.message)
 
     def _receipt(
         self,
@@ -409,17 +395,7 @@ class HubPipeline:
             causation_id=answered,
             time=now,
         )
-        return sign_envelope(envelope, self.hub_key)
-
-
-def _to_receipt(receipt: Envelope, prefix: str) -> OutboundMessage:
-    to_force = receipt.recipient_codes[0]
-    return OutboundMessage(
-        f"{prefix}receipt",
-        subjects.receipt_subject(to_force),
-        receipt.to_bytes(),
-        {"Crossforce-Type": receipt.type, "Crossforce-In-Reply-To": receipt.causationid or ""},
-    )
+        return self.outbound.sign(envelope)
 
 
 def _unreadable(error: Exception) -> ContractError:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from crossforce.adapters.sql import schema
-from crossforce.adapters.sql.engine import stored_utc
+from crossforce.adapters.sql import queries
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.views import CaseView, Standing, consultation_view, standing
 from crossforce.contracts.errors import ContractError, ReasonCode
@@ -40,14 +39,7 @@ class CaseSummary:
 
 def list_cases(engine: Engine, force: str | None = None) -> list[CaseSummary]:
     """Cases a force has, or had, a role in: the same test the case page applies."""
-    query = select(schema.cases).order_by(schema.cases.c.updated_at.desc())
-    if force is not None:
-        members = select(schema.case_participants.c.case_ref).where(
-            schema.case_participants.c.force == force
-        )
-        query = query.where(schema.cases.c.case_ref.in_(members))
-    with engine.connect() as db:
-        rows = db.execute(query).mappings().all()
+    rows = queries.case_rows(engine, participant=force)
     found: list[CaseSummary] = []
     for r in rows:
         case = Case.from_dict(r["state"]["case"])
@@ -61,7 +53,7 @@ def list_cases(engine: Engine, force: str | None = None) -> list[CaseSummary]:
                 r["receiving_force"],
                 r["coordinating_force"],
                 bool(r["red"]),
-                stored_utc(r["updated_at"]),
+                r["updated_at"],
                 former=seen is Standing.FORMER,
                 route=case.route.value,
                 opened_at=case.opened_at,
@@ -72,13 +64,10 @@ def list_cases(engine: Engine, force: str | None = None) -> list[CaseSummary]:
 
 
 def load_case(engine: Engine, case_ref: str) -> Case:
-    with engine.connect() as db:
-        row = db.execute(
-            select(schema.cases.c.state).where(schema.cases.c.case_ref == case_ref)
-        ).first()
-    if row is None:
+    state = queries.case_state(engine, case_ref)
+    if state is None:
         raise ContractError(ReasonCode.UNKNOWN_CASE, f"no case {case_ref}")
-    return Case.from_dict(row[0]["case"])
+    return Case.from_dict(state["case"])
 
 
 def case_view(engine: Engine, case_ref: str, force: str | None) -> CaseView:
@@ -89,15 +78,10 @@ def case_view(engine: Engine, case_ref: str, force: str | None) -> CaseView:
 
 
 def case_history(engine: Engine, case_ref: str) -> list[HistoryLine]:
-    with engine.connect() as db:
-        rows = db.execute(
-            select(schema.case_history)
-            .where(schema.case_history.c.case_ref == case_ref)
-            .order_by(schema.case_history.c.id)
-        ).mappings()
-        return [
-            HistoryLine(stored_utc(r["at"]), r["actor"], r["event"], r["summary"]) for r in rows
-        ]
+    return [
+        HistoryLine(r["at"], r["actor"], r["event"], r["summary"])
+        for r in queries.history_rows(engine, case_ref)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,58 +107,36 @@ def case_timeline(
 ) -> list[TimelineLine]:
     """What the broker delivered to `force` in a case, and what it sent there and had
     accepted: the need-to-know record of the case for that force, oldest first."""
-    log, done = schema.disclosure_log, schema.processed_envelopes
-    with engine.connect() as db:
-        received = db.execute(
-            select(
-                log.c.id,
-                log.c.envelope_id,
-                log.c.message_type,
-                log.c.disclosed_by,
-                log.c.disclosed_at,
-            )
-            .where(log.c.case_ref == case_ref, log.c.disclosed_to == force)
-            .order_by(log.c.id)
-        ).all()
-        sent = db.execute(
-            select(done.c.envelope_id, done.c.type, done.c.processed_at)
-            .where(done.c.case_ref == case_ref, done.c.sender == force)
-            .order_by(done.c.processed_at)
-        ).all()
-        delivered: dict[str, list[str]] = {}
-        order: dict[str, int] = {}  # the hub's processing order, from its log
-        ids = [row.envelope_id for row in sent]
-        if ids:
-            for row in db.execute(
-                select(log.c.id, log.c.envelope_id, log.c.disclosed_to).where(
-                    log.c.envelope_id.in_(ids)
-                )
-            ):
-                delivered.setdefault(row.envelope_id, []).append(row.disclosed_to)
-                order[row.envelope_id] = min(order.get(row.envelope_id, row.id), row.id)
+    received = queries.disclosures_to(engine, case_ref, force)
+    sent = queries.processed_from(engine, case_ref, force)
+    delivered: dict[str, list[str]] = {}
+    order: dict[str, int] = {}  # the hub's processing order, from its log
+    for row in queries.disclosures_of(engine, [r["envelope_id"] for r in sent]):
+        delivered.setdefault(row["envelope_id"], []).append(row["disclosed_to"])
+        order[row["envelope_id"]] = min(order.get(row["envelope_id"], row["id"]), row["id"])
     ordered = [
         (
-            r.id,
+            r["id"],
             TimelineLine(
-                stored_utc(r.disclosed_at),
-                r.envelope_id,
-                short_type(r.message_type),
+                r["disclosed_at"],
+                r["envelope_id"],
+                short_type(r["message_type"]),
                 False,
-                r.disclosed_by,
+                r["disclosed_by"],
                 (force,),
             ),
         )
         for r in received
     ] + [
         (
-            order.get(r.envelope_id, 0),
+            order.get(r["envelope_id"], 0),
             TimelineLine(
-                stored_utc(r.processed_at),
-                r.envelope_id,
-                short_type(r.type),
+                r["processed_at"],
+                r["envelope_id"],
+                short_type(r["type"]),
                 True,
                 force,
-                tuple(sorted(set(delivered.get(r.envelope_id, ())))),
+                tuple(sorted(set(delivered.get(r["envelope_id"], ())))),
             ),
         )
         for r in sent

@@ -9,9 +9,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from crossforce.adapters.sql import schema
+from crossforce.adapters.sql import queries
 from crossforce.broker.domain.calendar import LONDON
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.transitions import CaseStatus
@@ -35,14 +35,12 @@ def outcome_of(case: Case) -> str:
 
 def case_counts(engine: Engine, force: str, start: date, end: date) -> list[CountRow]:
     """Cases `force` co-ordinates that opened from `start` to `end` inclusive (UK dates)."""
-    query = select(schema.cases.c.state).where(schema.cases.c.coordinating_force == force)
     counts: Counter[tuple[str, str, str]] = Counter()
-    with engine.connect() as db:
-        for (state,) in db.execute(query):
-            case = Case.from_dict(state["case"])
-            opened = case.opened_at.astimezone(LONDON).date()
-            if start <= opened <= end:
-                counts[(f"{opened:%Y-%m}", case.route.value, outcome_of(case))] += 1
+    for state in queries.case_states_coordinated_by(engine, force):
+        case = Case.from_dict(state["case"])
+        opened = case.opened_at.astimezone(LONDON).date()
+        if start <= opened <= end:
+            counts[(f"{opened:%Y-%m}", case.route.value, outcome_of(case))] += 1
     return [CountRow(m, r, o, n) for (m, r, o), n in sorted(counts.items())]
 
 

@@ -9,14 +9,10 @@ from typer.testing import CliRunner
 
 from crossforce.adapters.sql.engine import make_engine
 from crossforce.adapters.sql.schema import metadata
+from crossforce.adapters.testing.in_process import InProcessHub
 from crossforce.broker.cli import main
 from crossforce.broker.scenario import FORCES, case_steps
-from crossforce.broker.service.case_handlers import CaseHandlers
-from crossforce.broker.service.pipeline import HubPipeline, Inbound
-from crossforce.contracts.compose import compose
-from crossforce.contracts.forces import FORCES as DIRECTORY
 from crossforce.contracts.pki import EphemeralPki
-from crossforce.contracts.signing import sign_envelope
 
 CASE_REF = "CF-2026-000555"
 runner = CliRunner()
@@ -28,27 +24,9 @@ def _database(tmp_path: Path) -> str:
     engine = make_engine(url)
     metadata.create_all(engine)
     now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-    pki = EphemeralPki(FORCES, now=now)
-    pipeline = HubPipeline(
-        engine,
-        pki.trust_store(),
-        pki.key("HUB"),
-        CaseHandlers(engine, subject_key_secret=b"k" * 32),
-        clock=lambda: now,
+    InProcessHub(engine, EphemeralPki(FORCES, now=now), now).run(
+        CASE_REF, case_steps(CASE_REF, now)[:5]
     )
-    for sequence, step in enumerate(case_steps(CASE_REF, now)[:5], start=1):
-        envelope = sign_envelope(
-            compose(
-                step.message,
-                sender=step.sender,
-                case_ref=CASE_REF,
-                jurisdiction=DIRECTORY[step.sender].jurisdiction,
-                time=now,
-            ),
-            pki.key(step.sender),
-        )
-        inbound = Inbound(envelope.to_bytes(), f"cf.in.0.{step.sender}.{CASE_REF}", sequence, now)
-        assert pipeline.process(inbound).accepted
     engine.dispose()
     return url
 

@@ -16,13 +16,11 @@ from typer.testing import CliRunner
 
 from crossforce.adapters.sql.engine import make_engine
 from crossforce.adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
+from crossforce.adapters.testing.in_process import InProcessHub
 from crossforce.broker.cli import main
 from crossforce.broker.cli.common import ExitCode
 from crossforce.broker.scenario import FORCES, case_steps
-from crossforce.broker.service.case_handlers import CaseHandlers
-from crossforce.broker.service.pipeline import HubPipeline, Inbound
 from crossforce.contracts.compose import compose
-from crossforce.contracts.forces import FORCES as DIRECTORY
 from crossforce.contracts.pki import EphemeralPki
 from crossforce.contracts.signing import sign_envelope
 
@@ -37,27 +35,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("data")
     engine = make_engine(f"sqlite:///{directory / 'crossforce.db'}")
     prepare_engine(engine, BROKER_SCHEMA)
-    pki = EphemeralPki(FORCES, now=NOW)
-    pipeline = HubPipeline(
-        engine,
-        pki.trust_store(),
-        pki.key("HUB"),
-        CaseHandlers(engine, subject_key_secret=b"k" * 32),
-        clock=lambda: NOW,
+    InProcessHub(engine, EphemeralPki(FORCES, now=NOW), NOW).run(
+        CASE_REF, case_steps(CASE_REF, NOW)[:5]
     )
-    for sequence, step in enumerate(case_steps(CASE_REF, NOW)[:5], start=1):
-        envelope = sign_envelope(
-            compose(
-                step.message,
-                sender=step.sender,
-                case_ref=CASE_REF,
-                jurisdiction=DIRECTORY[step.sender].jurisdiction,
-                time=NOW,
-            ),
-            pki.key(step.sender),
-        )
-        inbound = Inbound(envelope.to_bytes(), f"cf.in.0.{step.sender}.{CASE_REF}", sequence, NOW)
-        assert pipeline.process(inbound).accepted
     engine.dispose()
     return directory
 

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,21 +17,16 @@ from sqlalchemy import Engine
 
 from crossforce.adapters.sql.engine import make_engine, open_read_only
 from crossforce.adapters.sql.schema import metadata
+from crossforce.adapters.testing.in_process import InProcessHub
 from crossforce.adapters.web.actions import ActionOutcome
 from crossforce.adapters.web.app import WebConfig, create_app
 from crossforce.adapters.web.oidc import OidcSettings
 from crossforce.adapters.web.store import Role, WebStore
-from crossforce.broker.escalation.service import EscalationService
 from crossforce.broker.scenario import FORCES, case_steps
 from crossforce.broker.secrets import load_or_create
-from crossforce.broker.service.case_handlers import CaseHandlers
-from crossforce.broker.service.pipeline import HubPipeline, Inbound
-from crossforce.contracts.compose import compose
-from crossforce.contracts.forces import FORCES as DIRECTORY
 from crossforce.contracts.messages.base import Message
 from crossforce.contracts.messages.case import StepCompleted, TimedStep
 from crossforce.contracts.pki import EphemeralPki
-from crossforce.contracts.signing import sign_envelope
 
 LATE_CASE = "CF-2026-000777"  # Essex co-ordinates; Surrey and Police Scotland are late
 MOVED_CASE = "CF-2026-000778"  # co-ordination moved from Essex to the Met
@@ -49,32 +44,25 @@ ACCOUNTS = {
 
 @dataclass
 class Hub:
-    """The hub's side: its pipeline on the fixed clock, and every force's key."""
+    """The hub's side: its core on the fixed clock, and every force's key."""
 
-    engine: Engine
-    pki: EphemeralPki
-    pipeline: HubPipeline
-    now: datetime = OPENED  # the hub's clock: moved on to VIEWED once the cases are built
-    sequence: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    core: InProcessHub
+
+    @property
+    def engine(self) -> Engine:
+        return self.core.engine
+
+    @property
+    def pki(self) -> EphemeralPki:
+        return self.core.pki
+
+    @property
+    def now(self) -> datetime:
+        return self.core.now
 
     def send(self, sender: str, case_ref: str, message: Message, at: datetime | None = None) -> str:
-        at = at or self.now
-        envelope = sign_envelope(
-            compose(
-                message,
-                sender=sender,
-                case_ref=case_ref,
-                jurisdiction=DIRECTORY[sender].jurisdiction,
-                time=at,
-            ),
-            self.pki.key(sender),
-        )
-        with self.lock:
-            self.sequence += 1
-            result = self.pipeline.process(
-                Inbound(envelope.to_bytes(), f"cf.in.0.{sender}.{case_ref}", self.sequence, at)
-            )
+        envelope = self.core.sign(sender, case_ref, message, at or self.core.now)
+        result = self.core.deliver_bytes(sender, case_ref, envelope.to_bytes(), at)
         assert result.accepted, result.detail
         return envelope.id
 
@@ -97,10 +85,8 @@ def build_hub(tmp: Path) -> Hub:
     engine = make_engine(f"sqlite:///{tmp / 'crossforce.db'}")
     metadata.create_all(engine)
     pki = EphemeralPki(FORCES, now=OPENED)
-    handlers = CaseHandlers(engine, subject_key_secret=load_or_create(tmp).subject_key_secret)
-    hub = Hub(engine, pki, None)  # type: ignore[arg-type]
-    hub.pipeline = HubPipeline(
-        engine, pki.trust_store(), pki.key("HUB"), handlers, clock=lambda: hub.now
+    hub = Hub(
+        InProcessHub(engine, pki, OPENED, subject_key_secret=load_or_create(tmp).subject_key_secret)
     )
     late_steps = case_steps(LATE_CASE, OPENED)[:3]
     for step in late_steps:
@@ -117,8 +103,8 @@ def build_hub(tmp: Path) -> Hub:
     for step in case_steps(MOVED_CASE, OPENED)[:11]:
         hub.send(step.sender, MOVED_CASE, step.message, OPENED)
     # The escalation ladder runs to the viewing time: the late case turns red.
-    EscalationService(engine, pki.key("HUB"), lambda: VIEWED).fire_due(VIEWED)
-    hub.now = VIEWED
+    hub.core.now = VIEWED
+    hub.core.core.escalation.fire_due(VIEWED)
     return hub
 
 

@@ -21,17 +21,13 @@ from typer.testing import CliRunner
 from crossforce.adapters.sql import schema as broker_tables
 from crossforce.adapters.sql.engine import make_engine
 from crossforce.adapters.sql.migrate import BROKER_SCHEMA, SchemaSpec, differences, prepare_engine
+from crossforce.adapters.testing.in_process import InProcessHub
 from crossforce.broker.cli import main
 from crossforce.broker.scenario import FORCES, case_steps
-from crossforce.broker.service.case_handlers import CaseHandlers
 from crossforce.broker.service.intelligence import IntelligenceLedger
-from crossforce.broker.service.pipeline import HubPipeline, Inbound
 from crossforce.contracts.b64 import b64url_encode
-from crossforce.contracts.compose import compose
 from crossforce.contracts.errors import ContractError, ReasonCode
-from crossforce.contracts.forces import FORCES as DIRECTORY
 from crossforce.contracts.pki import EphemeralPki
-from crossforce.contracts.signing import sign_envelope
 from crossforce.ledger import Ledger
 from crossforce.ledger import store as ledger_tables
 from crossforce.ledger.merkle import EMPTY_ROOT
@@ -79,29 +75,15 @@ def _fill(broker_url: str, ledger_url: str) -> None:
         create=False,
     )
     try:
-        handlers = CaseHandlers(
-            engine, subject_key_secret=SUBJECT_SECRET, hooks=(IntelligenceLedger(ledger),)
+        hub = InProcessHub(
+            engine,
+            pki,
+            NOW,
+            subject_key_secret=SUBJECT_SECRET,
+            hooks=(IntelligenceLedger(ledger),),
         )
-        pipeline = HubPipeline(
-            engine, pki.trust_store(), pki.key("HUB"), handlers, clock=lambda: NOW
-        )
-        sequence = 0
         for case_ref in CASES:
-            for step in case_steps(case_ref, NOW):
-                sequence += 1
-                envelope = sign_envelope(
-                    compose(
-                        step.message,
-                        sender=step.sender,
-                        case_ref=case_ref,
-                        jurisdiction=DIRECTORY[step.sender].jurisdiction,
-                        time=NOW,
-                    ),
-                    pki.key(step.sender),
-                )
-                subject = f"cf.in.0.{step.sender}.{case_ref}"
-                result = pipeline.process(Inbound(envelope.to_bytes(), subject, sequence, NOW))
-                assert result.accepted, result
+            hub.run(case_ref, case_steps(case_ref, NOW))
     finally:
         ledger.close()
         engine.dispose()

@@ -44,9 +44,9 @@ from sqlalchemy import (  # noqa: E402
 )
 
 from crossforce.broker.domain.calendar import LONDON  # noqa: E402
+from crossforce.broker.domain.ladder import Deadline, escalation_steps  # noqa: E402
 from crossforce.broker.domain.sla import SlaPolicy, SlaStep, due_at  # noqa: E402
-from crossforce.broker.escalation.ladder import Deadline, escalation_steps  # noqa: E402
-from crossforce.broker.escalation.sweep import OpenDeadline, sweep  # noqa: E402
+from crossforce.broker.domain.sweep import OpenDeadline, sweep  # noqa: E402
 from crossforce.contracts.forces import FORCES, ParticipantKind  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sweep.json"

@@ -25,9 +25,9 @@ from sqlalchemy import Engine, select
 from crossforce.adapters.sql import schema
 from crossforce.adapters.sql.engine import make_engine
 from crossforce.adapters.sql.schema import metadata
+from crossforce.adapters.testing.in_process import InProcessHub
 from crossforce.broker.scenario import FORCES, case_steps
-from crossforce.broker.service.case_handlers import CaseHandlers
-from crossforce.broker.service.pipeline import HubPipeline, Inbound, PipelineResult
+from crossforce.broker.service.pipeline import Inbound, PipelineResult
 from crossforce.contracts.canonical import canonical_json
 from crossforce.contracts.compose import compose
 from crossforce.contracts.errors import ReasonCode
@@ -56,13 +56,7 @@ class Hub:
         self.engine: Engine = make_engine(f"sqlite:///{root / 'hub.db'}")
         metadata.create_all(self.engine)
         self.pki = EphemeralPki(FORCES, now=NOW)
-        self.pipeline = HubPipeline(
-            self.engine,
-            self.pki.trust_store(),
-            self.pki.key("HUB"),
-            CaseHandlers(self.engine, subject_key_secret=b"k" * 32),
-            clock=lambda: NOW,
-        )
+        self.pipeline = InProcessHub(self.engine, self.pki, NOW).core.pipeline
         self.sequence = itertools.count(1)
         self.reasons: Counter[str] = Counter()
         self.peak = 0

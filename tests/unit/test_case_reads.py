@@ -22,28 +22,27 @@ from crossforce.adapters.sql import schema
 from crossforce.adapters.sql.engine import make_engine, open_read_only
 from crossforce.adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
 from crossforce.adapters.sql.report_queue import open_report_queue
+from crossforce.adapters.testing.in_process import InProcessHub
 from crossforce.adapters.web.app import WebConfig, create_app
 from crossforce.adapters.web.reads import ReadNotReported, open_case
 from crossforce.adapters.web.store import Account, Role, WebStore
+from crossforce.broker.bootstrap import sql_units
 from crossforce.broker.cli import main
 from crossforce.broker.cli.cases_cmd import login_name
 from crossforce.broker.domain.access import CaseRead, ReadChannel
-from crossforce.broker.service.case_handlers import CaseHandlers
 from crossforce.broker.service.case_reads import (
     AccessReportRelay,
     consult_case,
     new_report_id,
     queue_read,
 )
-from crossforce.broker.service.pipeline import HubPipeline, Inbound
-from crossforce.contracts.compose import compose
 from crossforce.contracts.delivery_note import verified_flags
 from crossforce.contracts.envelope import parse_envelope
 from crossforce.contracts.errors import ContractError, ReasonCode
 from crossforce.contracts.examples import example_data
 from crossforce.contracts.messages.case import CaseAccessReported, CaseOpened
 from crossforce.contracts.pki import EphemeralPki
-from crossforce.contracts.signing import sign_envelope, verify_envelope
+from crossforce.contracts.signing import verify_envelope
 from crossforce.ledger import Ledger
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
@@ -62,23 +61,17 @@ class Hub:
     pki: EphemeralPki
 
     def relay(self, at: datetime = NOW) -> AccessReportRelay:
-        return AccessReportRelay(self.engine, self.pki.key("HUB"), lambda: at)
+        return AccessReportRelay(sql_units(self.engine), self.pki.key("HUB"), lambda: at)
 
     def rows(self, table: Any) -> list[Any]:
         with self.engine.connect() as db:
             return list(db.execute(select(table)).mappings())
 
 
-def _open(pipeline: HubPipeline, pki: EphemeralPki, case_ref: str, sequence: int, **b: Any) -> None:
+def _open(hub: InProcessHub, case_ref: str, **b: Any) -> None:
     body = example_data("case-opened", "KENT", "KENT", now=NOW)
     body["parties"][1].update(b)
-    envelope = sign_envelope(
-        compose(CaseOpened.model_validate(body), sender="KENT", case_ref=case_ref, time=NOW),
-        pki.key("KENT"),
-    )
-    result = pipeline.process(
-        Inbound(envelope.to_bytes(), f"cf.in.0.KENT.{case_ref}", sequence, NOW)
-    )
+    result = hub.send("KENT", case_ref, CaseOpened.model_validate(body))
     assert result.accepted, result.detail
 
 
@@ -88,10 +81,9 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
     engine = make_engine(url)
     prepare_engine(engine, BROKER_SCHEMA)
     pki = EphemeralPki(FORCES, now=NOW)
-    handlers = CaseHandlers(engine, subject_key_secret=bytes(32))
-    pipeline = HubPipeline(engine, pki.trust_store(), pki.key("HUB"), handlers, clock=lambda: NOW)
-    _open(pipeline, pki, OFFICER_CASE, 1, police_employee_of="SURREY")
-    _open(pipeline, pki, PLAIN_CASE, 2)
+    in_process = InProcessHub(engine, pki, NOW)
+    _open(in_process, OFFICER_CASE, police_employee_of="SURREY")
+    _open(in_process, PLAIN_CASE)
     yield Hub(url, engine, pki)
     engine.dispose()
 

@@ -28,16 +28,18 @@ from crossforce.adapters.nats.provisioning import Topology, provision
 from crossforce.adapters.nats.server import EmbeddedNats
 from crossforce.adapters.sql import schema
 from crossforce.adapters.sql.engine import make_engine
+from crossforce.adapters.sql.unit_of_work import SqlUnitOfWork
+from crossforce.broker.bootstrap import sql_units
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain.case import Case
-from crossforce.broker.domain.opening import handle
+from crossforce.broker.domain.handling import handle
 from crossforce.broker.domain.parties import Party, PartyRole
 from crossforce.broker.domain.routes import Route
-from crossforce.broker.escalation.service import EscalationService, deadline_id_for, sync_deadlines
-from crossforce.broker.escalation.timers import register_timer_subscriber, sweep_forever
+from crossforce.broker.escalation.service import EscalationService
 from crossforce.broker.hub.publisher import OutboxPublisher
+from crossforce.broker.hub.timers import register_timer_subscriber, sweep_forever
+from crossforce.broker.service.deadlines import deadline_id_for, sync_deadlines
 from crossforce.broker.service.outbox import OutboundMessage
-from crossforce.broker.service.unit_of_work import SqlUnitOfWork
 from crossforce.contracts.envelope import parse_envelope
 from crossforce.contracts.pki import EphemeralPki
 from crossforce.contracts.signing import verify_envelope
@@ -62,10 +64,10 @@ class Harness:
     js: JetStreamContext
 
     def service(self, clock: Callable[[], datetime] = real_clock) -> EscalationService:
-        return EscalationService(self.engine, PKI.key("HUB"), clock)
+        return EscalationService(sql_units(self.engine), PKI.key("HUB"), clock)
 
     def publisher(self) -> OutboxPublisher:
-        return OutboxPublisher(self.js, self.engine, real_clock)
+        return OutboxPublisher(self.js, sql_units(self.engine), real_clock)
 
     async def reconnect(self) -> None:
         with contextlib.suppress(Exception):
@@ -147,7 +149,7 @@ async def running_hub(
     def publisher() -> OutboxPublisher:
         if "publisher" not in state:
             js = broker.config.connection_state.stream
-            state["publisher"] = OutboxPublisher(js, h.engine, real_clock)
+            state["publisher"] = OutboxPublisher(js, sql_units(h.engine), real_clock)
         return state["publisher"]
 
     register_timer_subscriber(broker, service, publisher)

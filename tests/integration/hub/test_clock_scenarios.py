@@ -15,6 +15,7 @@ from hub_helpers import A_APPLICANT, drain_all, enquiry, names_by_force, opened,
 
 from crossforce.adapters.client.force_client import Delivery, ForceClient, SignedReceipt
 from crossforce.adapters.sql import schema
+from crossforce.broker.bootstrap import sql_units
 from crossforce.broker.domain.sla import SlaStep
 from crossforce.broker.escalation.service import EscalationService
 from crossforce.broker.runtime import RunningBroker
@@ -92,7 +93,7 @@ async def test_a_sender_cannot_set_a_past_or_rushed_due_date_and_an_extension_re
     done = _build("step-completed", "ESSEX", "ESSEX", step=SlaStep.EW_FORUM_REFERRAL.value)
     await accepted(essex, done)
     assert running.engine is not None
-    escalation = EscalationService(running.engine, pki.key("HUB"), lambda: now)
+    escalation = EscalationService(sql_units(running.engine), pki.key("HUB"), lambda: now)
     escalation.fire_due(now=now + timedelta(days=20))
     [row] = enquiry_rows(admin)
     assert row["red"] and row["fired_levels"]

@@ -31,7 +31,7 @@ def _submission(*, b_date_of_birth: bool) -> IntelligenceSubmission:
 
 def _close(hook: IntelligenceLedger, message: IntelligenceSubmission, envelope_id: str) -> Any:
     history: list[tuple[Any, ...]] = []
-    uow = SimpleNamespace(add_history=lambda *args: history.append(args))
+    uow = SimpleNamespace(history=SimpleNamespace(add=lambda *args: history.append(args)))
     envelope = SimpleNamespace(
         id=envelope_id, caseref="KENT-2026-00417", senderforce="KENT", time=NOW
     )

@@ -6,7 +6,9 @@ import pytest
 
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain import events as e
+from crossforce.broker.domain.audience import audience
 from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.handling import apply_command
 from crossforce.broker.domain.parts import PartKind
 from crossforce.broker.domain.records import TransferOutcome
 from crossforce.broker.domain.roles import ForceRole
@@ -20,18 +22,21 @@ def test_handover_when_the_applicant_moves_and_the_old_force_loses_write_authori
     case, _ = opened(
         applicant_a("ESSEX"), subject_b("SURREY"), receiving="ESSEX", coordinating="ESSEX"
     )
-    [enquiry] = case.handle(
-        c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B")
+    [enquiry] = apply_command(
+        case, c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B")
     )
-    [requested] = case.handle(
+    [requested] = apply_command(
+        case,
         c.RequestCoordinationTransfer(
             case_ref="CF-1", actor="ESSEX", at=at(2), to_force="KENT", reason="applicant moved"
-        )
+        ),
     )
-    assert case.audience(requested) == {"ESSEX", "KENT"}
+    assert audience(case, requested) == {"ESSEX", "KENT"}
     # Until Kent accepts, Essex still co-ordinates.
     assert case.coordinating_force == "ESSEX"
-    events = case.handle(c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(3)))
+    events = apply_command(
+        case, c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(3))
+    )
     assert names(events) == ["coordination-transfer-accepted"]
     assert case.coordinating_force == "KENT"
     assert case.party("A").home_force == "KENT"
@@ -42,12 +47,13 @@ def test_handover_when_the_applicant_moves_and_the_old_force_loses_write_authori
         ("ESSEX", "KENT"),
     ]
     # Surrey, still working on B, is told whom it now answers to.
-    assert case.audience(events[0]) == {"ESSEX", "KENT", "SURREY"}
+    assert audience(case, events[0]) == {"ESSEX", "KENT", "SURREY"}
     assert case.coordination_history[-1].outcome is TransferOutcome.ACCEPTED
     assert ForceRole.COORDINATING not in case.roles_of("ESSEX")
 
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.ReassignEnquiry(
                 case_ref="CF-1",
                 actor="ESSEX",
@@ -55,52 +61,58 @@ def test_handover_when_the_applicant_moves_and_the_old_force_loses_write_authori
                 part_id=enquiry.part_id or "",
                 to_force="SUSSEX",
                 reason="r",
-            )
+            ),
         )
     assert refused.value.code is ReasonCode.NOT_AUTHORISED
     with pytest.raises(DomainRefusal):
-        case.handle(c.CloseCase(case_ref="CF-1", actor="ESSEX", at=at(4), reason="done"))
+        apply_command(case, c.CloseCase(case_ref="CF-1", actor="ESSEX", at=at(4), reason="done"))
     # The new co-ordinating force has the authority instead.
-    [delay] = case.handle(c.NotifyDelay(case_ref="CF-1", actor="KENT", at=at(4), reason="move"))
+    [delay] = apply_command(
+        case, c.NotifyDelay(case_ref="CF-1", actor="KENT", at=at(4), reason="move")
+    )
     assert isinstance(delay, e.DelayNotified)
 
 
 def test_a_declined_handover_leaves_coordination_where_it_was() -> None:
     case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
-    case.handle(
+    apply_command(
+        case,
         c.RequestCoordinationTransfer(
             case_ref="CF-1", actor="ESSEX", at=at(2), to_force="KENT", reason="applicant moved"
-        )
+        ),
     )
     with pytest.raises(DomainRefusal) as wrong_force:
-        case.handle(c.AcceptCoordinationTransfer(case_ref="CF-1", actor="SURREY", at=at(3)))
+        apply_command(case, c.AcceptCoordinationTransfer(case_ref="CF-1", actor="SURREY", at=at(3)))
     assert wrong_force.value.code is ReasonCode.NOT_AUTHORISED
-    [declined] = case.handle(
+    [declined] = apply_command(
+        case,
         c.DeclineCoordinationTransfer(
             case_ref="CF-1", actor="KENT", at=at(3), reason="not on our system"
-        )
+        ),
     )
     assert isinstance(declined, e.CoordinationTransferDeclined)
     assert case.coordinating_force == "ESSEX"
     assert case.pending_transfer is None
     assert case.coordination_history[-1].decline_reason == "not on our system"
     with pytest.raises(DomainRefusal) as nothing_pending:
-        case.handle(c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(4)))
+        apply_command(case, c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(4)))
     assert nothing_pending.value.code is ReasonCode.INVALID_TRANSITION
 
 
 def test_only_one_handover_may_be_pending() -> None:
     case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
-    case.handle(
+    apply_command(
+        case,
         c.RequestCoordinationTransfer(
             case_ref="CF-1", actor="ESSEX", at=at(2), to_force="KENT", reason="moved"
-        )
+        ),
     )
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.RequestCoordinationTransfer(
                 case_ref="CF-1", actor="ESSEX", at=at(3), to_force="SUSSEX", reason="moved"
-            )
+            ),
         )
     assert refused.value.rule == "transfer-already-pending"
     assert case.pending_transfer is not None and case.pending_transfer.to_force == "KENT"
@@ -109,26 +121,28 @@ def test_only_one_handover_may_be_pending() -> None:
 def test_coordination_cannot_go_to_a_dmf() -> None:
     case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.RequestCoordinationTransfer(
                 case_ref="CF-1", actor="ESSEX", at=at(2), to_force="PSOS_E", reason="moved"
-            )
+            ),
         )
     assert refused.value.rule == "not-a-force"
 
 
 def test_after_handover_the_old_force_hears_nothing_more_and_cannot_view_the_case() -> None:
     case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
-    case.handle(
+    apply_command(
+        case,
         c.RequestCoordinationTransfer(
             case_ref="CF-1", actor="ESSEX", at=at(2), to_force="KENT", reason="moved"
-        )
+        ),
     )
-    case.handle(c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(3)))
-    [requested] = case.handle(
-        c.RequestEnquiry(case_ref="CF-1", actor="KENT", at=at(4), party_id="B")
+    apply_command(case, c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(3)))
+    [requested] = apply_command(
+        case, c.RequestEnquiry(case_ref="CF-1", actor="KENT", at=at(4), party_id="B")
     )
-    assert case.audience(requested) == {"KENT", "SURREY"}
+    assert audience(case, requested) == {"KENT", "SURREY"}
     with pytest.raises(DomainRefusal) as refused:
         view_for(case, "ESSEX")
     assert refused.value.code is ReasonCode.NOT_AUTHORISED
@@ -136,12 +150,14 @@ def test_after_handover_the_old_force_hears_nothing_more_and_cannot_view_the_cas
 
 def test_closing_keeps_an_unanswered_handover_in_the_history() -> None:
     case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
-    case.handle(
+    apply_command(
+        case,
         c.RequestCoordinationTransfer(
             case_ref="CF-1", actor="ESSEX", at=at(2), to_force="KENT", reason="moved"
-        )
+        ),
     )
-    case.handle(
+    apply_command(
+        case,
         c.CloseCase(
             case_ref="CF-1",
             actor="ESSEX",
@@ -150,7 +166,7 @@ def test_closing_keeps_an_unanswered_handover_in_the_history() -> None:
             intelligence=c.SubmitIntelligence(
                 case_ref="CF-1", actor="ESSEX", at=at(3), summary="s", outcome="withdrawn"
             ),
-        )
+        ),
     )
     assert case.pending_transfer is None
     assert case.coordination_history[-1].decline_reason == "case closed"
@@ -162,7 +178,8 @@ def test_a_transfer_is_answered_by_the_id_of_the_open_request() -> None:
     )
 
     def request(transfer_id: str, hours: float) -> None:
-        case.handle(
+        apply_command(
+            case,
             c.RequestCoordinationTransfer(
                 case_ref="CF-1",
                 actor="ESSEX",
@@ -170,7 +187,7 @@ def test_a_transfer_is_answered_by_the_id_of_the_open_request() -> None:
                 to_force="KENT",
                 reason="applicant moved",
                 transfer_id=transfer_id,
-            )
+            ),
         )
 
     request("TR-1", 1)
@@ -181,24 +198,26 @@ def test_a_transfer_is_answered_by_the_id_of_the_open_request() -> None:
         ),
     ):
         with pytest.raises(DomainRefusal) as refused:
-            case.handle(answer)
+            apply_command(case, answer)
         assert (refused.value.code, refused.value.rule) == (
             ReasonCode.RULE_VIOLATION,
             "unknown-transfer",
         )
     assert case.coordinating_force == "ESSEX" and case.pending_transfer is not None
-    case.handle(
+    apply_command(
+        case,
         c.DeclineCoordinationTransfer(
             case_ref="CF-1", actor="KENT", at=at(3), transfer_id="TR-1", reason="not ours"
-        )
+        ),
     )
     # The answered id cannot name a new request; a fresh id can, and is accepted by it.
     with pytest.raises(DomainRefusal) as refused:
         request("TR-1", 4)
     assert refused.value.rule == "transfer-id-reused"
     request("TR-2", 5)
-    case.handle(
-        c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(6), transfer_id="TR-2")
+    apply_command(
+        case,
+        c.AcceptCoordinationTransfer(case_ref="CF-1", actor="KENT", at=at(6), transfer_id="TR-2"),
     )
     assert case.coordinating_force == "KENT"
     assert [t.transfer_id for t in case.coordination_history] == ["TR-1", "TR-2"]

@@ -13,8 +13,10 @@ import pytest
 
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain import events as e
+from crossforce.broker.domain.audience import audience
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.handling import apply_command
 from crossforce.contracts.errors import ReasonCode
 
 from .builders import applicant_a, at, opened, subject_b
@@ -23,7 +25,8 @@ POLICY_DUE = at(24 * 7)  # what the translator computes from the SLA policy
 
 
 def _request(case: Case, due_hours: float, **extra: object) -> list[e.DomainEvent]:
-    return case.handle(
+    return apply_command(
+        case,
         c.RequestEnquiry(
             case_ref="CF-1",
             actor="ESSEX",
@@ -32,7 +35,7 @@ def _request(case: Case, due_hours: float, **extra: object) -> list[e.DomainEven
             due_at=at(due_hours),
             earliest_due_at=POLICY_DUE,
             **extra,  # type: ignore[arg-type]
-        )
+        ),
     )
 
 
@@ -61,8 +64,9 @@ def test_a_due_date_sooner_than_the_policy_needs_immediate_risk() -> None:
     case = _case()
     refusal = _refused("due-at-shorter-than-policy", lambda: _request(case, 24))
     assert "no immediate risk" in refusal.message
-    case.handle(
-        c.RaiseImmediateRisk(case_ref="CF-1", actor="ESSEX", at=at(1), summary="threat to kill")
+    apply_command(
+        case,
+        c.RaiseImmediateRisk(case_ref="CF-1", actor="ESSEX", at=at(1), summary="threat to kill"),
     )
     [requested] = _request(case, 24)
     assert isinstance(requested, e.EnquiryRequested) and requested.due_at == at(24)
@@ -83,10 +87,11 @@ def _enquiry(case: Case) -> str:
 def _extend(case: Case, part_id: str, due_hours: float, **changes: str) -> list[e.DomainEvent]:
     values = {"actor": "ESSEX", "agreed_with": "SURREY", "reason": "partner records awaited"}
     values.update(changes)
-    return case.handle(
+    return apply_command(
+        case,
         c.ExtendDeadline(
             case_ref="CF-1", at=at(48), part_id=part_id, due_at=at(due_hours), **values
-        )
+        ),
     )
 
 
@@ -106,7 +111,7 @@ def test_an_agreed_extension_moves_the_due_date_and_shows_in_the_part_history() 
         part.status,
     )
     # The owner and the co-ordinating force hear of it; nobody else.
-    assert case.audience(extended) == {"ESSEX", "SURREY"}
+    assert audience(case, extended) == {"ESSEX", "SURREY"}
 
 
 def test_an_extension_must_be_later_agreed_with_the_owner_and_sent_by_the_coordinator() -> None:
@@ -128,7 +133,8 @@ def test_an_extension_must_be_later_agreed_with_the_owner_and_sent_by_the_coordi
 def test_a_delay_notice_names_the_late_part() -> None:
     case = _case()
     part_id = _enquiry(case)
-    [delay] = case.handle(
+    [delay] = apply_command(
+        case,
         c.NotifyDelay(
             case_ref="CF-1",
             actor="ESSEX",
@@ -137,7 +143,7 @@ def test_a_delay_notice_names_the_late_part() -> None:
             part_id=part_id,
             late_step="ENQ-1",
             expected_by=at(200) + timedelta(days=3),
-        )
+        ),
     )
     assert isinstance(delay, e.DelayNotified)
     assert (delay.part_id, delay.part_owner, delay.late_step) == (part_id, "SURREY", "ENQ-1")

@@ -11,6 +11,7 @@ from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.context import DomainContext
 from crossforce.broker.domain.errors import DomainRefusal
 from crossforce.broker.domain.forums import AgencyKind, DisclosableItem, ForumBody
+from crossforce.broker.domain.handling import apply_command
 from crossforce.broker.domain.parties import Party, PartyRole
 from crossforce.broker.domain.parts import PartKind, PartStatus
 from crossforce.broker.domain.roles import ForceRole
@@ -33,7 +34,8 @@ def _c_applies(c_home: str) -> Case:
 def _disclose(
     case: Case, recipient: str = "A", context: DomainContext | None = None, **extra: object
 ) -> list[e.DomainEvent]:
-    return case.handle(
+    return apply_command(
+        case,
         c.RecordDecision(
             case_ref="CF-1",
             actor=case.coordinating_force,
@@ -73,15 +75,17 @@ def test_c_applies_in_kent_about_a_in_surrey_disclosure_goes_through_surrey() ->
     assert [p.party_id for p in surrey.parties] == ["A"]
     assert surrey.decision is None
 
-    later = case.handle(
+    later = apply_command(
+        case,
         c.AcknowledgeDisclosureHandoff(
             case_ref="CF-1", actor="SURREY", at=at(11), part_id=delivery.part_id
-        )
+        ),
     )
-    later += case.handle(
+    later += apply_command(
+        case,
         c.RecordDisclosureDelivered(
             case_ref="CF-1", actor="SURREY", at=at(12), part_id=delivery.part_id
-        )
+        ),
     )
     assert delivery.status is PartStatus.COMPLETED
     assert not any(applicant_may_be_told(case, event) for event in later)
@@ -123,17 +127,19 @@ def test_no_disclosure_without_verified_applicant_identity() -> None:
         "identity-not-verified",
     )
     assert case.decision is None
-    case.handle(
+    apply_command(
+        case,
         c.VerifyApplicantIdentity(
             case_ref="CF-1", actor="ESSEX", at=at(5), party_id="A", method="passport"
-        )
+        ),
     )
     assert names(_disclose(case)) == ["decision-recorded", "disclosure-handoff"]
 
 
 def test_unverified_identity_with_concerns_becomes_intelligence() -> None:
     case, _ = opened(applicant_a("ESSEX", verified=False), subject_b("KENT"), coordinating="ESSEX")
-    events = case.handle(
+    events = apply_command(
+        case,
         c.RecordDecision(
             case_ref="CF-1",
             actor="ESSEX",
@@ -142,7 +148,7 @@ def test_unverified_identity_with_concerns_becomes_intelligence() -> None:
             disclose=False,
             rationale="identity not verified",
             bodies=EW_FORUM,
-        )
+        ),
     )
     assert "intelligence-route-opened" in names(events)
     assert any(
@@ -167,7 +173,8 @@ def test_an_anonymous_applicant_leads_to_the_intelligence_route(
         _disclose(case)
     assert refused.value.rule == "anonymous-applicant"
     # Checks on B still run and the concerns are filed as intelligence.
-    events = case.handle(
+    events = apply_command(
+        case,
         c.CloseCase(
             case_ref="CF-1",
             actor=coordinating,
@@ -176,7 +183,7 @@ def test_an_anonymous_applicant_leads_to_the_intelligence_route(
             intelligence=c.SubmitIntelligence(
                 case_ref="CF-1", actor=coordinating, at=at(20), summary="concerns", outcome="intel"
             ),
-        )
+        ),
     )
     assert names(events)[0] == "intelligence-submitted"
     assert names(events)[-1] == "case-closed"
@@ -185,7 +192,8 @@ def test_an_anonymous_applicant_leads_to_the_intelligence_route(
 def test_inform_b_is_refused_when_nothing_is_disclosed() -> None:
     case, _ = opened(applicant_a("ESSEX"), subject_b("KENT"), coordinating="ESSEX")
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.RecordDecision(
                 case_ref="CF-1",
                 actor="ESSEX",
@@ -195,7 +203,7 @@ def test_inform_b_is_refused_when_nothing_is_disclosed() -> None:
                 inform_b=True,
                 rationale="no concern",
                 bodies=EW_FORUM,
-            )
+            ),
         )
     assert refused.value.rule == "inform-b-without-disclosure"
 
@@ -203,7 +211,8 @@ def test_inform_b_is_refused_when_nothing_is_disclosed() -> None:
 def test_only_the_coordinating_force_records_the_decision() -> None:
     case = _c_applies("KENT")
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.RecordDecision(
                 case_ref="CF-1",
                 actor="SURREY",
@@ -212,7 +221,7 @@ def test_only_the_coordinating_force_records_the_decision() -> None:
                 disclose=True,
                 rationale="r",
                 recipient_party_id="A",
-            )
+            ),
         )
     assert refused.value.code is ReasonCode.NOT_AUTHORISED
 
@@ -221,21 +230,27 @@ def test_a_refused_undertaking_needs_a_recorded_proceed_or_withhold_decision() -
     case = _c_applies("KENT")
     handoff = only(_disclose(case), e.DisclosureHandedOff)
     part_id = handoff.part_id or ""
-    case.handle(
-        c.AcknowledgeDisclosureHandoff(case_ref="CF-1", actor="SURREY", at=at(11), part_id=part_id)
+    apply_command(
+        case,
+        c.AcknowledgeDisclosureHandoff(case_ref="CF-1", actor="SURREY", at=at(11), part_id=part_id),
     )
-    [refused_event] = case.handle(
-        c.RecordUndertakingRefused(case_ref="CF-1", actor="SURREY", at=at(12), part_id=part_id)
+    [refused_event] = apply_command(
+        case,
+        c.RecordUndertakingRefused(case_ref="CF-1", actor="SURREY", at=at(12), part_id=part_id),
     )
     assert isinstance(refused_event, e.UndertakingRefused)
     assert refused_event.dmfs_informed == ()  # England & Wales: no DMF
     with pytest.raises(DomainRefusal) as blocked:
-        case.handle(
-            c.RecordDisclosureDelivered(case_ref="CF-1", actor="SURREY", at=at(13), part_id=part_id)
+        apply_command(
+            case,
+            c.RecordDisclosureDelivered(
+                case_ref="CF-1", actor="SURREY", at=at(13), part_id=part_id
+            ),
         )
     assert blocked.value.code is ReasonCode.INVALID_TRANSITION
     with pytest.raises(DomainRefusal) as no_reason:
-        case.handle(
+        apply_command(
+            case,
             c.RecordUndertakingDecision(
                 case_ref="CF-1",
                 actor="KENT",
@@ -243,10 +258,11 @@ def test_a_refused_undertaking_needs_a_recorded_proceed_or_withhold_decision() -
                 part_id=part_id,
                 proceed=False,
                 rationale="",
-            )
+            ),
         )
     assert no_reason.value.rule == "rationale-required"
-    [decision] = case.handle(
+    [decision] = apply_command(
+        case,
         c.RecordUndertakingDecision(
             case_ref="CF-1",
             actor="KENT",
@@ -254,7 +270,7 @@ def test_a_refused_undertaking_needs_a_recorded_proceed_or_withhold_decision() -
             part_id=part_id,
             proceed=False,
             rationale="risk outweighs",
-        )
+        ),
     )
     assert isinstance(decision, e.UndertakingDecisionRecorded) and not decision.proceed
     assert case.part(part_id).status is PartStatus.WITHHELD
@@ -264,20 +280,22 @@ def test_a_disclosure_is_never_given_in_writing() -> None:
     case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
     part_id = only(_disclose(case), e.DisclosureHandedOff).part_id or ""
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.RecordDisclosureDelivered(
                 case_ref="CF-1",
                 actor="ESSEX",
                 at=at(12),
                 part_id=part_id,
                 method=DeliveryMethod.LETTER,
-            )
+            ),
         )
     assert refused.value.rule == "no-written-disclosure"
 
 
 def _decide_no_disclosure(case: Case) -> str:
-    events = case.handle(
+    events = apply_command(
+        case,
         c.RecordDecision(
             case_ref="CF-1",
             actor="ESSEX",
@@ -286,7 +304,7 @@ def _decide_no_disclosure(case: Case) -> str:
             disclose=False,
             rationale="no concern",
             bodies=EW_FORUM,
-        )
+        ),
     )
     opened_part = only(events, e.NonDisclosureNotificationOpened)
     assert applicant_may_be_told(case, opened_part)
@@ -297,17 +315,20 @@ def test_non_disclosure_is_told_in_person_not_by_letter_by_default() -> None:
     case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
     part_id = _decide_no_disclosure(case)
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.NotifyNonDisclosure(
                 case_ref="CF-1",
                 actor="ESSEX",
                 at=at(11),
                 part_id=part_id,
                 method=DeliveryMethod.LETTER,
-            )
+            ),
         )
     assert refused.value.rule == "no-written-correspondence"
-    case.handle(c.NotifyNonDisclosure(case_ref="CF-1", actor="ESSEX", at=at(11), part_id=part_id))
+    apply_command(
+        case, c.NotifyNonDisclosure(case_ref="CF-1", actor="ESSEX", at=at(11), part_id=part_id)
+    )
     assert case.part(part_id).status is PartStatus.COMPLETED
 
 
@@ -315,7 +336,8 @@ def test_a_non_disclosure_letter_is_allowed_when_the_setting_says_so() -> None:
     case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
     part_id = _decide_no_disclosure(case)
     context = DomainContext(settings=DomainSettings(non_disclosure_letter_allowed=True))
-    [notified] = case.handle(
+    [notified] = apply_command(
+        case,
         c.NotifyNonDisclosure(
             case_ref="CF-1", actor="ESSEX", at=at(11), part_id=part_id, method=DeliveryMethod.LETTER
         ),
@@ -375,20 +397,22 @@ def test_a_declined_handoff_returns_to_the_coordinating_force_with_the_reason() 
     part = case.part(handoff.part_id or "")
     # Only the force the hand-off went to may decline it, and it must say why.
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.DeclineDisclosureHandoff(
                 case_ref="CF-1", actor="ESSEX", at=at(11), part_id=part.part_id, reason="x"
-            )
+            ),
         )
     assert refused.value.code is ReasonCode.NOT_AUTHORISED
-    [declined] = case.handle(
+    [declined] = apply_command(
+        case,
         c.DeclineDisclosureHandoff(
             case_ref="CF-1",
             actor="SURREY",
             at=at(11),
             part_id=part.part_id,
             reason="recipient-not-in-area",
-        )
+        ),
     )
     assert isinstance(declined, e.DisclosureHandoffDeclined)
     assert (part.owner, part.status) == ("KENT", PartStatus.DECLINED)
@@ -400,7 +424,8 @@ def test_a_declined_handoff_returns_to_the_coordinating_force_with_the_reason() 
     )
     # Surrey no longer holds it; Kent re-assigns it to the right force.
     assert ForceRole.THIRD_PARTYS_HOME_FORCE not in case.roles_of("SURREY")
-    case.handle(
+    apply_command(
+        case,
         c.ReassignDisclosureDelivery(
             case_ref="CF-1",
             actor="KENT",
@@ -408,6 +433,6 @@ def test_a_declined_handoff_returns_to_the_coordinating_force_with_the_reason() 
             part_id=part.part_id,
             to_force="ESSEX",
             reason="recipient moved to Essex",
-        )
+        ),
     )
     assert (part.owner, part.status) == ("ESSEX", PartStatus.REQUESTED)

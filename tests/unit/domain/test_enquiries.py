@@ -6,8 +6,10 @@ import pytest
 
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain import events as e
+from crossforce.broker.domain.audience import audience
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.handling import apply_command
 from crossforce.broker.domain.parts import PartStatus
 from crossforce.contracts.errors import ReasonCode
 
@@ -16,7 +18,9 @@ from .builders import applicant_a, at, names, opened, subject_b
 
 def _with_enquiry(home: str = "SURREY") -> tuple[Case, str]:
     case, _ = opened(applicant_a("ESSEX"), subject_b(home), coordinating="ESSEX")
-    [event] = case.handle(c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B"))
+    [event] = apply_command(
+        case, c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B")
+    )
     assert event.part_id is not None
     return case, event.part_id
 
@@ -24,7 +28,7 @@ def _with_enquiry(home: str = "SURREY") -> tuple[Case, str]:
 def test_only_the_coordinating_force_requests_an_enquiry() -> None:
     case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(c.RequestEnquiry(case_ref="CF-1", actor="KENT", at=at(1), party_id="B"))
+        apply_command(case, c.RequestEnquiry(case_ref="CF-1", actor="KENT", at=at(1), party_id="B"))
     assert refused.value.code is ReasonCode.NOT_AUTHORISED
     assert refused.value.rule == "not-coordinating-force"
     assert case.parts_owned_by("SURREY") == []
@@ -32,28 +36,33 @@ def test_only_the_coordinating_force_requests_an_enquiry() -> None:
 
 def test_only_the_assigned_force_sends_the_result() -> None:
     case, part_id = _with_enquiry()
-    case.handle(c.AcknowledgeEnquiry(case_ref="CF-1", actor="SURREY", at=at(2), part_id=part_id))
+    apply_command(
+        case, c.AcknowledgeEnquiry(case_ref="CF-1", actor="SURREY", at=at(2), part_id=part_id)
+    )
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.RecordEnquiryResult(
                 case_ref="CF-1", actor="KENT", at=at(3), part_id=part_id, concern=True, summary="x"
-            )
+            ),
         )
     assert refused.value.code is ReasonCode.NOT_AUTHORISED
-    [result] = case.handle(
+    [result] = apply_command(
+        case,
         c.RecordEnquiryResult(
             case_ref="CF-1", actor="SURREY", at=at(3), part_id=part_id, concern=True, summary="PNC"
-        )
+        ),
     )
     assert isinstance(result, e.EnquiryResultRecorded) and result.concern
     assert case.part(part_id).status is PartStatus.COMPLETED
-    assert case.audience(result) == {"ESSEX", "SURREY"}
+    assert audience(case, result) == {"ESSEX", "SURREY"}
 
 
 def test_a_result_before_acknowledgement_is_an_invalid_transition() -> None:
     case, part_id = _with_enquiry()
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.RecordEnquiryResult(
                 case_ref="CF-1",
                 actor="SURREY",
@@ -61,28 +70,30 @@ def test_a_result_before_acknowledgement_is_an_invalid_transition() -> None:
                 part_id=part_id,
                 concern=False,
                 summary="",
-            )
+            ),
         )
     assert refused.value.code is ReasonCode.INVALID_TRANSITION
 
 
 def test_a_declined_enquiry_must_be_reassigned_by_the_coordinating_force() -> None:
     case, part_id = _with_enquiry()
-    case.handle(
+    apply_command(
+        case,
         c.DeclineEnquiry(
             case_ref="CF-1", actor="SURREY", at=at(2), part_id=part_id, reason="B not known here"
-        )
+        ),
     )
     part = case.part(part_id)
     assert (part.status, part.owner) == (PartStatus.DECLINED, "SURREY")
     # The declining force cannot pick it back up; only re-assignment moves it on.
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
-            c.AcknowledgeEnquiry(case_ref="CF-1", actor="SURREY", at=at(3), part_id=part_id)
+        apply_command(
+            case, c.AcknowledgeEnquiry(case_ref="CF-1", actor="SURREY", at=at(3), part_id=part_id)
         )
     assert refused.value.code is ReasonCode.INVALID_TRANSITION
     with pytest.raises(DomainRefusal) as not_coord:
-        case.handle(
+        apply_command(
+            case,
             c.ReassignEnquiry(
                 case_ref="CF-1",
                 actor="SURREY",
@@ -90,10 +101,11 @@ def test_a_declined_enquiry_must_be_reassigned_by_the_coordinating_force() -> No
                 part_id=part_id,
                 to_force="SUSSEX",
                 reason="r",
-            )
+            ),
         )
     assert not_coord.value.code is ReasonCode.NOT_AUTHORISED
-    [moved] = case.handle(
+    [moved] = apply_command(
+        case,
         c.ReassignEnquiry(
             case_ref="CF-1",
             actor="ESSEX",
@@ -101,11 +113,11 @@ def test_a_declined_enquiry_must_be_reassigned_by_the_coordinating_force() -> No
             part_id=part_id,
             to_force="SUSSEX",
             reason="PND",
-        )
+        ),
     )
     assert isinstance(moved, e.EnquiryReassigned)
     assert (moved.from_force, moved.to_force) == ("SURREY", "SUSSEX")
-    assert case.audience(moved) == {"ESSEX", "SURREY", "SUSSEX"}
+    assert audience(case, moved) == {"ESSEX", "SURREY", "SUSSEX"}
     assert (part.status, part.owner) == (PartStatus.REQUESTED, "SUSSEX")
     assert [(h.from_owner, h.to_owner) for h in part.ownership_history()] == [
         (None, "SURREY"),
@@ -117,16 +129,22 @@ def test_a_declined_enquiry_must_be_reassigned_by_the_coordinating_force() -> No
 def test_declining_needs_a_reason() -> None:
     case, part_id = _with_enquiry()
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
-            c.DeclineEnquiry(case_ref="CF-1", actor="SURREY", at=at(2), part_id=part_id, reason=" ")
+        apply_command(
+            case,
+            c.DeclineEnquiry(
+                case_ref="CF-1", actor="SURREY", at=at(2), part_id=part_id, reason=" "
+            ),
         )
     assert refused.value.rule == "reason-required"
 
 
 def test_correcting_a_partys_home_force_reassigns_the_enquiry() -> None:
     case, part_id = _with_enquiry()
-    case.handle(c.AcknowledgeEnquiry(case_ref="CF-1", actor="SURREY", at=at(2), part_id=part_id))
-    events = case.handle(
+    apply_command(
+        case, c.AcknowledgeEnquiry(case_ref="CF-1", actor="SURREY", at=at(2), part_id=part_id)
+    )
+    events = apply_command(
+        case,
         c.CorrectPartyHomeForce(
             case_ref="CF-1",
             actor="ESSEX",
@@ -134,7 +152,7 @@ def test_correcting_a_partys_home_force_reassigns_the_enquiry() -> None:
             party_id="B",
             home_force="HAMPSHIRE",
             reason="moved",
-        )
+        ),
     )
     assert names(events) == ["party-home-force-corrected", "enquiry-reassigned"]
     part = case.part(part_id)
@@ -144,7 +162,8 @@ def test_correcting_a_partys_home_force_reassigns_the_enquiry() -> None:
 
 def test_correcting_a_party_into_the_coordinating_force_cancels_the_enquiry() -> None:
     case, part_id = _with_enquiry()
-    events = case.handle(
+    events = apply_command(
+        case,
         c.CorrectPartyHomeForce(
             case_ref="CF-1",
             actor="ESSEX",
@@ -152,7 +171,7 @@ def test_correcting_a_party_into_the_coordinating_force_cancels_the_enquiry() ->
             party_id="B",
             home_force="ESSEX",
             reason="typo",
-        )
+        ),
     )
     assert names(events) == ["party-home-force-corrected", "part-cancelled"]
     assert case.part(part_id).status is PartStatus.CANCELLED
@@ -162,7 +181,8 @@ def test_correcting_a_party_into_the_coordinating_force_cancels_the_enquiry() ->
 def test_the_applicant_moves_only_by_coordination_transfer() -> None:
     case, _ = _with_enquiry()
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.CorrectPartyHomeForce(
                 case_ref="CF-1",
                 actor="ESSEX",
@@ -170,7 +190,7 @@ def test_the_applicant_moves_only_by_coordination_transfer() -> None:
                 party_id="A",
                 home_force="KENT",
                 reason="m",
-            )
+            ),
         )
     assert refused.value.rule == "applicant-moves-by-coordination-transfer"
 
@@ -179,7 +199,8 @@ def test_a_refused_command_leaves_the_case_untouched() -> None:
     case, part_id = _with_enquiry()
     before = case.to_dict()
     with pytest.raises(DomainRefusal):
-        case.handle(
+        apply_command(
+            case,
             c.ReassignEnquiry(
                 case_ref="CF-1",
                 actor="ESSEX",
@@ -187,17 +208,21 @@ def test_a_refused_command_leaves_the_case_untouched() -> None:
                 part_id=part_id,
                 to_force="ESSEX",
                 reason="r",
-            )
+            ),
         )
     assert case.to_dict() == before
-    case.handle(c.AcknowledgeEnquiry(case_ref="CF-1", actor="SURREY", at=at(2), part_id=part_id))
+    apply_command(
+        case, c.AcknowledgeEnquiry(case_ref="CF-1", actor="SURREY", at=at(2), part_id=part_id)
+    )
     assert case.version == before["version"] + 1
 
 
 def test_a_second_open_enquiry_for_the_same_party_is_refused() -> None:
     case, _ = _with_enquiry()
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(2), party_id="B"))
+        apply_command(
+            case, c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(2), party_id="B")
+        )
     assert refused.value.rule == "enquiry-already-open"
 
 
@@ -207,12 +232,12 @@ def test_an_enquiry_goes_only_to_the_force_the_party_lives_in() -> None:
         case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B", responding_force="PSOS"
     )
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(ask_psos)
+        apply_command(case, ask_psos)
     assert refused.value.code is ReasonCode.RULE_VIOLATION
     assert refused.value.rule == "enquiry-party-elsewhere"
     assert case.parts_owned_by("PSOS") == []
     ask_surrey = c.RequestEnquiry(
         case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B", responding_force="SURREY"
     )
-    [event] = case.handle(ask_surrey)
+    [event] = apply_command(case, ask_surrey)
     assert isinstance(event, e.EnquiryRequested) and event.to_force == "SURREY"

@@ -11,6 +11,7 @@ from crossforce.broker.domain import commands as c
 from crossforce.broker.domain import events as e
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.handling import apply_command
 from crossforce.broker.domain.opening import open_case
 from crossforce.broker.domain.parties import Party, PartyRole
 from crossforce.broker.domain.parts import PartKind, PartStatus
@@ -55,10 +56,11 @@ def _case(request_type: RequestType = RequestType.GENUINE) -> Case:
 
 
 def _submit(case: Case, report: FinalReport) -> list[e.DomainEvent]:
-    return case.handle(
+    return apply_command(
+        case,
         c.SubmitIntelligence(
             case_ref="CF-1", actor="KENT", at=at(5), summary="filed", outcome="x", report=report
-        )
+        ),
     )
 
 
@@ -114,5 +116,5 @@ def test_an_application_routed_away_still_files_its_final_report_once() -> None:
         c.SubmitIntelligence(case_ref="CF-1", actor="KENT", at=at(6), summary="y", outcome="y"),
     ):
         with pytest.raises(DomainRefusal) as refused:
-            case.handle(command)
+            apply_command(case, command)
         assert refused.value.rule == "case-closed"

@@ -12,6 +12,7 @@ from crossforce.broker.domain import commands as c
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.errors import DomainRefusal
 from crossforce.broker.domain.forums import DisclosableItem, ForumChair, PoliceRank
+from crossforce.broker.domain.handling import apply_command
 from crossforce.broker.domain.parties import Party, PartyRole
 from crossforce.broker.domain.parts import PartKind
 from crossforce.broker.domain.routes import DeliveryMethod
@@ -315,13 +316,13 @@ def test_random_commands_never_leave_a_part_with_zero_or_two_owners(
 ) -> None:
     case = _new_case()
     for step, command in enumerate(SCRIPT[:prefix], start=1):
-        case.handle(dataclasses.replace(command, at=at(step)))
+        apply_command(case, dataclasses.replace(command, at=at(step)))
         _assert_ownership_invariants(case)
     for step, command in enumerate(commands, start=prefix + 1):
         command = _resolve(case, command, step)
         before = case.to_dict()
         try:
-            case.handle(command)
+            apply_command(case, command)
         except DomainRefusal:
             assert case.to_dict() == before  # a refusal changes nothing
         else:

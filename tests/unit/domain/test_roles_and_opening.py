@@ -9,8 +9,8 @@ from crossforce.broker.domain import events as e
 from crossforce.broker.domain.audience import audience
 from crossforce.broker.domain.context import DomainContext
 from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.handling import apply_command, handle
 from crossforce.broker.domain.markers import MaliciousMarker, SubjectMarkers
-from crossforce.broker.domain.opening import handle
 from crossforce.broker.domain.parties import Party, PartyRole
 from crossforce.broker.domain.parts import PartKind, PartStatus
 from crossforce.broker.domain.roles import ForceRole
@@ -27,8 +27,8 @@ def test_kent_receives_essex_coordinates_police_scotland_responds_for_b() -> Non
         applicant_a("ESSEX"), subject_b("PSOS"), receiving="KENT", coordinating="ESSEX"
     )
     assert names(events) == ["case-opened"]
-    [request] = case.handle(
-        c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B")
+    [request] = apply_command(
+        case, c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B")
     )
 
     liaison = [p for p in case.parts if p.kind is PartKind.APPLICANT_LIAISON]
@@ -44,7 +44,7 @@ def test_kent_receives_essex_coordinates_police_scotland_responds_for_b() -> Non
     assert case.roles_of("ESSEX") == {ForceRole.COORDINATING, ForceRole.APPLICANTS_HOME_FORCE}
     assert case.roles_of("KENT") == {ForceRole.RECEIVING}
     assert case.roles_of("PSOS") == {ForceRole.RESPONDING}
-    assert case.audience(request) == {"ESSEX", "PSOS"}
+    assert audience(case, request) == {"ESSEX", "PSOS"}
     # Police Scotland sees only its own part and the party it concerns.
     psos_view = view_for(case, "PSOS")
     assert [p.part_id for p in psos_view.parts] == [enquiry.part_id]
@@ -61,7 +61,7 @@ def test_receiving_and_coordinating_force_the_same_with_no_responding_part() -> 
         ForceRole.APPLICANTS_HOME_FORCE,
     }
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(c.RequestEnquiry(case_ref="CF-1", actor="KENT", at=at(1), party_id="B"))
+        apply_command(case, c.RequestEnquiry(case_ref="CF-1", actor="KENT", at=at(1), party_id="B"))
     assert refused.value.code is ReasonCode.RULE_VIOLATION
     assert refused.value.rule == "enquiry-not-cross-force"
     assert [p.kind for p in case.parts] == [PartKind.APPLICANT_LIAISON]
@@ -84,7 +84,7 @@ def test_a_second_coordinating_force_is_refused() -> None:
     assert refused.value.code is ReasonCode.RULE_VIOLATION
     assert refused.value.rule == "one-coordinating-force"
     with pytest.raises(DomainRefusal) as again:
-        case.handle(second)
+        apply_command(case, second)
     assert again.value.rule == "one-coordinating-force"
     assert case.coordinating_force == "ESSEX"
 
@@ -158,7 +158,7 @@ def test_not_a_genuine_application_closes_at_once_with_no_timers(
     assert case.parts == []
     assert case.parts_needing_timers() == []
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(c.RequestEnquiry(case_ref="CF-3", actor="KENT", at=at(1), party_id="B"))
+        apply_command(case, c.RequestEnquiry(case_ref="CF-3", actor="KENT", at=at(1), party_id="B"))
     assert refused.value.code is ReasonCode.INVALID_TRANSITION
     assert refused.value.rule == "case-closed"
 
@@ -166,10 +166,11 @@ def test_not_a_genuine_application_closes_at_once_with_no_timers(
 def test_a_naive_time_is_refused() -> None:
     case, _ = opened(applicant_a("KENT"), subject_b("ESSEX"))
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.RequestEnquiry(
                 case_ref="CF-1", actor="KENT", at=at().replace(tzinfo=None), party_id="B"
-            )
+            ),
         )
     assert refused.value.rule == "naive-datetime"
 
@@ -188,7 +189,7 @@ def test_an_earlier_malicious_marker_is_seen_when_a_later_case_opens() -> None:
     assert isinstance(found, e.MaliciousMarkerFound)
     assert (found.marked_in_case, found.marked_by) == ("CF-0", "SURREY")
     assert case.markers_seen == [marker]
-    assert case.audience(found) == {"KENT"}
+    assert audience(case, found) == {"KENT"}
 
 
 def test_a_police_employee_party_is_reported_to_their_forces_psd_alone() -> None:

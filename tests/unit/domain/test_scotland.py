@@ -6,6 +6,7 @@ import pytest
 
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain import events as e
+from crossforce.broker.domain.audience import audience
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.errors import DomainRefusal
 from crossforce.broker.domain.forums import (
@@ -15,6 +16,7 @@ from crossforce.broker.domain.forums import (
     ForumChair,
     PoliceRank,
 )
+from crossforce.broker.domain.handling import apply_command
 from crossforce.broker.domain.parts import PartKind, PartStatus
 from crossforce.broker.domain.roles import ForceRole
 from crossforce.broker.domain.routes import DeliveryMethod
@@ -37,17 +39,20 @@ from .builders import (
 
 def _essex_case_with_psos_enquiry() -> tuple[Case, str]:
     case, _ = opened(applicant_a("ESSEX"), subject_b("PSOS", division="E"), coordinating="ESSEX")
-    [requested] = case.handle(
-        c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B")
+    [requested] = apply_command(
+        case, c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B")
     )
     part_id = requested.part_id or ""
-    case.handle(c.AcknowledgeEnquiry(case_ref="CF-1", actor="PSOS", at=at(2), part_id=part_id))
+    apply_command(
+        case, c.AcknowledgeEnquiry(case_ref="CF-1", actor="PSOS", at=at(2), part_id=part_id)
+    )
     return case, part_id
 
 
 def _refer(case: Case, dmf: str = "PSOS_E", **extra: object) -> list[e.DomainEvent]:
-    return case.handle(
-        c.ReferToDmf(case_ref="CF-1", actor="PSOS", at=at(3), party_id="B", dmf=dmf, **extra)  # type: ignore[arg-type]
+    return apply_command(
+        case,
+        c.ReferToDmf(case_ref="CF-1", actor="PSOS", at=at(3), party_id="B", dmf=dmf, **extra),  # type: ignore[arg-type]
     )
 
 
@@ -57,7 +62,8 @@ def _dmf_decides(
     bodies: tuple[ForumBody, ...] = DMF_BODIES,
     chair: ForumChair = SUPERINTENDENT,
 ) -> list[e.DomainEvent]:
-    return case.handle(
+    return apply_command(
+        case,
         c.RecordDmfDecision(
             case_ref="CF-1",
             actor="PSOS_E",
@@ -68,7 +74,7 @@ def _dmf_decides(
             concern=True,
             recommend_disclosure=True,
             rationale="history of violence toward partners",
-        )
+        ),
     )
 
 
@@ -76,14 +82,15 @@ def test_an_england_and_wales_case_with_a_scottish_responding_part_works_end_to_
     case, enquiry_id = _essex_case_with_psos_enquiry()
     referral = only(_refer(case), e.DmfReferred)
     assert isinstance(referral, e.DmfReferred)
-    assert case.audience(referral) == {"ESSEX", "PSOS", "PSOS_E"}
+    assert audience(case, referral) == {"ESSEX", "PSOS", "PSOS_E"}
     referral_part = case.part(referral.part_id or "")
     assert (referral_part.owner, referral_part.parent_part_id) == ("PSOS_E", enquiry_id)
     assert case.roles_of("PSOS_E") == {ForceRole.DECISION_MAKING_FORUM}
 
     decided = only(_dmf_decides(case, referral_part.part_id), e.DmfDecisionRecorded)
-    assert case.audience(decided) == {"ESSEX", "PSOS", "PSOS_E"}
-    case.handle(
+    assert audience(case, decided) == {"ESSEX", "PSOS", "PSOS_E"}
+    apply_command(
+        case,
         c.RecordEnquiryResult(
             case_ref="CF-1",
             actor="PSOS",
@@ -91,9 +98,10 @@ def test_an_england_and_wales_case_with_a_scottish_responding_part_works_end_to_
             part_id=enquiry_id,
             concern=True,
             summary="DMF recommends disclosure",
-        )
+        ),
     )
-    events = case.handle(
+    events = apply_command(
+        case,
         c.RecordDecision(
             case_ref="CF-1",
             actor="ESSEX",
@@ -103,19 +111,21 @@ def test_an_england_and_wales_case_with_a_scottish_responding_part_works_end_to_
             rationale="lawful, necessary, proportionate",
             recipient_party_id="A",
             bodies=EW_FORUM,
-        )
+        ),
     )
     delivery_id = only(events, e.DisclosureHandedOff).part_id or ""
-    case.handle(
+    apply_command(
+        case,
         c.RecordDisclosureDelivered(
             case_ref="CF-1",
             actor="ESSEX",
             at=at(7),
             part_id=delivery_id,
             method=DeliveryMethod.VIDEO,
-        )
+        ),
     )
-    closing = case.handle(
+    closing = apply_command(
+        case,
         c.CloseCase(
             case_ref="CF-1",
             actor="ESSEX",
@@ -128,7 +138,7 @@ def test_an_england_and_wales_case_with_a_scottish_responding_part_works_end_to_
                 summary="final report",
                 outcome="disclosed",
             ),
-        )
+        ),
     )
     assert names(closing) == ["intelligence-submitted", "case-closed"]
     assert case.status is CaseStatus.CLOSED
@@ -192,7 +202,8 @@ def test_only_the_dmf_that_owns_the_referral_decides() -> None:
     case, _ = _essex_case_with_psos_enquiry()
     part_id = _refer(case)[0].part_id or ""
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.RecordDmfDecision(
                 case_ref="CF-1",
                 actor="PSOS_G",
@@ -203,7 +214,7 @@ def test_only_the_dmf_that_owns_the_referral_decides() -> None:
                 concern=True,
                 recommend_disclosure=True,
                 rationale="r",
-            )
+            ),
         )
     assert refused.value.code is ReasonCode.NOT_AUTHORISED
 
@@ -221,7 +232,8 @@ def test_spent_convictions_are_refused_in_a_scottish_enquiry_result() -> None:
     case, enquiry_id = _essex_case_with_psos_enquiry()
     spent = (DisclosableItem("CHS-9", "1998 breach of the peace", spent_conviction=True),)
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.RecordEnquiryResult(
                 case_ref="CF-1",
                 actor="PSOS",
@@ -230,7 +242,7 @@ def test_spent_convictions_are_refused_in_a_scottish_enquiry_result() -> None:
                 concern=False,
                 summary="s",
                 items=spent,
-            )
+            ),
         )
     assert refused.value.rule == "spent-conviction"
 
@@ -248,8 +260,8 @@ def test_the_referral_goes_to_the_partys_divisional_dmf() -> None:
 def test_only_police_scotland_with_a_scottish_part_refers_to_a_dmf() -> None:
     case, _ = _essex_case_with_psos_enquiry()
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
-            c.ReferToDmf(case_ref="CF-1", actor="ESSEX", at=at(3), party_id="B", dmf="PSOS_E")
+        apply_command(
+            case, c.ReferToDmf(case_ref="CF-1", actor="ESSEX", at=at(3), party_id="B", dmf="PSOS_E")
         )
     assert refused.value.code is ReasonCode.NOT_AUTHORISED
 
@@ -257,7 +269,8 @@ def test_only_police_scotland_with_a_scottish_part_refers_to_a_dmf() -> None:
 def test_a_scottish_concern_needs_a_dmf_decision_first() -> None:
     case, enquiry_id = _essex_case_with_psos_enquiry()
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.RecordEnquiryResult(
                 case_ref="CF-1",
                 actor="PSOS",
@@ -265,7 +278,7 @@ def test_a_scottish_concern_needs_a_dmf_decision_first() -> None:
                 part_id=enquiry_id,
                 concern=True,
                 summary="s",
-            )
+            ),
         )
     assert refused.value.rule == "dmf-decision-required"
 
@@ -274,7 +287,8 @@ def test_the_decision_waits_for_an_open_dmf_referral() -> None:
     case, _ = _essex_case_with_psos_enquiry()
     _refer(case)
     with pytest.raises(DomainRefusal) as refused:
-        case.handle(
+        apply_command(
+            case,
             c.RecordDecision(
                 case_ref="CF-1",
                 actor="ESSEX",
@@ -282,7 +296,7 @@ def test_the_decision_waits_for_an_open_dmf_referral() -> None:
                 concern=False,
                 disclose=False,
                 rationale="r",
-            )
+            ),
         )
     assert refused.value.rule == "dmf-decision-pending"
 
@@ -293,7 +307,8 @@ def _scottish_case() -> Case:
 
 
 def _scottish_disclosure(case: Case) -> list[e.DomainEvent]:
-    return case.handle(
+    return apply_command(
+        case,
         c.RecordDecision(
             case_ref="CF-1",
             actor="PSOS",
@@ -302,7 +317,7 @@ def _scottish_disclosure(case: Case) -> list[e.DomainEvent]:
             disclose=True,
             rationale="r",
             recipient_party_id="A",
-        )
+        ),
     )
 
 
@@ -312,7 +327,9 @@ def test_a_scottish_disclosure_needs_a_dmf_recommendation_unless_risk_is_immedia
         _scottish_disclosure(case)
     assert refused.value.rule == "dmf-decision-required"
     # 003 §5.20.2: immediate risk is the only case for disclosing before all stages are done.
-    case.handle(c.RaiseImmediateRisk(case_ref="CF-1", actor="PSOS", at=at(5), summary="threat"))
+    apply_command(
+        case, c.RaiseImmediateRisk(case_ref="CF-1", actor="PSOS", at=at(5), summary="threat")
+    )
     events = _scottish_disclosure(case)
     assert all(event.priority for event in events)
     assert "disclosure-handoff" in names(events)
@@ -324,23 +341,25 @@ def test_a_scottish_coordinating_force_refers_its_own_party_and_the_dmf_hears_of
     _dmf_decides(case, part_id)
     delivery_id = only(_scottish_disclosure(case), e.DisclosureHandedOff).part_id or ""
     with pytest.raises(DomainRefusal) as video:
-        case.handle(
+        apply_command(
+            case,
             c.RecordDisclosureDelivered(
                 case_ref="CF-1",
                 actor="PSOS",
                 at=at(7),
                 part_id=delivery_id,
                 method=DeliveryMethod.VIDEO,
-            )
+            ),
         )
     assert video.value.rule == "in-person-only"
-    [refused] = case.handle(
-        c.RecordUndertakingRefused(case_ref="CF-1", actor="PSOS", at=at(7), part_id=delivery_id)
+    [refused] = apply_command(
+        case,
+        c.RecordUndertakingRefused(case_ref="CF-1", actor="PSOS", at=at(7), part_id=delivery_id),
     )
     assert isinstance(refused, e.UndertakingRefused)
     # 003 §10.3: in Scotland the DMF is told.
     assert refused.dmfs_informed == ("PSOS_E",)
-    assert "PSOS_E" in case.audience(refused)
+    assert "PSOS_E" in audience(case, refused)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.handling import apply_command
 from crossforce.broker.domain.parts import OPEN_STATUSES, PartKind, PartStatus
 from crossforce.broker.domain.transitions import (
     PART_TRANSITIONS,
@@ -53,8 +54,9 @@ def test_a_transition_not_in_the_table_is_refused() -> None:
 def test_a_case_round_trips_through_json_and_counts_versions() -> None:
     case, _ = opened(applicant_a("ESSEX"), subject_b("SURREY"), coordinating="ESSEX")
     assert case.version == 1
-    [requested] = case.handle(
-        c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B", due_at=at(48))
+    [requested] = apply_command(
+        case,
+        c.RequestEnquiry(case_ref="CF-1", actor="ESSEX", at=at(1), party_id="B", due_at=at(48)),
     )
     case.set_part_due(requested.part_id or "", at(72))
     assert case.version == 3

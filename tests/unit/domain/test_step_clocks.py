@@ -14,6 +14,7 @@ from crossforce.broker.domain.calendar import LONDON
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.clocks import StepClock, step_clocks
 from crossforce.broker.domain.errors import DomainRefusal
+from crossforce.broker.domain.handling import apply_command
 from crossforce.broker.domain.opening import open_case
 from crossforce.broker.domain.parties import Party, PartyRole
 from crossforce.broker.domain.routes import Route
@@ -68,7 +69,7 @@ def clocks(case: Case, policy: SlaPolicy = POLICY) -> dict[SlaStep, StepClock]:
 
 
 def complete(case: Case, step: SlaStep, at: datetime, actor: str = "KENT") -> None:
-    case.handle(c.CompleteStep(case_ref="CF-1", actor=actor, at=at, step=step.value))
+    apply_command(case, c.CompleteStep(case_ref="CF-1", actor=actor, at=at, step=step.value))
 
 
 # -- England & Wales, Right to Ask ---------------------------------------------------------------
@@ -106,7 +107,8 @@ def test_each_step_starts_when_the_one_before_ends() -> None:
     case = _open("KENT", local(2026, 11, 23, 10))
     complete(case, S.EW_RTA_INITIAL_CHECKS, local(2026, 11, 23, 16))
     verified_at = local(2026, 11, 30, 14)
-    case.handle(
+    apply_command(
+        case,
         c.VerifyApplicantIdentity(
             case_ref="CF-1",
             actor="KENT",
@@ -114,7 +116,7 @@ def test_each_step_starts_when_the_one_before_ends() -> None:
             party_id="A",
             method="passport",
             face_to_face=True,
-        )
+        ),
     )
     running = clocks(case)
     assert running[S.EW_RTA_INITIAL_CHECKS].completed_at == local(2026, 11, 23, 16)
@@ -125,7 +127,8 @@ def test_each_step_starts_when_the_one_before_ends() -> None:
 
     # The forum's decision (Annex G) completes the categorisation and the forum step.
     decided = local(2026, 12, 4, 11)
-    case.handle(
+    apply_command(
+        case,
         c.RecordDecision(
             case_ref="CF-1",
             actor="KENT",
@@ -134,7 +137,7 @@ def test_each_step_starts_when_the_one_before_ends() -> None:
             disclose=False,
             rationale="no concerns found",
             bodies=EW_FORUM,
-        )
+        ),
     )
     running = clocks(case)
     assert running[S.EW_RTA_FULL_RISK_ASSESSMENT].completed_at == decided

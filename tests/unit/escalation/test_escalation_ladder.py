@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from crossforce.broker.domain.calendar import LONDON, calendar_for_force
-from crossforce.broker.domain.sla import SlaPolicy, SlaStep, due_at
-from crossforce.broker.escalation.ladder import (
+from crossforce.broker.domain.ladder import (
     Audience,
     Deadline,
     LadderMessage,
@@ -16,7 +15,8 @@ from crossforce.broker.escalation.ladder import (
     recipients,
     steps_due,
 )
-from crossforce.broker.escalation.sweep import OpenDeadline, arm, record_fired, sweep
+from crossforce.broker.domain.sla import SlaPolicy, SlaStep, due_at
+from crossforce.broker.domain.sweep import OpenDeadline, arm, record_fired, sweep
 
 POLICY = SlaPolicy()
 MINUTE = timedelta(minutes=1)

@@ -10,20 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
 from crossforce.adapters.nats import subjects
 from crossforce.adapters.sql import schema
 from crossforce.adapters.sql.engine import make_engine
+from crossforce.adapters.sql.unit_of_work import SqlUnitOfWork
+from crossforce.broker.bootstrap import sql_units
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain.calendar import LONDON
 from crossforce.broker.domain.case import Case
-from crossforce.broker.domain.opening import handle
+from crossforce.broker.domain.handling import handle
 from crossforce.broker.domain.parties import Party, PartyRole
 from crossforce.broker.domain.routes import Route
 from crossforce.broker.domain.sla import SlaPolicy, SlaStep, due_at
-from crossforce.broker.escalation.service import (
-    EscalationService,
+from crossforce.broker.escalation.service import EscalationService
+from crossforce.broker.service.deadlines import (
     deadline_id_for,
     deadline_id_from_subject,
     schedule_instant,
@@ -31,7 +33,6 @@ from crossforce.broker.escalation.service import (
     timer_message,
 )
 from crossforce.broker.service.outbox import OutboundMessage
-from crossforce.broker.service.unit_of_work import SqlUnitOfWork
 from crossforce.contracts.envelope import parse_envelope
 from crossforce.contracts.pki import EphemeralPki
 from crossforce.contracts.registry import REGISTRY
@@ -104,25 +105,14 @@ def _enquiry(case: Case) -> str:
 
 def _save(engine: Engine, case: Case, now: datetime) -> list[OutboundMessage]:
     with SqlUnitOfWork(engine) as uow:
-        if uow.load_case_row(case.case_ref) is None:
-            uow.db.execute(
-                insert(schema.cases).values(
-                    case_ref=case.case_ref,
-                    version=case.version,
-                    receiving_force=case.receiving_force,
-                    coordinating_force=case.coordinating_force,
-                    status=case.status.value,
-                    red=False,
-                    state={},
-                    updated_at=now,
-                )
-            )
+        if uow.cases.get(case.case_ref) is None:
+            uow.cases.save(case.case_ref, case.version, {}, case.index_columns(), (), now, None)
         sync_deadlines(uow, case, now, POLICY)
         return list(uow.outbound)
 
 
 def _service(engine: Engine, clock: Clock) -> EscalationService:
-    return EscalationService(engine, PKI.key("HUB"), clock, POLICY)
+    return EscalationService(sql_units(engine), PKI.key("HUB"), clock, POLICY)
 
 
 def _deliveries(outbound: list[OutboundMessage]) -> list[tuple[str, str, dict[str, Any]]]:

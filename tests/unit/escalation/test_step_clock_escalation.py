@@ -13,11 +13,11 @@ from crossforce.adapters.sql import schema
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain.calendar import LONDON
 from crossforce.broker.domain.case import Case
-from crossforce.broker.domain.opening import handle
+from crossforce.broker.domain.handling import handle
 from crossforce.broker.domain.parties import Party, PartyRole
 from crossforce.broker.domain.routes import Route
 from crossforce.broker.domain.sla import SlaStep
-from crossforce.broker.escalation.service import clock_deadline_id
+from crossforce.broker.service.deadlines import clock_deadline_id
 
 from .test_service import Clock, _deliveries, _row, _save, _service, engine, local
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from crossforce.broker.escalation.ladder import (
+from crossforce.broker.domain.ladder import (
     DEFAULT_ESCALATION,
     Deadline,
     EscalationPolicy,

@@ -19,12 +19,9 @@ from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 
 from crossforce.adapters.nats import subjects
 from crossforce.adapters.nats.provisioning import MAX_DELIVER, timer_consumer
-from crossforce.broker.escalation.service import (
-    SWEEP_BATCH,
-    EscalationService,
-    deadline_id_from_subject,
-)
+from crossforce.broker.escalation.service import SWEEP_BATCH, EscalationService
 from crossforce.broker.hub.publisher import OutboxPublisher
+from crossforce.broker.service.deadlines import deadline_id_from_subject
 from crossforce.broker.service.faults import retry_step
 from crossforce.broker.service.outbox import OutboundMessage
 from crossforce.contracts.envelope import HUB_FORCE_CODE

@@ -1,0 +1,415 @@
+"""The unit-of-work port on SQLAlchemy Core: one connection, one transaction, eight repositories.
+
+Every hub write is here. Driver and pool errors leave as the port's StorageFault, so nothing
+above this module knows which database it runs on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Connection, Engine, exists, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.case_reads import read_from_row
+from crossforce.adapters.sql.engine import stored_utc
+from crossforce.broker.domain.access import CaseRead
+from crossforce.broker.domain.markers import MaliciousMarker
+from crossforce.broker.service.outbox import OutboundMessage
+from crossforce.broker.service.ports import (
+    ConcurrentUpdate,
+    ProcessedAs,
+    StorageFault,
+    StoredCase,
+)
+
+# Driver, pool and connection errors: the database's fault, never the message's.
+_DRIVER_FAULTS = (DBAPIError, DisconnectionError, PoolTimeoutError)
+_OPEN = "open"
+
+
+def _as_storage_fault(error: BaseException) -> BaseException:
+    if isinstance(error, _DRIVER_FAULTS):
+        fault = StorageFault(f"{type(error).__name__} from the database")
+        fault.__cause__ = error
+        return fault
+    return error
+
+
+class _Repository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def db(self) -> Connection:
+        return self._uow.connection
+
+
+class SqlCases(_Repository):
+    def get(self, case_ref: str) -> StoredCase | None:
+        t = schema.cases
+        row = self.db.execute(
+            select(t.c.version, t.c.state).where(t.c.case_ref == case_ref)
+        ).first()
+        return None if row is None else StoredCase(case_ref, int(row.version), row.state)
+
+    def save(
+        self,
+        case_ref: str,
+        version: int,
+        state: Mapping[str, Any],
+        index: Mapping[str, Any],
+        participants: Iterable[str],
+        now: datetime,
+        expected_version: int | None,
+    ) -> None:
+        t = schema.cases
+        values = {
+            "version": version,
+            "receiving_force": index["receiving_force"],
+            "coordinating_force": index["coordinating_force"],
+            "status": index["status"],
+            "state": dict(state),
+            "updated_at": now,
+        }
+        if expected_version is None:
+            self.db.execute(insert(t).values(case_ref=case_ref, red=False, **values))
+            known: set[str] = set()
+        else:
+            result = self.db.execute(
+                update(t)
+                .where(t.c.case_ref == case_ref, t.c.version == expected_version)
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                raise ConcurrentUpdate(case_ref)
+            p = schema.case_participants
+            known = {
+                row[0] for row in self.db.execute(select(p.c.force).where(p.c.case_ref == case_ref))
+            }
+        added = sorted(set(participants) - known)
+        if added:
+            self.db.execute(
+                insert(schema.case_participants),
+                [{"case_ref": case_ref, "force": force} for force in added],
+            )
+
+    def refresh_red(self, case_ref: str) -> None:
+        d = schema.deadlines
+        any_red = exists().where(d.c.case_ref == case_ref, d.c.status == _OPEN, d.c.red.is_(True))
+        self.db.execute(
+            update(schema.cases)
+            .where(schema.cases.c.case_ref == case_ref)
+            .values(red=select(any_red).scalar_subquery())
+        )
+
+
+class SqlDeadlines(_Repository):
+    def for_case(self, case_ref: str) -> dict[str, dict[str, Any]]:
+        d = schema.deadlines
+        rows = self.db.execute(select(d).where(d.c.case_ref == case_ref)).mappings()
+        return {row["deadline_id"]: _aware(row) for row in rows}
+
+    def get(self, deadline_id: str) -> dict[str, Any] | None:
+        d = schema.deadlines
+        row = self.db.execute(select(d).where(d.c.deadline_id == deadline_id)).mappings().first()
+        return None if row is None else _aware(row)
+
+    def add(self, deadline_id: str, values: Mapping[str, Any]) -> None:
+        self.db.execute(insert(schema.deadlines).values(deadline_id=deadline_id, **values))
+
+    def update(self, deadline_id: str, expected_version: int, values: Mapping[str, Any]) -> None:
+        d = schema.deadlines
+        result = self.db.execute(
+            update(d)
+            .where(d.c.deadline_id == deadline_id, d.c.version == expected_version)
+            .values(**{**values, "version": expected_version + 1})
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(deadline_id)
+
+    def due_ids(self, now: datetime, limit: int) -> list[str]:
+        d = schema.deadlines
+        query = (
+            select(d.c.deadline_id)
+            .where(d.c.status == _OPEN, d.c.next_fire_at <= now)
+            .order_by(d.c.next_fire_at)
+            .limit(limit)
+        )
+        return [row[0] for row in self.db.execute(query)]
+
+
+def _aware(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A row with its times as aware UTC, whichever database returned it."""
+    return {k: stored_utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+class SqlOutbox(_Repository):
+    def add(self, message: OutboundMessage, now: datetime) -> OutboundMessage | None:
+        # The Nats-Msg-Id is the outbox's unique key: a row queued twice is kept once, in one
+        # statement (no read first).
+        dialect_insert: Any = (
+            postgresql_insert if self.db.dialect.name == "postgresql" else sqlite_insert
+        )
+        statement = (
+            dialect_insert(schema.outbox)
+            .values(
+                msg_id=message.msg_id,
+                subject=message.subject,
+                headers=message.headers,
+                payload=message.payload,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["msg_id"])
+            .returning(schema.outbox.c.id)
+        )
+        row_id = self.db.execute(statement).scalar_one_or_none()
+        if row_id is None:
+            return None
+        queued = OutboundMessage(
+            message.msg_id, message.subject, message.payload, message.headers, row_id
+        )
+        self._uow.outbound.append(queued)
+        return queued
+
+    def get(self, msg_id: str) -> OutboundMessage | None:
+        o = schema.outbox
+        row = self.db.execute(select(o).where(o.c.msg_id == msg_id)).mappings().first()
+        return None if row is None else _outbound(row)
+
+    def unsent(self, msg_id_prefix: str | None = None, limit: int = 1000) -> list[OutboundMessage]:
+        o = schema.outbox
+        query = select(o).where(o.c.sent_at.is_(None))
+        if msg_id_prefix is not None:
+            query = query.where(o.c.msg_id.startswith(msg_id_prefix))
+        rows = self.db.execute(query.order_by(o.c.id).limit(limit)).mappings()
+        return [_outbound(row) for row in rows]
+
+    def mark_sent(self, row_ids: Sequence[int], at: datetime) -> None:
+        if row_ids:
+            o = schema.outbox
+            self.db.execute(update(o).where(o.c.id.in_(list(row_ids))).values(sent_at=at))
+
+
+def _outbound(row: Mapping[Any, Any]) -> OutboundMessage:
+    return OutboundMessage(
+        row["msg_id"],
+        row["subject"],
+        row["payload"],
+        dict(row["headers"]),
+        row["id"],
+        stored_utc(row["created_at"]),
+    )
+
+
+class SqlDisclosureLog(_Repository):
+    def record(
+        self,
+        *,
+        envelope_id: str,
+        case_ref: str,
+        message_type: str,
+        disclosed_by: str,
+        disclosed_to: str,
+        disclosed_at: datetime,
+        purpose: str,
+        lawful_basis: str,
+        marking: str,
+    ) -> None:
+        self.db.execute(
+            insert(schema.disclosure_log).values(
+                envelope_id=envelope_id,
+                case_ref=case_ref,
+                message_type=message_type,
+                disclosed_by=disclosed_by,
+                disclosed_to=disclosed_to,
+                disclosed_at=disclosed_at,
+                purpose=purpose,
+                lawful_basis=lawful_basis,
+                marking=marking,
+            )
+        )
+
+
+class SqlMarkers(_Repository):
+    def for_subjects(self, subject_keys: Iterable[str]) -> list[MaliciousMarker]:
+        keys = set(subject_keys)
+        if not keys:
+            return []
+        m = schema.subject_markers
+        rows = self.db.execute(select(m).where(m.c.subject_key.in_(keys))).mappings()
+        return [
+            MaliciousMarker(
+                r["subject_key"],
+                r["case_ref"],
+                r["marked_by"],
+                stored_utc(r["marked_at"]),
+                "recorded",
+            )
+            for r in rows
+        ]
+
+    def add(self, marker: MaliciousMarker) -> None:
+        self.db.execute(
+            insert(schema.subject_markers).values(
+                subject_key=marker.subject_key,
+                marker="malicious",
+                case_ref=marker.case_ref,
+                marked_by=marker.marked_by,
+                marked_at=marker.marked_at,
+            )
+        )
+
+
+class SqlProcessedIds(_Repository):
+    def processed_as(self, envelope_id: str) -> ProcessedAs | None:
+        t = schema.processed_envelopes
+        query = select(t.c.sender, t.c.type, t.c.case_ref).where(t.c.envelope_id == envelope_id)
+        row = self.db.execute(query).first()
+        return None if row is None else ProcessedAs(row.sender, row.type, row.case_ref)
+
+    def add(self, envelope_id: str, processed: ProcessedAs, at: datetime) -> None:
+        self.db.execute(
+            insert(schema.processed_envelopes).values(
+                envelope_id=envelope_id,
+                case_ref=processed.case_ref,
+                type=processed.type,
+                sender=processed.sender,
+                processed_at=at,
+            )
+        )
+
+    def already_rejected(self, inbound_key: str) -> bool:
+        r = schema.rejections
+        query = select(r.c.inbound_key).where(r.c.inbound_key == inbound_key)
+        return self.db.execute(query).first() is not None
+
+    def add_rejection(
+        self,
+        *,
+        inbound_key: str,
+        arrival_force: str,
+        envelope_id: str | None,
+        reason_code: str,
+        detail: str,
+        rejected_at: datetime,
+    ) -> None:
+        self.db.execute(
+            insert(schema.rejections).values(
+                inbound_key=inbound_key,
+                arrival_force=arrival_force,
+                envelope_id=envelope_id,
+                reason_code=reason_code,
+                detail=detail,
+                rejected_at=rejected_at,
+            )
+        )
+
+
+class SqlCaseHistory(_Repository):
+    def add(self, case_ref: str, at: datetime, actor: str, event: str, summary: str) -> None:
+        self.db.execute(
+            insert(schema.case_history).values(
+                case_ref=case_ref, at=at, actor=actor, event=event, summary=summary
+            )
+        )
+
+
+class SqlAccessReports(_Repository):
+    def pending(self, limit: int) -> list[str]:
+        a = schema.access_reports
+        query = (
+            select(a.c.report_id)
+            .where(a.c.relayed_at.is_(None))
+            .order_by(a.c.read_at, a.c.report_id)
+            .limit(limit)
+        )
+        return [row[0] for row in self.db.execute(query)]
+
+    def claim(self, report_id: str, at: datetime) -> CaseRead | None:
+        a = schema.access_reports
+        claimed = self.db.execute(
+            update(a)
+            .where(a.c.report_id == report_id, a.c.relayed_at.is_(None))
+            .values(relayed_at=at)
+        )
+        if claimed.rowcount != 1:
+            return None
+        return read_from_row(self.db.execute(select(a).where(a.c.report_id == report_id)).one())
+
+
+class SqlUnitOfWork:
+    """One transaction on `engine`: use it as a context manager."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+        self.outbound: list[OutboundMessage] = []
+        self.cases = SqlCases(self)
+        self.deadlines = SqlDeadlines(self)
+        self.outbox = SqlOutbox(self)
+        self.disclosures = SqlDisclosureLog(self)
+        self.markers = SqlMarkers(self)
+        self.processed = SqlProcessedIds(self)
+        self.history = SqlCaseHistory(self)
+        self.access_reports = SqlAccessReports(self)
+
+    @property
+    def connection(self) -> Connection:
+        assert self._connection is not None, "use the unit of work as a context manager"
+        return self._connection
+
+    def __enter__(self) -> Self:
+        try:
+            self._connection = self._engine.connect()
+            self._connection.begin()
+        except _DRIVER_FAULTS as error:
+            raise _as_storage_fault(error) from error
+        self.outbound = []
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection = self.connection
+        try:
+            if exc_type is None:
+                connection.commit()
+            else:
+                connection.rollback()
+        except _DRIVER_FAULTS as error:
+            raise _as_storage_fault(error) from error
+        finally:
+            connection.close()
+            self._connection = None
+        if exc is not None and isinstance(exc, _DRIVER_FAULTS):
+            raise _as_storage_fault(exc) from exc
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: a failure inside rolls back only it (and what it queued)."""
+        queued = len(self.outbound)
+        nested = self.connection.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            del self.outbound[queued:]
+            raise
+        nested.commit()
+
+
+def unit_of_work_factory(engine: Engine) -> Any:
+    """The port's factory for `engine`."""
+    return lambda: SqlUnitOfWork(engine)
