@@ -66,9 +66,11 @@ and answers the sender with a signed receipt: accepted, or rejected with a stabl
 
 Every payload is a whole signed envelope (CloudEvents 1.0 with Crossforce extensions). Its
 `signature` is a compact detached JWS with `alg: Ed25519` over the RFC 8785 canonical JSON of
-the envelope without `signature`. Verify every delivery and receipt against the trust store
-before acting on it. The same envelope schema is published as JSON Schema (2020-12) in
-`contracts/schemas/envelope.schema.json`, and conformance vectors in `contracts/vectors/v1/`.
+the envelope without `signature`; the optional `actor` extension, naming the person who
+acted at the sending force, is covered like every other member. Verify every delivery and
+receipt against the trust store before acting on it. The same envelope schema is published
+as JSON Schema (2020-12) in `contracts/schemas/envelope.schema.json`, and conformance
+vectors in `contracts/vectors/v1/`.
 
 The three queues are durable JetStream pull consumers on stream `CF_DELIVERY`, named
 `<FORCE>_priority`, `<FORCE>_msg` and `<FORCE>_receipt`; ack each message once your system
@@ -373,7 +375,8 @@ def asyncapi_document() -> dict[str, Any]:
             subjects.receipt_subject(FORCE_PLACEHOLDER),
             "The hub's signed receipt for each envelope this force sent, accepted or "
             "rejected with a stable reason code (durable pull consumer `<FORCE>_receipt` "
-            "on CF_DELIVERY).",
+            "on CF_DELIVERY; the supervisors' web app reads the same receipts through its own, "
+            "`<FORCE>_receipt_web`).",
             receipt_keys,
         ),
     }

@@ -22,6 +22,7 @@ from crossforce.broker.scenario import FORCES, case_steps
 from crossforce.broker.service.outbox import OutboundMessage
 from crossforce.broker.service.pipeline import PipelineResult
 from crossforce.broker.service.queries import case_view
+from crossforce.contracts import headers
 from crossforce.contracts.envelope import Envelope
 from crossforce.contracts.messages.case import StepCompleted, TimedStep
 from crossforce.contracts.pki import EphemeralPki
@@ -108,7 +109,7 @@ async def _run_case(
         receipt = await client.receipt(envelope.id)
         result = await results.wait_for(envelope.id)
         hub_made = [
-            m.headers.get("Crossforce-Type", "").split(".")[-2]
+            m.headers.get(headers.TYPE, "").split(".")[-2]
             for m in result.outbound
             if "/hub" in m.msg_id and subjects.is_delivery(m.subject)
         ]
@@ -159,7 +160,7 @@ async def _tamper_and_duplicate(
         ack = await connection.jetstream().publish(
             subjects.inbound_subject(original.senderforce, original.caseref),
             original.to_bytes(),
-            headers={"Nats-Msg-Id": original.id},
+            headers={headers.MSG_ID: original.id},
         )
         console.print(
             f"Same envelope re-sent with the same Nats-Msg-Id: JetStream "
@@ -283,7 +284,7 @@ def _ledger(console: Console, running: RunningBroker) -> None:
 def _group(messages: list[OutboundMessage]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for message in messages:
-        name = message.headers.get("Crossforce-Type", "").split(".")[-2]
+        name = message.headers.get(headers.TYPE, "").split(".")[-2]
         grouped.setdefault(name, []).append(message.subject.split(".")[2])
     return grouped
 

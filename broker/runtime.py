@@ -30,7 +30,8 @@ from crossforce.adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
 from crossforce.adapters.sql.report_queue import DEFAULT_WEB_ROLE, grant_report_queue
 from crossforce.broker.bootstrap import HubCore, bootstrap
 from crossforce.broker.domain.sla import load_policy
-from crossforce.broker.hub.app import HubConnection, ResultListener, build_hub
+from crossforce.broker.hub.app import HubConnection, build_hub
+from crossforce.broker.hub.partitions import ResultListener
 from crossforce.broker.hub.trust_watch import TrustStoreWatcher
 from crossforce.broker.secrets import load_or_create
 from crossforce.broker.service.faults import NATS_FAULTS

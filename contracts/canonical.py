@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from json.encoder import encode_basestring
 from typing import Any
 
 from crossforce.contracts.errors import ContractError, ReasonCode
@@ -14,15 +15,6 @@ from crossforce.contracts.errors import ContractError, ReasonCode
 # Integers outside this range cannot round-trip through an IEEE 754 double (RFC 8785 §3.2.2.3).
 _MAX_SAFE_INTEGER = 2**53 - 1
 
-_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-}
 
 
 def canonical_json(value: Any) -> bytes:
@@ -80,23 +72,17 @@ def _write(value: Any, out: list[str]) -> None:
         raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
-def _utf16_key(key: str) -> list[int]:
-    # RFC 8785 §3.2.3: properties sort by their UTF-16 code units, not code points.
-    data = key.encode("utf-16-be", "surrogatepass")
-    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
+def _utf16_key(key: str) -> bytes:
+    # RFC 8785 §3.2.3: properties sort by their UTF-16 code units, not code points; big-endian
+    # UTF-16 bytes compare in exactly that order.
+    return key.encode("utf-16-be", "surrogatepass")
 
 
 def _string(value: str) -> str:
-    out = ['"']
-    for char in value:
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif ord(char) < 0x20:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
+    # RFC 8785 §3.2.2.2 is ECMAScript's JSON.stringify: only '"', '\\' and controls below
+    # U+0020 are escaped (\b \f \n \r \t short, the rest as lowercase \u00xx), everything
+    # else is written as itself. The json module's own string encoder does exactly that.
+    return encode_basestring(value)
 
 
 def serialize_number(value: float) -> str:

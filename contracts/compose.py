@@ -39,10 +39,12 @@ def compose(
     correlation_id: str | None = None,
     envelope_id: str | None = None,
     time: datetime | None = None,
+    actor: str | None = None,
 ) -> Envelope:
     """An unsigned envelope; sign it with `crossforce.contracts.signing.sign_envelope`. A
     field the envelope cannot carry (e.g. a case reference with a space) is a ContractError
-    INVALID_ENVELOPE."""
+    INVALID_ENVELOPE. `actor` names the person who acted at the sending force (the
+    envelope's `actor` extension, signed with the rest)."""
     try:
         return Envelope(
             id=envelope_id or new_envelope_id(),
@@ -60,6 +62,7 @@ def compose(
             securitymarking=marking,
             purpose=purpose,
             lawfulbasis=lawful_basis,
+            actor=actor,
             data=message.model_dump(mode="json"),
         )
     except ValidationError as exc:

@@ -29,6 +29,9 @@ TYPE_PREFIX = "uk.police.dvds."
 SCHEMA_PREFIX = "urn:crossforce:schema:"
 FORCE_URN_PREFIX = "urn:uk:police:force:"
 HUB_FORCE_CODE = "HUB"
+# The `actor` extension: a short opaque id of the person who acted at the sending force (e.g.
+# a web account name), for the audit trail. No spaces, so it cannot carry free text.
+ACTOR_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
 ENVELOPE_ID_PATTERN = (
     r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
     r"|[0-7][0-9A-HJKMNP-TV-Z]{25})$"
@@ -92,6 +95,17 @@ class Envelope(BaseModel):
     securitymarking: SecurityMarking = SecurityMarking.OFFICIAL_SENSITIVE
     purpose: str = Field(min_length=1, max_length=200)
     lawfulbasis: str = Field(min_length=1, max_length=200)
+    # Who acted at the sending force (an account name of its own system), signed with the rest
+    # so the hub's history and every recipient can say who did it (DPA 2018 s.62: "who").
+    # Optional: a message a force's system sends on its own names no one.
+    actor: str | None = Field(
+        default=None,
+        pattern=ACTOR_PATTERN,
+        description=(
+            "Who acted at the sending force: a short opaque id of the person (e.g. a web "
+            "account name), covered by the signature; absent when no one is named"
+        ),
+    )
     data: dict[str, Any]
     signature: str | None = None
     # The JSON object this envelope was parsed from. The signature covers exactly what the

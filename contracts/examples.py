@@ -461,6 +461,21 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
         "warnings_given": True,
         "record": _ref(s, f"{s}-DVDS-2026-00417/ANNEX-E"),
     },
+    ("escalation-acknowledged", 1): lambda s, r: {
+        "escalation_id": "01953a1f-0c2d-7e40-8b1a-5d6e7f8091a2",
+        "part_id": "part-2",
+        "deadline": "responding-force-answer",
+        "level": 3,
+    },
+    ("part-chased", 1): lambda s, r: {
+        "part_id": "ENQ-0001",
+        "note": "The applicant has asked for news twice this week",
+    },
+    ("part-reassigned", 1): lambda s, r: {
+        "part_id": "ENQ-0001",
+        "assigned_to": f"{s}-DA-TEAM-2",
+        "assignee_kind": "team",
+    },
     ("deadline-extended", 1): lambda s, r: {
         "part_id": "ENQ-0001",
         "new_due_at": _at(16, 17),

@@ -272,6 +272,27 @@ def signature_vectors() -> Vector:
         _valid(essex),
     )
 
+    acting = _enquiry(_vector_id(2)).model_copy(update={"actor": "essex.sup"}).signing_dict()
+    with_actor = _sign_body(acting, "essex")
+    case(
+        "valid-with-actor",
+        "Naming the person who acted at the sending force in the `actor` extension: an "
+        "ordinary member of the envelope, so the signature covers it.",
+        with_actor,
+        _valid(essex),
+    )
+    for name, description, edit in (
+        ("tampered-actor", "`actor` changed after signing.", {"actor": "essex.other"}),
+        ("actor-added", "`actor` added to an envelope signed without one.", {"actor": "a.b"}),
+    ):
+        source = with_actor if name == "tampered-actor" else good
+        case(
+            name,
+            description,
+            {**source, "envelope": {**source["envelope"], **edit}},
+            _invalid(ReasonCode.BAD_SIGNATURE),
+        )
+
     def tampered(name: str, description: str, edit: dict[str, Any], code: ReasonCode) -> None:
         changed = {**good, "envelope": {**good["envelope"], **edit}}
         case(name, description, changed, _invalid(code))

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import json
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -30,9 +32,12 @@ from typing import Any, Self
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
+from nats.js.api import DEFAULT_PREFIX as JS_API_PREFIX
+from nats.js.api import Header
 from nats.js.errors import NoStreamResponseError, NotFoundError, ServiceUnavailableError
 from tenacity import (
     AsyncRetrying,
@@ -57,6 +62,7 @@ from crossforce.contracts.envelope import (
 )
 from crossforce.contracts.errors import ContractError, ReasonCode
 from crossforce.contracts.forces import FORCES
+from crossforce.contracts.headers import MSG_ID
 from crossforce.contracts.keys import Signer
 from crossforce.contracts.messages.base import Message
 from crossforce.contracts.messages.receipt import Receipt
@@ -76,9 +82,23 @@ __all__ = [
 log = logging.getLogger("crossforce.client")
 DEFAULT_RECEIPT_TIMEOUT = 30.0
 UNVERIFIED_RETRY_SECONDS = 60
-PRIORITY_POLL_SECONDS = 0.05
+# How long one pull request for deliveries stays open at the server; it brings each
+# message as soon as it comes. A request whose answer is lost (a dropped connection) is
+# given up this much later.
+LONG_POLL_SECONDS = 2.0
+ANSWER_GRACE_SECONDS = 1.0
+DEFAULT_PREFETCH = 16
+# The server's word on a pull request: 404 none waiting (for no_wait), 408 expired.
+STATUS_HEADER = Header.STATUS
+DESCRIPTION_HEADER = Header.DESCRIPTION
+REQUEST_ENDED = frozenset({"404", "408"})
+# How a pull request ended: its batch filled (more may be waiting), short of it (nothing
+# more was waiting), refused by the server, or lost (no answer, e.g. a dropped connection).
+FILLED, SHORT, REFUSED, LOST = "filled", "short", "refused", "lost"
 RETRY_PAUSE_SECONDS = 0.5
 CLOSE_WAIT_SECONDS = 5.0
+# Receipts no one is waiting for yet, kept for a later `receipt(id)`: the newest this many.
+RECEIPTS_KEPT = 10_000
 # A JetStream leader election takes a few seconds; a publish waits that long before failing.
 PUBLISH_RETRY_SECONDS = 10.0
 PUBLISH_FAULTS = (NoStreamResponseError, ServiceUnavailableError, NatsTimeoutError)
@@ -105,6 +125,12 @@ async def _settle(outcome: Awaitable[None]) -> None:
         await outcome
     except (NatsError, ConnectionError, TimeoutError) as exc:
         log.debug("could not settle a message, it will come again: %s", type(exc).__name__)
+
+
+async def _release(messages: Iterable[Msg]) -> None:
+    """Give back messages pulled but never handed out: they come again at once."""
+    for msg in messages:
+        await _settle(msg.nak())
 
 
 @dataclass(slots=True)
@@ -171,6 +197,284 @@ class HubUnavailable(ContractError):
     """Connected to NATS, but the hub has made no queues for this force."""
 
 
+_Verified = tuple[Envelope, Message, DeliveryFlags]
+
+
+@dataclass(eq=False, slots=True)
+class _Feed:
+    """One delivery consumer as the intake reads it: the pull request open on it, and what it
+    has pulled but not yet handed out (`held`; `held + asked` never exceeds the prefetch)."""
+
+    urgent: bool
+    next_subject: str  # where a pull request for the consumer is sent
+    inbox: str  # requests are answered on `<inbox>.<n>`, one n per request
+    subscription: Subscription | None = None
+    held: int = 0
+    asked: int = 0  # how many more the open request may bring
+    request: str = ""  # the open request's reply subject; "" when none is open
+    outcome: str = ""  # how the last request ended: FILLED, SHORT, REFUSED or LOST
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+# (rank, arrival, delivery, feed): immediate risk ranks 0, routine 1, the end -1.
+_Item = tuple[int, int, Delivery | None, _Feed | None]
+
+
+class _Intake:
+    """The delivery intake of one `deliveries()` iteration: a pull task per delivery
+    consumer, each keeping one long-poll pull request open, feeding one queue that hands out
+    immediate risk first, then everything in the order it arrived (docs/decisions/0009).
+
+    Nothing is acked here: a delivery is acked by the caller. Each consumer has at most
+    `prefetch` deliveries pulled, or asked for, but not yet handed out. When the intake
+    stops, its subscriptions are drained (the server drops the open requests, and what it had
+    already sent is taken in), and every delivery not handed out is nak'd, so it comes again
+    at once to whoever reads next."""
+
+    def __init__(
+        self,
+        nc: Client,
+        force: str,
+        *,
+        prefetch: int,
+        verify: Callable[[bytes, Mapping[str, str]], _Verified | None],
+    ) -> None:
+        self._nc = nc
+
+        def feed(consumer: str, *, urgent: bool) -> _Feed:
+            next_subject = (
+                f"{JS_API_PREFIX}.CONSUMER.MSG.NEXT.{subjects.DELIVERY_STREAM}.{consumer}"
+            )
+            return _Feed(urgent, next_subject, nc.new_inbox())
+
+        self._urgent = feed(subjects.priority_consumer(force), urgent=True)
+        self._routine = feed(subjects.delivery_consumer(force), urgent=False)
+        self._prefetch = prefetch
+        # The routine consumer asks again once half its prefetch is free, not for every
+        # slot; the immediate-risk one as soon as one is.
+        self._refill_at = max(1, prefetch // 2)
+        self._verify = verify
+        self._queue: asyncio.PriorityQueue[_Item] = asyncio.PriorityQueue()
+        self._arrivals = itertools.count()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._stopped = False
+        self._unhanded: list[Msg] = []
+        self._failure: BaseException | None = None
+        # Routine deliveries are handed out only while the immediate-risk consumer's last
+        # word is that nothing more is waiting: not before it first answers, nor after a
+        # request of it was filled or it paused for backpressure, until it answers again.
+        self._urgent_current = asyncio.Event()
+        # Set when something arrives or routine deliveries may go: a take waiting wakes.
+        self._news = asyncio.Event()
+
+    @property
+    def _feeds(self) -> tuple[_Feed, _Feed]:
+        return (self._urgent, self._routine)
+
+    async def start(self) -> None:
+        for feed in self._feeds:
+
+            async def take_in(msg: Msg, feed: _Feed = feed) -> None:
+                await self._take_in(feed, msg)
+
+            feed.subscription = await self._nc.subscribe(f"{feed.inbox}.*", cb=take_in)
+        for feed in self._feeds:
+            task = asyncio.create_task(self._pull(feed))
+            task.add_done_callback(self._pull_stopped)
+            self._tasks.append(task)
+
+    def _routine_may_go(self) -> None:
+        self._urgent_current.set()
+        self._news.set()
+
+    async def take(self, timeout: float | None) -> Delivery | None:
+        """The next delivery, or None after `timeout` seconds with none (None: wait for
+        ever) or once the intake has stopped."""
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._next()
+        except TimeoutError:
+            return None
+
+    async def _next(self) -> Delivery | None:
+        while True:
+            item = await self._queue.get()
+            rank, _, delivery, feed = item
+            if delivery is None or feed is None:
+                self._queue.put_nowait(item)  # the end, for every later take too
+                if self._failure is not None:
+                    raise self._failure
+                return None
+            if rank > 0 and not self._urgent_current.is_set():
+                # Wait for the immediate-risk queue's answer, or for a delivery to arrive.
+                self._queue.put_nowait(item)
+                self._news.clear()
+                await self._news.wait()
+                continue
+            feed.held -= 1
+            feed.changed.set()
+            return delivery
+
+    async def _pull(self, feed: _Feed) -> None:
+        """Keep one pull request open on the consumer while there is room for what it
+        brings: it waits at the server until messages come, bringing each as it comes, or
+        until it expires.
+
+        The immediate-risk consumer is asked first, and again whenever a request was filled
+        or there was no room (more may be waiting), with no_wait: the server answers at once
+        with what it holds. Routine deliveries wait until that answer falls short."""
+        replies = itertools.count()
+        probe = feed.urgent
+        # The flag, not only cancellation, ends the loop.
+        while not self._stopping:
+            room = self._prefetch - feed.held
+            if room < (1 if feed.urgent else self._refill_at):
+                if feed.urgent:
+                    self._urgent_current.clear()
+                    probe = True
+                feed.changed.clear()
+                await feed.changed.wait()
+                continue
+            if probe:
+                self._urgent_current.clear()
+            outcome = await self._ask(feed, f"{feed.inbox}.{next(replies)}", room, probe)
+            if feed.urgent:
+                probe = outcome != SHORT
+                if outcome != FILLED:  # nothing more is waiting, or it cannot be known now
+                    self._routine_may_go()
+            if outcome in (REFUSED, LOST) and not self._stopping:
+                await asyncio.sleep(RETRY_PAUSE_SECONDS)
+
+    async def _ask(self, feed: _Feed, reply: str, batch: int, probe: bool) -> str:
+        """One pull request, answered on `reply`; how it ended."""
+        ask: dict[str, Any] = {"batch": batch}
+        if probe:
+            ask["no_wait"] = True
+        else:
+            ask["expires"] = int(LONG_POLL_SECONDS * 1_000_000_000)
+        feed.request, feed.asked, feed.outcome = reply, batch, ""
+        try:
+            await self._nc.publish(feed.next_subject, json.dumps(ask).encode(), reply=reply)
+            # Bounded, in case the answer is lost with a dropped connection.
+            async with asyncio.timeout(LONG_POLL_SECONDS + ANSWER_GRACE_SECONDS):
+                while feed.request == reply and not self._stopping:
+                    feed.changed.clear()
+                    await feed.changed.wait()
+        except TimeoutError:
+            log.debug("no answer to a pull request; asking again")
+            feed.outcome = LOST
+        except (NatsError, ConnectionError) as exc:
+            log.debug("pull request failed, asking again shortly: %s", type(exc).__name__)
+            feed.outcome = REFUSED
+        feed.request, feed.asked = "", 0
+        return feed.outcome or LOST
+
+    async def _take_in(self, feed: _Feed, msg: Msg) -> None:
+        """One answer to a pull request, in the order the server sent them: a delivery, or
+        the server's word that the request is over."""
+        status = (msg.headers or {}).get(STATUS_HEADER)
+        if status is not None:
+            if msg.subject == feed.request:  # not a late word on an earlier request
+                if status in REQUEST_ENDED:
+                    feed.outcome = SHORT
+                else:
+                    description = (msg.headers or {}).get(DESCRIPTION_HEADER, "")
+                    log.debug("pull request refused: %s %s", status, description)
+                    feed.outcome = REFUSED
+                feed.request = ""
+                feed.changed.set()
+            return
+        if feed.asked > 0:
+            feed.asked -= 1
+            if feed.asked == 0:
+                feed.outcome = FILLED
+                feed.request = ""
+                feed.changed.set()
+                if feed.urgent:  # more may be waiting: routine waits until it is asked
+                    self._urgent_current.clear()
+        if self._stopping:
+            await _settle(msg.nak())  # pulled as the intake stopped: at once to the next
+            return
+        try:
+            verified = self._verify(msg.data, msg.headers or {})
+        except Exception as exc:  # a fault in this client, not in the delivery: end loudly
+            self._fail(exc)
+            await _settle(msg.nak())
+            return
+        if verified is None:
+            # Almost always a trust store older than a hub key rotation: keep the delivery
+            # and offer it again, never drop it.
+            await _settle(msg.nak(delay=UNVERIFIED_RETRY_SECONDS))
+            return
+        envelope, message, flags = verified
+        delivery = Delivery(
+            envelope,
+            message,
+            flags.priority,
+            flags.applicant_channel,
+            msg,
+            received_context(msg.headers),
+            flags.tasks,
+        )
+        rank = 0 if feed.urgent or flags.priority else 1
+        feed.held += 1
+        self._queue.put_nowait((rank, next(self._arrivals), delivery, feed))
+        self._news.set()
+
+    def _pull_stopped(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            self._fail(error)
+
+    def _fail(self, error: BaseException) -> None:
+        """Stop handing out; the iteration raises `error`."""
+        log.error("delivery intake failed: %r", error)
+        if self._failure is None:
+            self._failure = error
+        self._end()
+
+    def _end(self) -> None:
+        """Stop handing out; set aside what was pulled but not handed out."""
+        if self._stopping:
+            return
+        self._stopping = True
+        self._routine_may_go()
+        for feed in self._feeds:
+            feed.changed.set()
+        while not self._queue.empty():
+            _, _, delivery, _ = self._queue.get_nowait()
+            if delivery is not None:
+                self._unhanded.append(delivery._msg)
+        self._queue.put_nowait((-1, next(self._arrivals), None, None))
+        self._news.set()
+
+    async def stop(self) -> None:
+        """Stop both pulls and give back what they pulled but never handed out. Bounded:
+        each step is given at most `CLOSE_WAIT_SECONDS`."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._end()
+        tasks = [task for task in self._tasks if not task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=CLOSE_WAIT_SECONDS)
+        await asyncio.gather(*(self._drain(feed) for feed in self._feeds))
+        unhanded, self._unhanded = self._unhanded, []
+        await _release(unhanded)
+
+    @staticmethod
+    async def _drain(feed: _Feed) -> None:
+        """Drop interest, so the server discards the open request, then take in (and nak)
+        whatever it sent before that."""
+        if feed.subscription is None:
+            return
+        with contextlib.suppress(NatsError, ConnectionError, TimeoutError):
+            drained = feed.subscription.drain()  # type: ignore[no-untyped-call]
+            await asyncio.wait_for(drained, CLOSE_WAIT_SECONDS)
+
+
 class ForceClient:
     def __init__(
         self,
@@ -183,7 +487,11 @@ class ForceClient:
         tls: Any = None,
         ca: Path | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        receipt_consumer: str | None = None,
     ) -> None:
+        """`receipt_consumer`: read receipts through this durable consumer instead of the
+        force's own (`<FORCE>_receipt`), e.g. `subjects.client_receipt_consumer(force,
+        "web")` for a client that sends for the force beside its own system."""
         if force not in FORCES:
             raise ContractError(
                 ReasonCode.UNKNOWN_FORCE, f"{force!r} is not a force code in the force directory"
@@ -210,9 +518,11 @@ class ForceClient:
         self._tls = client_ssl_context(ca) if ca is not None else tls
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
+        self._receipt_consumer = receipt_consumer or subjects.receipt_consumer(force)
         self._receipts: dict[str, SignedReceipt] = {}
         self._waiters: dict[str, asyncio.Future[SignedReceipt]] = {}
         self._receipt_task: asyncio.Task[None] | None = None
+        self._intakes: set[_Intake] = set()
         self._closing = False
         self._receipt_failure: ContractError | None = None
 
@@ -232,7 +542,7 @@ class ForceClient:
         try:
             await self._check_queues()
             receipts = await self._js.pull_subscribe_bind(
-                durable=subjects.receipt_consumer(self.force),
+                durable=self._receipt_consumer,
                 stream=subjects.DELIVERY_STREAM,
                 inbox_prefix=subjects.pull_inbox_prefix(self.force),
             )
@@ -244,7 +554,12 @@ class ForceClient:
         return self
 
     async def _check_queues(self) -> None:
-        for consumer, _ in subjects.force_consumers(self.force):
+        # The force's deliveries, and the receipt consumer this client reads.
+        for consumer in (
+            subjects.priority_consumer(self.force),
+            subjects.delivery_consumer(self.force),
+            self._receipt_consumer,
+        ):
             try:
                 await self.js.consumer_info(subjects.DELIVERY_STREAM, consumer, timeout=5.0)
             except NotFoundError:
@@ -276,10 +591,14 @@ class ForceClient:
 
     async def close(self) -> None:
         self._closing = True
+        # Deliveries pulled but not yet handed out go back before the connection closes.
+        stopping: list[Awaitable[object]] = [intake.stop() for intake in self._intakes]
+        self._intakes.clear()
         if self._receipt_task is not None:
             self._receipt_task.cancel()
             # Bounded: closing never hangs on a reader that missed its cancellation.
-            await asyncio.wait({self._receipt_task}, timeout=CLOSE_WAIT_SECONDS)
+            stopping.append(asyncio.wait({self._receipt_task}, timeout=CLOSE_WAIT_SECONDS))
+        await asyncio.gather(*stopping)
         if self._nc is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._nc.close(), timeout=CLOSE_WAIT_SECONDS)
@@ -385,7 +704,7 @@ class ForceClient:
                         subjects.inbound_subject(self.force, case_ref),
                         data,
                         # With tracing on, the caller's trace rides to the hub and on.
-                        headers={"Nats-Msg-Id": msg_id, **trace_headers()},
+                        headers={MSG_ID: msg_id, **trace_headers()},
                     )
         except (NatsError, TimeoutError) as exc:
             raise ContractError(
@@ -422,6 +741,9 @@ class ForceClient:
                     receipt = SignedReceipt(signed[0], signed[1])
                     answered = receipt.receipt.in_reply_to
                     self._receipts[answered] = receipt
+                    if len(self._receipts) > RECEIPTS_KEPT:
+                        # A long-lived client sees every receipt of its force: keep the newest.
+                        del self._receipts[next(iter(self._receipts))]
                     waiter = self._waiters.pop(answered, None)
                     if waiter is not None and not waiter.done():
                         waiter.set_result(receipt)
@@ -430,47 +752,31 @@ class ForceClient:
 
     # -- receiving -------------------------------------------------------------------------
     async def deliveries(
-        self, *, idle_timeout: float | None = None, batch: int = 32
+        self, *, idle_timeout: float | None = None, batch: int = DEFAULT_PREFETCH
     ) -> AsyncGenerator[Delivery, None]:
-        """Verified deliveries, immediate risk first, then routine traffic oldest first.
+        """Verified deliveries: immediate risk first, then routine traffic oldest first.
 
-        Stops after `idle_timeout` seconds of silence (None: never)."""
-        bind = self.js.pull_subscribe_bind
-        urgent = await bind(
-            durable=subjects.priority_consumer(self.force), stream=subjects.DELIVERY_STREAM
-        )
-        routine = await bind(
-            durable=subjects.delivery_consumer(self.force), stream=subjects.DELIVERY_STREAM
-        )
-        loop = asyncio.get_running_loop()
-        idle_since = loop.time()
-        while True:
-            # The priority queue is drained before every routine batch.
-            messages = await _fetch(urgent, batch, PRIORITY_POLL_SECONDS)
-            if not messages:
-                messages = await _fetch(routine, batch, 1.0)
-            if not messages:
-                if idle_timeout is not None and loop.time() - idle_since > idle_timeout:
-                    return
-                continue
-            idle_since = loop.time()
-            for msg in messages:
-                verified = self._verify_delivery(msg.data, msg.headers or {})
-                if verified is None:
-                    # Almost always a trust store older than a hub key rotation: keep the
-                    # delivery and offer it again, never drop it.
-                    await _settle(msg.nak(delay=UNVERIFIED_RETRY_SECONDS))
-                    continue
-                envelope, message, flags = verified
-                yield Delivery(
-                    envelope,
-                    message,
-                    flags.priority,
-                    flags.applicant_channel,
-                    msg,
-                    received_context(msg.headers),
-                    flags.tasks,
-                )
+        The immediate-risk and routine queues are each read by a pull of their own that
+        waits at the server, so a delivery is handed out as soon as it arrives, and an
+        immediate-risk delivery that is waiting is always handed out before a routine one.
+        At most `batch` deliveries per queue are pulled ahead of the caller; they are not
+        acked until the caller acks them, and are given back (nak'd) when the iteration
+        ends or the client closes.
+
+        Stops after `idle_timeout` seconds with no delivery (None: never)."""
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        if self._nc is None:
+            raise RuntimeError("ForceClient is not connected")
+        intake = _Intake(self._nc, self.force, prefetch=batch, verify=self._verify_delivery)
+        self._intakes.add(intake)
+        try:
+            await intake.start()
+            while (delivery := await intake.take(idle_timeout)) is not None:
+                yield delivery
+        finally:
+            self._intakes.discard(intake)
+            await intake.stop()
 
     def _verify(self, data: bytes) -> tuple[Envelope, Message] | None:
         verified = self._verify_delivery(data, None)

@@ -7,8 +7,8 @@ otherwise left as it is, unless its configuration differs, in which case it is u
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, Final
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -35,6 +35,29 @@ MAX_DELIVER = 8
 BACKOFF_SECONDS = [30.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0]
 # How long a hub may hold a message before another replica gets it; hubs nak sooner themselves.
 ACK_WAIT_SECONDS = 30.0
+# Hub partitions: the priority group whose one pinned client reads a partition, how long a
+# pin outlives a silent replica, and how many messages one batch may hold.
+HUB_PRIORITY_GROUP: Final = "hub"
+HUB_PIN_TIMEOUT_SECONDS = 10.0
+HUB_BATCH = 64
+HUB_ACK_WAIT_SECONDS = 15.0
+
+
+@dataclass
+class PinnedConsumerConfig(ConsumerConfig):
+    """A consumer read through a JetStream priority group with a pinned client (nats-server
+    2.11+, ADR-42): the server hands its messages to one subscriber at a time, so a batch of
+    one partition is applied by one hub replica, in stream order."""
+
+    priority_groups: list[str] | None = None
+    priority_policy: str | None = None
+    priority_timeout: float | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        result = super().as_dict()
+        if self.priority_timeout is not None:
+            result["priority_timeout"] = self._to_nanoseconds(self.priority_timeout)
+        return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +116,20 @@ def stream_configs(topology: Topology) -> list[StreamConfig]:
     ]
 
 
-def hub_partition_consumer(partition: int) -> ConsumerConfig:
-    """One durable per partition; max_ack_pending=1 keeps per-case order across hub replicas."""
-    return ConsumerConfig(
+def hub_partition_consumer(partition: int) -> PinnedConsumerConfig:
+    """One durable per partition, read by the one hub replica pinned to it: per-case order
+    holds across replicas while each pull takes a batch (docs/decisions/0061)."""
+    return PinnedConsumerConfig(
         durable_name=f"hub_p{partition}",
         filter_subject=subjects.inbound_partition_filter(partition),
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
-        max_ack_pending=1,
+        max_ack_pending=HUB_BATCH,
         max_deliver=HUB_MAX_DELIVER,
-        ack_wait=ACK_WAIT_SECONDS,
+        ack_wait=HUB_ACK_WAIT_SECONDS,
+        priority_groups=[HUB_PRIORITY_GROUP],
+        priority_policy="pinned_client",
+        priority_timeout=HUB_PIN_TIMEOUT_SECONDS,
     )
 
 
@@ -118,12 +145,15 @@ def timer_consumer() -> ConsumerConfig:
 
 
 def force_consumers(force: str) -> list[ConsumerConfig]:
+    # A client's own receipt consumer starts when it is made: the receipts before it answered
+    # the force's own system, which reads them through its own consumer.
+    clients = {subjects.client_receipt_consumer(force, c) for c in subjects.RECEIPT_CLIENTS}
     return [
         ConsumerConfig(
             durable_name=name,
             filter_subject=subject,
             ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=DeliverPolicy.NEW if name in clients else DeliverPolicy.ALL,
             max_deliver=-1,  # a force's delivery is never abandoned; it waits for its ack
             ack_wait=ACK_WAIT_SECONDS,
         )
@@ -176,7 +206,12 @@ async def _ensure_consumer(js: JetStreamContext, stream: str, config: ConsumerCo
         await js.add_consumer(stream, config)
         return [f"created consumer {stream}/{config.durable_name}"]
     current = existing.config.as_dict()
-    if any(current.get(key) != value for key, value in config.as_dict().items()):
+    # The client library reads back only the fields it knows; priority-group settings are
+    # compared through the ones it does (a consumer from before them differs in
+    # max_ack_pending and ack_wait, so it is updated with them).
+    known = {field.name for field in fields(ConsumerConfig)}
+    wanted = {key: value for key, value in config.as_dict().items() if key in known}
+    if any(current.get(key) != value for key, value in wanted.items()):
         await js.add_consumer(stream, config)  # add_consumer updates a durable in place
         return [f"updated consumer {stream}/{config.durable_name}"]
     return []

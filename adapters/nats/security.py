@@ -46,7 +46,10 @@ def inbound_subject(code: str, caseref: str) -> str:
 
 
 def delivery_consumers(code: str) -> tuple[str, ...]:
-    """Durable pull consumers on CF_DELIVERY (created by the hub): priority, messages, receipts."""
+    """Durable pull consumers on CF_DELIVERY (created by the hub): priority, messages, receipts,
+    and the receipts of each client that sends for the force beside its own system (the web
+    app's `<FORCE>_receipt_web`). Each is granted by its exact name: no wildcard, and no
+    right to create, change or delete a consumer."""
     return tuple(name for name, _ in subjects.force_consumers(_check_code(code)))
 
 

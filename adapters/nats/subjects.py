@@ -56,6 +56,20 @@ def receipt_consumer(force: str) -> str:
     return f"{force}_receipt"
 
 
+# Clients that send for a force beside its own system, each reading the force's receipts
+# through a durable consumer of its own. CF_DELIVERY keeps every message for every consumer
+# (limits retention, not a work queue), so each consumer sees every receipt and takes none
+# from the others: the web app never takes a receipt the force's system is waiting for.
+RECEIPT_CLIENTS = ("web",)
+
+
+def client_receipt_consumer(force: str, client: str) -> str:
+    """The receipt consumer of one of `RECEIPT_CLIENTS`, e.g. `ESSEX_receipt_web`."""
+    if client not in RECEIPT_CLIENTS:
+        raise ValueError(f"{client!r} is not one of {RECEIPT_CLIENTS}")
+    return f"{force}_receipt_{client}"
+
+
 def priority_consumer(force: str) -> str:
     return f"{force}_priority"
 
@@ -71,6 +85,7 @@ def force_consumers(force: str) -> tuple[tuple[str, str], ...]:
         (priority_consumer(force), priority_subject(force)),
         (delivery_consumer(force), delivery_subject(force)),
         (receipt_consumer(force), receipt_subject(force)),
+        *((client_receipt_consumer(force, c), receipt_subject(force)) for c in RECEIPT_CLIENTS),
     )
 
 

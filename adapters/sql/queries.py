@@ -62,7 +62,7 @@ def disclosures_to(engine: Engine, case_ref: str, force: str) -> list[dict[str, 
     log = schema.disclosure_log
     query = (
         select(log.c.id, log.c.envelope_id, log.c.message_type, log.c.disclosed_by)
-        .add_columns(log.c.disclosed_at)
+        .add_columns(log.c.disclosed_at, log.c.acted_by)
         .where(log.c.case_ref == case_ref, log.c.disclosed_to == force)
         .order_by(log.c.id)
     )
@@ -74,7 +74,7 @@ def processed_from(engine: Engine, case_ref: str, sender: str) -> list[dict[str,
     """Envelopes `sender` sent in the case that the hub applied."""
     done = schema.processed_envelopes
     query = (
-        select(done.c.envelope_id, done.c.type, done.c.processed_at)
+        select(done.c.envelope_id, done.c.type, done.c.processed_at, done.c.acted_by)
         .where(done.c.case_ref == case_ref, done.c.sender == sender)
         .order_by(done.c.processed_at)
     )
@@ -114,5 +114,19 @@ def deadline_rows(
         query = query.where(or_(d.c.status == "open", d.c.closed_at > open_at))
     if due_by is not None:
         query = query.where(d.c.due_at <= due_by)
+    with engine.connect() as db:
+        return [_aware(row) for row in db.execute(query).mappings()]
+
+
+def escalation_notice_rows(
+    engine: Engine, case_ref: str, force: str, message_types: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """The ladder's notices of these types sent to `force` in a case, oldest first."""
+    n = schema.escalation_notices
+    query = (
+        select(n)
+        .where(n.c.case_ref == case_ref, n.c.sent_to == force, n.c.message_type.in_(message_types))
+        .order_by(n.c.sent_at, n.c.level)
+    )
     with engine.connect() as db:
         return [_aware(row) for row in db.execute(query).mappings()]

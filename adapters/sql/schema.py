@@ -49,6 +49,8 @@ processed_envelopes = Table(
     Column("type", String(120), nullable=False),
     Column("sender", String(32), nullable=False),
     Column("processed_at", DateTime(timezone=True), nullable=False),
+    # The person who acted at the sending force (the envelope's signed `actor`), if named.
+    Column("acted_by", String(64)),
 )
 
 # Rejections are keyed by the inbound stream sequence, never by the envelope id, so a forged
@@ -92,6 +94,8 @@ disclosure_log = Table(
     Column("purpose", String(200), nullable=False),
     Column("lawful_basis", String(200), nullable=False),
     Column("marking", String(40), nullable=False),
+    # s.62: who did it, where the sender named the person (the envelope's signed `actor`).
+    Column("acted_by", String(64)),
     UniqueConstraint("envelope_id", "disclosed_to", name="uq_disclosure_once"),
 )
 
@@ -115,6 +119,8 @@ case_history = Table(
     Column("actor", String(32), nullable=False),
     Column("event", String(80), nullable=False),
     Column("summary", Text, nullable=False),
+    # The person at the `actor` force, where its envelope named one.
+    Column("acted_by", String(64)),
 )
 
 # Open deadlines: the source of truth for timers (architecture decision 8). A JetStream
@@ -141,6 +147,24 @@ deadlines = Table(
 )
 # The sweep asks for open deadlines due by now, oldest first: one index answers it in order.
 Index("ix_deadlines_open_due", deadlines.c.status, deadlines.c.next_fire_at)
+
+# What the escalation ladder sent: one row per notice and recipient force (each recipient's
+# envelope has its own id), so a force can acknowledge exactly the notice it received and the
+# hub can check that it was the one the notice went to (escalation-acknowledged).
+escalation_notices = Table(
+    "escalation_notices",
+    metadata,
+    Column("envelope_id", String(64), primary_key=True),
+    Column("case_ref", String(64), nullable=False, index=True),
+    Column("deadline_id", String(140), nullable=False),
+    Column("part_id", String(64), nullable=False),
+    Column("step", String(64), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("message_type", String(64), nullable=False),  # e.g. escalation-raised
+    Column("owner_force", String(32), nullable=False),
+    Column("sent_to", String(32), nullable=False, index=True),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+)
 
 # DPA 2018 s.62: every read of a case through `crossforce case`, shown or refused. The web
 # app logs its own in its store (decision 0020), the ledger in its access log.

@@ -26,6 +26,7 @@ from crossforce.broker.domain.markers import MaliciousMarker
 from crossforce.broker.service.outbox import OutboundMessage
 from crossforce.broker.service.ports import (
     ConcurrentUpdate,
+    EscalationNotice,
     ProcessedAs,
     StorageFault,
     StoredCase,
@@ -223,9 +224,11 @@ class SqlDisclosureLog(_Repository):
         purpose: str,
         lawful_basis: str,
         marking: str,
+        acted_by: str | None = None,
     ) -> None:
         self.db.execute(
             insert(schema.disclosure_log).values(
+                acted_by=acted_by,
                 envelope_id=envelope_id,
                 case_ref=case_ref,
                 message_type=message_type,
@@ -276,9 +279,16 @@ class SqlProcessedIds(_Repository):
         row = self.db.execute(query).first()
         return None if row is None else ProcessedAs(row.sender, row.type, row.case_ref)
 
-    def add(self, envelope_id: str, processed: ProcessedAs, at: datetime) -> None:
+    def add(
+        self,
+        envelope_id: str,
+        processed: ProcessedAs,
+        at: datetime,
+        acted_by: str | None = None,
+    ) -> None:
         self.db.execute(
             insert(schema.processed_envelopes).values(
+                acted_by=acted_by,
                 envelope_id=envelope_id,
                 case_ref=processed.case_ref,
                 type=processed.type,
@@ -315,12 +325,58 @@ class SqlProcessedIds(_Repository):
 
 
 class SqlCaseHistory(_Repository):
-    def add(self, case_ref: str, at: datetime, actor: str, event: str, summary: str) -> None:
+    def add(
+        self,
+        case_ref: str,
+        at: datetime,
+        actor: str,
+        event: str,
+        summary: str,
+        acted_by: str | None = None,
+    ) -> None:
         self.db.execute(
             insert(schema.case_history).values(
-                case_ref=case_ref, at=at, actor=actor, event=event, summary=summary
+                case_ref=case_ref,
+                at=at,
+                actor=actor,
+                event=event,
+                summary=summary,
+                acted_by=acted_by,
             )
         )
+
+
+class SqlEscalationNotices(_Repository):
+    def add(self, notice: EscalationNotice) -> None:
+        self.db.execute(
+            insert(schema.escalation_notices).values(
+                envelope_id=notice.envelope_id,
+                case_ref=notice.case_ref,
+                deadline_id=notice.deadline_id,
+                part_id=notice.part_id,
+                step=notice.step,
+                level=notice.level,
+                message_type=notice.message_type,
+                owner_force=notice.owner_force,
+                sent_to=notice.sent_to,
+                sent_at=notice.sent_at,
+            )
+        )
+
+    def get(self, envelope_id: str, case_ref: str) -> EscalationNotice | None:
+        n = schema.escalation_notices
+        row = (
+            self.db.execute(
+                select(n).where(n.c.envelope_id == envelope_id, n.c.case_ref == case_ref)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        values = _aware(row)
+        values["level"] = int(values["level"])
+        return EscalationNotice(**values)
 
 
 class SqlAccessReports(_Repository):
@@ -360,6 +416,7 @@ class SqlUnitOfWork:
         self.markers = SqlMarkers(self)
         self.processed = SqlProcessedIds(self)
         self.history = SqlCaseHistory(self)
+        self.notices = SqlEscalationNotices(self)
         self.access_reports = SqlAccessReports(self)
 
     @property

@@ -55,13 +55,21 @@ class InProcessHub:
             hooks=hooks,
         )
 
-    def sign(self, sender: str, case_ref: str, message: Message, at: datetime) -> Envelope:
+    def sign(
+        self,
+        sender: str,
+        case_ref: str,
+        message: Message,
+        at: datetime,
+        actor: str | None = None,
+    ) -> Envelope:
         envelope = compose(
             message,
             sender=sender,
             case_ref=case_ref,
             jurisdiction=FORCES[sender].jurisdiction,
             time=at,
+            actor=actor,
         )
         return sign_envelope(envelope, self.pki.key(sender))
 

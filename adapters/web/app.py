@@ -7,6 +7,7 @@ store, the clocks and the optional action sender. Every asset is served from the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -31,16 +32,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crossforce.adapters.sql import schema
 from crossforce.adapters.web import pages
-from crossforce.adapters.web.actions import ActionSender, delay_notice
+from crossforce.adapters.web.actions import (
+    ActionSender,
+    actor_of,
+    assignable_parts,
+    chase,
+    chaseable_parts,
+    delay_notice,
+    escalation_acknowledgement,
+    reassignment,
+)
 from crossforce.adapters.web.oidc import OidcSettings, OidcSignIn
 from crossforce.adapters.web.reads import ReadNotReported, open_case
 from crossforce.adapters.web.store import SESSION_LIFETIME, Account, Role, WebStore
 from crossforce.broker.domain.calendar import LONDON
 from crossforce.broker.domain.parts import OPEN_STATUSES
-from crossforce.broker.service.queries import case_timeline, case_view
+from crossforce.broker.domain.views import CaseView
+from crossforce.broker.service.queries import case_timeline, case_view, escalation_notices
 from crossforce.broker.service.statistics import OUTCOMES, case_counts, counts_csv
 from crossforce.contracts.errors import ContractError
 from crossforce.contracts.forces import FORCES
+from crossforce.contracts.messages.base import Message as Payload
 
 HERE = Path(__file__).parent
 # s.62: why a supervisor consults a case through this app.
@@ -305,43 +317,58 @@ def create_app(config: WebConfig) -> Starlette:
         rows = await run_in_threadpool(pages.owed_by, config.hub, account.force, view_now())
         return render(request, "owed.html", account, rows=rows)
 
+    def case_context(account: Account, case_ref: str) -> dict[str, Any] | None:
+        """What the case page shows `account`, logged as a consultation; None (logged as
+        refused) for a case that does not exist or is not the force's."""
+        now = view_now()
+        # Logged, and first queued for the PSD when a party is a police employee (0051):
+        # raises ReadNotReported, having shown nothing, when that cannot be done.
+        view = open_case(
+            config.hub, store, config.reports, account, case_ref, JUSTIFICATION, config.clock()
+        )
+        if view is None:
+            return None
+        coordinated = {case_ref} if view.coordinating_force == account.force else set()
+        overdue = pages.visible_overdue(
+            config.hub, account.force, now, coordinated, pages.EVERYTHING_AHEAD
+        )
+        parts = pages.part_rows(view, overdue, now)
+        timeline = case_timeline(config.hub, case_ref, account.force, until=now)
+        if view.former and view.left_at is not None:
+            timeline = [line for line in timeline if line.at <= view.left_at]
+        notices = [
+            n for n in escalation_notices(config.hub, case_ref, account.force) if n.sent_at <= now
+        ]
+        escalations = pages.escalation_rows(view, notices)
+        can_act = (
+            config.actions is not None
+            and config.actions.can_sign(account.force)
+            and not view.former
+            and view.status.value == "open"
+        )
+        return {
+            "view": view,
+            "parts": parts,
+            "timeline": timeline,
+            "tasks": pages.tasks_for(view, parts, timeline, escalations),
+            "kind": pages.timeline_kind,
+            "escalations": escalations,
+            "acknowledged_elsewhere": pages.acknowledged_elsewhere(view),
+            "can_act": can_act,
+            "waiting": [row.notice for row in escalations if row.acknowledged is None],
+            "chaseable": chaseable_parts(view),
+            "assignable": assignable_parts(view),
+            "late_parts": [r.part for r in parts if r.late and r.part.status in OPEN_STATUSES],
+            "applicant": next((p for p in view.parties if p.is_applicant), None),
+        }
+
     async def case_page(request: Request) -> Response:
         account = await account_or_redirect(request)
         if isinstance(account, Response):
             return account
         case_ref = request.path_params["case_ref"]
-        now = view_now()
-
-        def load() -> dict[str, Any] | None:
-            view = open_case(
-                config.hub, store, config.reports, account, case_ref, JUSTIFICATION, config.clock()
-            )
-            if view is None:
-                return None
-            coordinated = {case_ref} if view.coordinating_force == account.force else set()
-            overdue = pages.visible_overdue(
-                config.hub, account.force, now, coordinated, pages.EVERYTHING_AHEAD
-            )
-            parts = pages.part_rows(view, overdue, now)
-            timeline = case_timeline(config.hub, case_ref, account.force, until=now)
-            if view.former and view.left_at is not None:
-                timeline = [line for line in timeline if line.at <= view.left_at]
-            return {
-                "view": view,
-                "parts": parts,
-                "timeline": timeline,
-                "tasks": pages.tasks_for(view, parts, timeline),
-                "kind": pages.timeline_kind,
-                "can_notify": config.actions is not None
-                and config.actions.can_sign(account.force)
-                and not view.former
-                and view.status.value == "open",
-                "late_parts": [r.part for r in parts if r.late and r.part.status in OPEN_STATUSES],
-                "applicant": next((p for p in view.parties if p.is_applicant), None),
-            }
-
         try:
-            context = await run_in_threadpool(load)
+            context = await run_in_threadpool(case_context, account, case_ref)
         except ReadNotReported:
             return render(request, "not_reported.html", account, status=503)
         if context is None:
@@ -349,43 +376,85 @@ def create_app(config: WebConfig) -> Starlette:
         flash = request.session.pop("flash", None)
         return render(request, "case.html", account, flash=flash, **context)
 
-    async def notify_delay(request: Request) -> Response:
-        account = await account_or_redirect(request)
-        if isinstance(account, Response):
-            return account
-        form = await checked_form(request)
-        if isinstance(form, Response):
-            return form
-        case_ref = request.path_params["case_ref"]
-        actions = config.actions
-        try:
-            view = await run_in_threadpool(case_view, config.hub, case_ref, account.force)
-        except ContractError:
-            return not_found(request, account)
-        if actions is None or not actions.can_sign(account.force) or view.former:
-            return render(request, "refused.html", account, status=403)
-        try:
-            message = delay_notice(
-                view,
-                account,
-                part_id=form.get("part_id", ""),
-                reason=form.get("reason", ""),
-                expected_by=form.get("expected_by", ""),
-                now=config.clock(),
-            )
-            outcome = await actions.submit(account.force, case_ref, message)
-        except ContractError as refused:
-            request.session["flash"] = f"Not sent: {refused.code}: {refused.message}"
-        except ValueError as invalid:  # the message's own validation (e.g. an empty reason)
-            first = str(invalid).splitlines()
-            request.session["flash"] = f"Not sent: {first[2] if len(first) > 2 else first[0]}"
-        else:
-            request.session["flash"] = (
-                f"Sent and accepted by the hub: envelope {outcome.envelope_id}"
-                if outcome.accepted
-                else f"Refused by the hub: {outcome.reason}"
-            )
-        return RedirectResponse(f"/cases/{case_ref}#actions", status_code=303)
+    Build = Callable[[CaseView, dict[str, str], Account], Payload]
+
+    def action(build: Build) -> Callable[[Request], Any]:
+        """A POST that sends one signed message for the signed-in force, naming the account
+        as its actor. Without JavaScript it redirects back to the case page (post, redirect,
+        get); from htmx it answers with the page as it now stands, for the actions region."""
+
+        async def endpoint(request: Request) -> Response:
+            account = await account_or_redirect(request)
+            if isinstance(account, Response):
+                return account
+            form = await checked_form(request)
+            if isinstance(form, Response):
+                return form
+            case_ref = request.path_params["case_ref"]
+            actions = config.actions
+            try:
+                view = await run_in_threadpool(case_view, config.hub, case_ref, account.force)
+            except ContractError:
+                return not_found(request, account)
+            if actions is None or not actions.can_sign(account.force) or view.former:
+                return render(request, "refused.html", account, status=403)
+            try:
+                actor = actor_of(account)
+                message = await run_in_threadpool(build, view, form, account)
+                outcome = await actions.submit(account.force, case_ref, message, actor)
+            except ContractError as refused:
+                flash = f"Not sent: {refused.code}: {refused.message}"
+            except ValueError as invalid:  # the message's own validation (e.g. an empty reason)
+                first = str(invalid).splitlines()
+                flash = f"Not sent: {first[2] if len(first) > 2 else first[0]}"
+            else:
+                flash = (
+                    f"Sent and accepted by the hub: envelope {outcome.envelope_id}"
+                    if outcome.accepted
+                    else f"Refused by the hub: {outcome.reason}"
+                )
+            if request.headers.get("hx-request"):
+                try:
+                    context = await run_in_threadpool(case_context, account, case_ref)
+                except ReadNotReported:
+                    return render(request, "not_reported.html", account, status=503)
+                if context is None:
+                    return not_found(request, account)
+                return render(request, "case.html", account, flash=flash, swapped=True, **context)
+            request.session["flash"] = flash
+            return RedirectResponse(f"/cases/{case_ref}#actions", status_code=303)
+
+        return endpoint
+
+    def build_delay(view: CaseView, form: dict[str, str], account: Account) -> Payload:
+        return delay_notice(
+            view,
+            account,
+            part_id=form.get("part_id", ""),
+            reason=form.get("reason", ""),
+            expected_by=form.get("expected_by", ""),
+            now=config.clock(),
+        )
+
+    def build_acknowledgement(view: CaseView, form: dict[str, str], account: Account) -> Payload:
+        acknowledged = {a.escalation_id for a in view.escalation_acknowledgements}
+        waiting = [
+            n
+            for n in escalation_notices(config.hub, view.case_ref, account.force)
+            if n.envelope_id not in acknowledged
+        ]
+        return escalation_acknowledgement(waiting, escalation_id=form.get("escalation_id", ""))
+
+    def build_chase(view: CaseView, form: dict[str, str], account: Account) -> Payload:
+        return chase(view, part_id=form.get("part_id", ""), note=form.get("note", ""))
+
+    def build_reassignment(view: CaseView, form: dict[str, str], account: Account) -> Payload:
+        return reassignment(
+            view,
+            part_id=form.get("part_id", ""),
+            assigned_to=form.get("assigned_to", ""),
+            assignee_kind=form.get("assignee_kind", ""),
+        )
 
     async def statistics_page(request: Request) -> Response:
         account = await account_or_redirect(request)
@@ -461,7 +530,14 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/sign-out", sign_out, methods=["POST"]),
         Route("/cases", cases_page),
         Route("/cases/{case_ref}", case_page),
-        Route("/cases/{case_ref}/delay-notified", notify_delay, methods=["POST"]),
+        Route("/cases/{case_ref}/delay-notified", action(build_delay), methods=["POST"]),
+        Route(
+            "/cases/{case_ref}/escalation-acknowledged",
+            action(build_acknowledgement),
+            methods=["POST"],
+        ),
+        Route("/cases/{case_ref}/part-chased", action(build_chase), methods=["POST"]),
+        Route("/cases/{case_ref}/part-reassigned", action(build_reassignment), methods=["POST"]),
         Route("/late", late_page),
         Route("/owed", owed_page),
         Route("/statistics", statistics_page),
@@ -470,8 +546,18 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/healthz", healthz),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if config.actions is not None:
+                await config.actions.aclose()  # its NATS connections
+
     return Starlette(
         routes=routes,
+        lifespan=lifespan,
         middleware=[
             Middleware(SecurityHeaders, tls=config.tls),
             Middleware(

@@ -6,6 +6,7 @@ which cases and parts a force may see, and the timeline is what the hub delivere
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -14,9 +15,15 @@ from sqlalchemy import Engine
 
 from crossforce.broker.domain.calendar import calendar_for_force
 from crossforce.broker.domain.parts import OPEN_STATUSES, PartOfJob
+from crossforce.broker.domain.records import EscalationAcknowledgement
 from crossforce.broker.domain.views import CaseView
 from crossforce.broker.escalation.overdue import OverduePart, overdue_parts
-from crossforce.broker.service.queries import CaseSummary, TimelineLine, list_cases
+from crossforce.broker.service.queries import (
+    CaseSummary,
+    EscalationNotice,
+    TimelineLine,
+    list_cases,
+)
 
 DUE_SOON_WORKING_DAYS = 2
 # Far enough ahead to list every open part a force owes, whenever it is due.
@@ -50,8 +57,13 @@ TIMELINE_KINDS = {
     "deadline-reminder": "Escalation",
     "overdue-notice": "Escalation",
     "escalation-raised": "Escalation",
+    "escalation-acknowledged": "Escalation",
+    "part-chased": "Action",
+    "part-reassigned": "Action",
+    "delay-notified": "Action",
     "intelligence-submission": "Ledger entry",
 }
+NOTICE_LABELS = {"overdue-notice": "Overdue notice", "escalation-raised": "Escalation"}
 
 
 def timeline_kind(message_type: str) -> str:
@@ -168,12 +180,41 @@ def part_rows(view: CaseView, overdue: list[OverduePart], now: datetime) -> list
 
 
 @dataclass(frozen=True, slots=True)
+class EscalationRow:
+    """A notice of the ladder the force received, and its acknowledgement if it has one."""
+
+    notice: EscalationNotice
+    acknowledged: EscalationAcknowledgement | None
+
+    @property
+    def label(self) -> str:
+        return NOTICE_LABELS.get(self.notice.message_type, self.notice.message_type)
+
+
+def escalation_rows(view: CaseView, notices: list[EscalationNotice]) -> list[EscalationRow]:
+    if view.former:
+        return []
+    acknowledged = {a.escalation_id: a for a in view.escalation_acknowledgements}
+    return [EscalationRow(n, acknowledged.get(n.envelope_id)) for n in notices]
+
+
+def acknowledged_elsewhere(view: CaseView) -> list[EscalationAcknowledgement]:
+    """Acknowledgements by other forces of notices about parts this force may see."""
+    return [a for a in view.escalation_acknowledgements if a.acknowledged_by != view.viewer]
+
+
+@dataclass(frozen=True, slots=True)
 class Task:
     text: str
     part_id: str | None = None
 
 
-def tasks_for(view: CaseView, parts: list[PartRow], timeline: list[TimelineLine]) -> list[Task]:
+def tasks_for(
+    view: CaseView,
+    parts: list[PartRow],
+    timeline: list[TimelineLine],
+    escalations: Sequence[EscalationRow] = (),
+) -> list[Task]:
     """What the viewing force should do next, from what it can see."""
     if view.former:
         return []
@@ -192,9 +233,14 @@ def tasks_for(view: CaseView, parts: list[PartRow], timeline: list[TimelineLine]
             tasks.append(Task(f"Chase {part.owner} for {part.part_id}", part.part_id))
         if part.owner == view.viewer:
             tasks.append(Task(f"Answer {part.part_id}: it is late", part.part_id))
-    escalations = sum(
-        1 for line in timeline if not line.sent and line.message_type == "escalation-raised"
-    )
-    if escalations:
-        tasks.append(Task(f"Review the late parts: {escalations} escalation(s) received"))
+    for escalation in escalations:
+        if escalation.acknowledged is None:
+            notice = escalation.notice
+            tasks.append(
+                Task(
+                    f"Acknowledge the {escalation.label.lower()} on {notice.part_id} "
+                    f"(level {notice.level})",
+                    notice.part_id,
+                )
+            )
     return tasks

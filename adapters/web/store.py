@@ -7,6 +7,7 @@ lives here. SQLite beside the hub's data by default; any SQLAlchemy URL in produ
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from sqlalchemy import (
 )
 
 from crossforce.adapters.sql.engine import lock_schema_creation, make_engine, stored_utc
+from crossforce.contracts.envelope import ACTOR_PATTERN
 from crossforce.contracts.errors import ContractError, ReasonCode
 from crossforce.contracts.forces import get_force
 
@@ -134,8 +136,14 @@ class WebStore:
     ) -> Account:
         """`password=None`: an account that signs in only through OpenID Connect."""
         username = username.strip()
-        if not username or len(username) > 120:
-            raise ContractError(ReasonCode.ACCOUNT_ERROR, "a username of 1 to 120 characters")
+        # The account name travels as the signed `actor` of every action the account takes,
+        # so it must be a short id, never free text.
+        if not re.fullmatch(ACTOR_PATTERN, username):
+            raise ContractError(
+                ReasonCode.ACCOUNT_ERROR,
+                "a username of 1 to 64 letters, digits and . _ @ -, starting with a letter "
+                "or digit (it names who acted in the messages the account sends)",
+            )
         if password is not None and len(password) < MIN_PASSWORD_LENGTH:
             raise ContractError(
                 ReasonCode.ACCOUNT_ERROR, f"a password of at least {MIN_PASSWORD_LENGTH} characters"

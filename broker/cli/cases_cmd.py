@@ -138,7 +138,8 @@ def case(
     if history is not None:
         table = Table("at", "by", "event", "details", title="History")
         for line in history:
-            table.add_row(f"{line.at:%Y-%m-%d %H:%M}", line.actor, line.event, line.summary)
+            by = f"{line.actor} ({line.acted_by})" if line.acted_by else line.actor
+            table.add_row(f"{line.at:%Y-%m-%d %H:%M}", by, line.event, line.summary)
         out.print(table)
 
 
@@ -169,6 +170,8 @@ def case_json(view: CaseView, history: list[HistoryLine] | None) -> dict[str, An
             {
                 "at": line.at.isoformat(),
                 "by": line.actor,
+                # The person at that force, where its signed envelope named one.
+                "acted_by": line.acted_by,
                 "event": line.event,
                 "details": line.summary,
             }

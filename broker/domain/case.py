@@ -28,6 +28,7 @@ from crossforce.broker.domain.parts import PartHistoryEntry, PartKind, PartOfJob
 from crossforce.broker.domain.records import (
     CoordinationTransfer,
     Decision,
+    EscalationAcknowledgement,
     LinkedCrime,
     RiskFlag,
 )
@@ -71,6 +72,9 @@ class Case:
     # are done.
     initial_contact_at: datetime | None = None
     steps_completed: dict[str, datetime] = field(default_factory=dict)
+    # Notices of the escalation ladder their recipients have acknowledged (the ladder itself
+    # lives in the hub's deadline rows, not here).
+    escalation_acknowledgements: list[EscalationAcknowledgement] = field(default_factory=list)
 
     # ------------------------------------------------------------------ lookups
 

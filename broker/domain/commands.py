@@ -225,6 +225,40 @@ class ExtendDeadline(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AcknowledgeEscalation(Command):
+    """A force acknowledges a notice the hub's escalation ladder sent it [domain.md §8].
+
+    The hub, not the sender, says what the notice was: `sent_to`, `notice`, `raised_at` and
+    the rest come from the hub's own record of what its ladder sent."""
+
+    escalation_id: str
+    part_id: str | None  # None: a case's own step clock with no part
+    deadline: str  # the SLA step of the deadline
+    level: int
+    notice: str  # overdue-notice or escalation-raised
+    sent_to: str  # the force the hub sent the notice to
+    raised_at: datetime
+    acted_by: str | None = None  # the person at the sending force, when it names one
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChasePart(Command):
+    """The co-ordinating force chases the owner of a part [000 §3.10.7]."""
+
+    part_id: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReassignWithinForce(Command):
+    """The owner gives a part to another officer or team of its own; the owner force stays."""
+
+    part_id: str
+    assigned_to: str
+    assignee_kind: str  # officer or team
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MarkMaliciousApplication(Command):
     evidence: str
     subject_key: str | None = None  # default: B's subject key
@@ -271,6 +305,9 @@ CaseCommand = (
     | NotifyNonDisclosure
     | NotifyDelay
     | ExtendDeadline
+    | AcknowledgeEscalation
+    | ChasePart
+    | ReassignWithinForce
     | MarkMaliciousApplication
     | SubmitIntelligence
     | CloseCase

@@ -312,6 +312,35 @@ class DeadlineExtended(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EscalationAcknowledged(DomainEvent):
+    """A notice of the ladder was seen by the force it went to; the ladder runs on [§8]."""
+
+    name: ClassVar[str] = "escalation-acknowledged"
+    escalation_id: str
+    deadline: str
+    level: int
+    notice: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartChased(DomainEvent):
+    """The co-ordinating force chased the part's owner [000 §3.10.7]."""
+
+    name: ClassVar[str] = "part-chased"
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartReassignedWithinForce(DomainEvent):
+    """The owner gave the part to another officer or team of its own; same owner force."""
+
+    name: ClassVar[str] = "part-reassigned"
+    assigned_to: str
+    assignee_kind: str
+    previously: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MaliciousApplicationMarked(DomainEvent):
     name: ClassVar[str] = "malicious-application-marked"
     subject_key: str

@@ -65,6 +65,10 @@ class PartOfJob:
     recommend_disclosure: bool | None = None  # DMF decision
     summary: str = ""
     history: list[PartHistoryEntry] = field(default_factory=list)
+    # Who holds the part within its owner force: the force's own reference for an officer or
+    # team, with its kind. Cleared whenever the part moves to another force.
+    assigned_to: str | None = None
+    assignee_kind: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -99,4 +103,8 @@ class PartOfJob:
             )
         )
         self.status = to_status
+        if new_owner != self.owner:
+            # The officer or team was the old force's: the new owner assigns its own.
+            self.assigned_to = None
+            self.assignee_kind = None
         self.owner = new_owner

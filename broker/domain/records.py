@@ -70,6 +70,21 @@ class LinkedCrime:
 
 
 @dataclass(frozen=True, slots=True)
+class EscalationAcknowledgement:
+    """Who acknowledged which notice of the escalation ladder, and when [domain.md §8]."""
+
+    escalation_id: str
+    part_id: str | None
+    deadline: str
+    level: int
+    notice: str
+    raised_at: datetime
+    acknowledged_by: str  # the force the notice was sent to
+    acknowledged_at: datetime
+    acted_by: str | None = None  # the person at that force, when the envelope named one
+
+
+@dataclass(frozen=True, slots=True)
 class ReportedParty:
     party_id: str
     role: PartyRole

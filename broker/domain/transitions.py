@@ -41,6 +41,8 @@ class PartAction(StrEnum):
     SUBMIT_INTELLIGENCE = "submit-intelligence"
     CANCEL = "cancel"
     EXTEND_DEADLINE = "extend-deadline"
+    CHASE = "chase"
+    REASSIGN_WITHIN_FORCE = "reassign-within-force"
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +337,43 @@ PART_TRANSITIONS += tuple(
         "agreed with the owner; new due date and reason; the ladder restarts",
     )
     for kind, status in _EXTENDABLE
+)
+# Chasing records that the co-ordinating force pressed the owner of a timed part; nothing
+# moves: not the status, the owner or the due date [000 §3.10.7].
+PART_TRANSITIONS += tuple(
+    Transition(
+        kind,
+        status,
+        _A.CHASE,
+        status,
+        _COORD,
+        "the owner is another force; an optional short note; nothing else changes",
+    )
+    for kind, status in _EXTENDABLE
+)
+# Another officer or team of the owner force takes the part on: the owner force, status, due
+# date and ladder stay as they were. A declined part waits for the co-ordinating force.
+_ASSIGNABLE: tuple[tuple[PartKind, PartStatus], ...] = (
+    (_K.APPLICANT_LIAISON, _S.IN_PROGRESS),
+    (_K.ENQUIRY, _S.REQUESTED),
+    (_K.ENQUIRY, _S.IN_PROGRESS),
+    (_K.DMF_REFERRAL, _S.REQUESTED),
+    (_K.DISCLOSURE_DELIVERY, _S.REQUESTED),
+    (_K.DISCLOSURE_DELIVERY, _S.IN_PROGRESS),
+    (_K.DISCLOSURE_DELIVERY, _S.UNDERTAKING_REFUSED),
+    (_K.NON_DISCLOSURE_NOTIFICATION, _S.IN_PROGRESS),
+    (_K.INTELLIGENCE_SUBMISSION, _S.IN_PROGRESS),
+)
+PART_TRANSITIONS += tuple(
+    Transition(
+        kind,
+        status,
+        _A.REASSIGN_WITHIN_FORCE,
+        status,
+        _OWNER,
+        "another officer or team of the same force; the due date and ladder stay",
+    )
+    for kind, status in _ASSIGNABLE
 )
 
 CASE_TRANSITIONS: tuple[CaseTransition, ...] = (

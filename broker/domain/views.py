@@ -20,7 +20,13 @@ from crossforce.broker.domain.errors import not_authorised
 from crossforce.broker.domain.markers import MaliciousMarker
 from crossforce.broker.domain.parties import Party
 from crossforce.broker.domain.parts import PartOfJob
-from crossforce.broker.domain.records import CoordinationTransfer, Decision, LinkedCrime, RiskFlag
+from crossforce.broker.domain.records import (
+    CoordinationTransfer,
+    Decision,
+    EscalationAcknowledgement,
+    LinkedCrime,
+    RiskFlag,
+)
 from crossforce.broker.domain.roles import ForceRole
 from crossforce.broker.domain.routes import Route
 from crossforce.broker.domain.transitions import CaseStatus
@@ -46,6 +52,9 @@ class CaseView:
     pending_transfer: CoordinationTransfer | None = None
     linked_crimes: tuple[LinkedCrime, ...] = ()
     markers_seen: tuple[MaliciousMarker, ...] = ()
+    # Acknowledged notices of the escalation ladder: the force's own, and those about parts
+    # it may see (the co-ordinating force: all of them).
+    escalation_acknowledgements: tuple[EscalationAcknowledgement, ...] = ()
     # A former participant's read-only record: `left_at` is when its last role ended.
     former: bool = False
     left_at: datetime | None = None
@@ -113,6 +122,13 @@ def view_for(case: Case, force: str) -> CaseView:
         else None,
         linked_crimes=tuple(case.linked_crimes) if coordinating else (),
         markers_seen=tuple(case.markers_seen) if coordinating else (),
+        escalation_acknowledgements=tuple(
+            a
+            for a in case.escalation_acknowledgements
+            if coordinating
+            or a.acknowledged_by == force
+            or any(p.part_id == a.part_id for p in parts)
+        ),
     )
 
 
@@ -184,4 +200,7 @@ def _as_at(part: PartOfJob, cut: datetime) -> PartOfJob | None:
         status=kept[-1].to_status,
         due_at=None,
         history=kept,
+        # Who holds it within a force is current information, not part of the record.
+        assigned_to=None,
+        assignee_kind=None,
     )

@@ -42,7 +42,12 @@ from crossforce.broker.service.deadlines import (
 )
 from crossforce.broker.service.outbound import Outbound
 from crossforce.broker.service.outbox import OutboundMessage
-from crossforce.broker.service.ports import ConcurrentUpdate, UnitOfWork, UnitOfWorkFactory
+from crossforce.broker.service.ports import (
+    ConcurrentUpdate,
+    EscalationNotice,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from crossforce.contracts.compose import compose
 from crossforce.contracts.envelope import HUB_FORCE_CODE, Envelope
 from crossforce.contracts.forces import FORCES
@@ -182,7 +187,10 @@ class EscalationService:
                 force,
                 late,
             )
-            prefix = f"esc/{deadline_id}/{step.level}/{force}"
+            # The row version makes each firing its own message: a ladder that starts again
+            # (an extension, a new owner) climbs the same levels, and the outbox and
+            # JetStream would otherwise take its notices for repeats of the first ones.
+            prefix = f"esc/{deadline_id}/v{row['version']}/{step.level}/{force}"
             self.outbound.deliver(
                 uow,
                 envelope,
@@ -194,6 +202,21 @@ class EscalationService:
                 audience=roles,
             )
             self.outbound.case_log(uow, envelope, f"{prefix}/log", now)
+            # What was sent to whom, so the recipient can acknowledge this very notice.
+            uow.notices.add(
+                EscalationNotice(
+                    envelope_id=envelope.id,
+                    case_ref=case_ref,
+                    deadline_id=deadline_id,
+                    part_id=deadline.part_id,
+                    step=row["step"],
+                    level=step.level,
+                    message_type=step.message.value,
+                    owner_force=deadline.owner_force,
+                    sent_to=force,
+                    sent_at=now,
+                )
+            )
         uow.history.add(
             case_ref, now, HUB_FORCE_CODE, step.message.value, _summary(row, step, late, sent)
         )

@@ -1,40 +1,35 @@
-"""The hub as a FastStream application: one pull subscriber per inbound partition.
+"""The hub as a FastStream application: a batch reader per inbound partition, the timer
+consumer, the outbox relay, the deadline sweep and the access-report relay.
 
-Acknowledgement is always explicit (AckPolicy.MANUAL): the hub acks only after the
-transaction that applied or refused the message has committed (its outbox then holds what
-must be published), and naks with a short delay on a database fault. A message is never
-abandoned: every input is applied or refused with a receipt and a dead letter.
+Acknowledgement is always explicit: the hub acks a batch only after the transaction that
+applied or refused its messages has committed (its outbox then holds what must be
+published). On a database fault the batch is kept and tried again. A message is never
+abandoned: every input is applied or refused with a receipt and a dead letter
+(`broker/hub/partitions.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from faststream import AckPolicy, FastStream
-from faststream.nats import JStream, NatsBroker, NatsMessage, NatsNKey, NatsSecurity, PullSub
+from faststream import FastStream
+from faststream.nats import NatsBroker, NatsNKey, NatsSecurity
 
-from crossforce.adapters import tracing
 from crossforce.adapters.nats import subjects
-from crossforce.adapters.nats.provisioning import hub_partition_consumer
 from crossforce.adapters.nats.tls import client_ssl_context
 from crossforce.broker.bootstrap import HubCore
+from crossforce.broker.hub.partitions import PartitionReader, ResultListener
 from crossforce.broker.hub.publisher import OutboxPublisher
 from crossforce.broker.hub.timers import register_timer_subscriber, sweep_forever
 from crossforce.broker.service.case_reads import AccessReportRelay
-from crossforce.broker.service.faults import redelivery_delay, retry_step
-from crossforce.broker.service.pipeline import HubPipeline, Inbound, PipelineResult
 from crossforce.contracts.envelope import HUB_FORCE_CODE
 
 log = logging.getLogger("crossforce.hub")
-
-# How often a hub looks for queued reads to report: a PSD hears of a read within about this.
-ACCESS_REPORT_INTERVAL = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +40,10 @@ class HubConnection:
     ca: Path | None = None  # CA certificate(s) the servers' TLS certificates are checked with
 
 
-ResultListener = Callable[[PipelineResult], Awaitable[None] | None]
+# How long shutdown waits for the readers to finish the batches in hand.
+READER_STOP_SECONDS = 10.0
+# How often a hub looks for queued reads to report: a PSD hears of a read within about this.
+ACCESS_REPORT_INTERVAL = 1.0
 
 
 def build_hub(
@@ -81,32 +79,19 @@ def build_hub(
             state["publisher"] = OutboxPublisher(js, core.units, core.clock)
         return state["publisher"]  # type: ignore[no-any-return]
 
-    stream = JStream(subjects.INBOUND_STREAM, declare=False)
-
-    async def decode_raw(message: Any) -> bytes:
-        # Never let a sender's content-type choose a decoder: the pipeline reads raw bytes.
-        return bytes(message.body)
-
-    for partition in range(connection.partitions):
-        broker.subscriber(
-            subjects.inbound_partition_filter(partition),
-            stream=stream,
-            durable=f"hub_p{partition}",
-            config=hub_partition_consumer(partition),
-            pull_sub=PullSub(batch_size=1, timeout=1.0),
-            inbox_prefix=subjects.pull_inbox_prefix(HUB_FORCE_CODE),
-            ack_policy=AckPolicy.MANUAL,
-            decoder=decode_raw,
-            title=f"hub-inbound-p{partition}",
-            description="Signed envelopes from forces, one case partition",
-        )(_make_handler(core.pipeline, publisher, on_result))
-
     escalation = core.escalation
     register_timer_subscriber(broker, escalation, publisher)
     app = FastStream(broker)
 
+    readers: list[PartitionReader] = []
+
     @app.after_startup
     async def _start_background() -> None:
+        client = broker.config.connection_state.connection
+        for partition in range(connection.partitions):
+            reader = PartitionReader(client, partition, core.pipeline, publisher, on_result)
+            readers.append(reader)
+            state[f"partition{partition}"] = asyncio.create_task(reader.run())
         state["relay"] = asyncio.create_task(publisher().relay_forever())
         # The sweep is the timers' backstop; its first pass catches up after downtime.
         state["sweep"] = asyncio.create_task(
@@ -120,61 +105,21 @@ def build_hub(
 
     @app.on_shutdown
     async def _stop_background() -> None:
+        # Readers finish the batch in hand (applied, published, acked), then stop.
+        for reader in readers:
+            reader.stop()
+        pending = [state[f"partition{n}"] for n in range(len(readers))]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=READER_STOP_SECONDS)
+            for task in late:
+                task.cancel()
+        readers.clear()
         for name in ("relay", "sweep", "access"):
             task = state.get(name)
             if task is not None:
                 task.cancel()
 
     return app, broker
-
-
-def _make_handler(
-    pipeline: HubPipeline,
-    publisher: Callable[[], OutboxPublisher],
-    on_result: ResultListener | None,
-) -> Callable[..., Awaitable[None]]:
-    async def handle_inbound(body: bytes, message: NatsMessage) -> None:
-        raw = message.raw_message
-        metadata = raw.metadata
-        inbound = Inbound(
-            data=raw.data,
-            subject=raw.subject,
-            stream_sequence=metadata.sequence.stream,
-            accepted_at=metadata.timestamp,
-            nats_msg_id=(raw.headers or {}).get("Nats-Msg-Id"),
-        )
-        started = time.perf_counter()
-        try:
-            # Every input is applied or refused here; only a database fault escapes. With
-            # tracing on, the work is a span continuing the sender's trace.
-            with tracing.span(
-                "crossforce.hub.process",
-                tracing.received_context(raw.headers),
-                partition_subject=raw.subject.split(".", 3)[2] if raw.subject else "",
-            ):
-                result = await asyncio.to_thread(retry_step, lambda: pipeline.process(inbound))
-        except Exception as exc:
-            delay = redelivery_delay(metadata.num_delivered)
-            log.warning(
-                "infrastructure fault on inbound %s (attempt %d), again in %gs: %s",
-                inbound.stream_sequence,
-                metadata.num_delivered,
-                delay,
-                type(exc).__name__,
-            )
-            await message.nack(delay=delay)
-            return
-        # Committed: the outbox holds what must go out, so the inbound is finished even if
-        # NATS cannot take the publishes now; the relay sends them in order.
-        await publisher().publish_committed(result.outbound)
-        await message.ack()
-        result.processing_seconds = time.perf_counter() - started
-        if on_result is not None:
-            outcome = on_result(result)
-            if outcome is not None:
-                await outcome
-
-    return handle_inbound
 
 
 async def relay_access_reports(

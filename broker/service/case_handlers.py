@@ -106,6 +106,7 @@ class CaseHandlers:
             self.subject_key,
             aliases=dict(state.get("aliases", {})),
             persons=self._persons(envelope.caseref, state),
+            notice=lambda envelope_id: uow.notices.get(envelope_id, envelope.caseref),
         )
         commands = commands_for(translation)
         context = self._context(uow, commands)
@@ -118,7 +119,7 @@ class CaseHandlers:
         except DomainRefusal as refusal:
             raise ContractError(refusal.code, f"{refusal.rule}: {refusal.message}") from None
         assert case is not None
-        self._save(uow, row, case, translation, events, now)
+        self._save(uow, row, case, translation, events, now, acted_by=envelope.actor)
         # Deadlines follow the parts: new parts are timed, answered parts stop their timers.
         sync_deadlines(uow, case, now, self.policy)
         for hook in self.hooks:
@@ -154,6 +155,7 @@ class CaseHandlers:
         translation: Translation,
         events: list[e.DomainEvent],
         now: datetime,
+        acted_by: str | None = None,
     ) -> None:
         uow.cases.save(
             case.case_ref,
@@ -173,7 +175,9 @@ class CaseHandlers:
         for marker in markers_from_events(events):
             uow.markers.add(marker)
         for event in events:
-            uow.history.add(case.case_ref, event.at, event.actor, event.name, _summary(event))
+            uow.history.add(
+                case.case_ref, event.at, event.actor, event.name, _summary(event), acted_by
+            )
 
     # -- need-to-know --------------------------------------------------------------------
     def _outcome(

@@ -89,6 +89,7 @@ class Outbound:
             purpose=envelope.purpose,
             lawful_basis=envelope.lawfulbasis,
             marking=envelope.securitymarking.value,
+            acted_by=envelope.actor,
         )
 
     def receipt(

@@ -10,10 +10,11 @@ bytes arrived on, plus a dead-letter record holding the original bytes and the r
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from crossforce.adapters import tracing
 from crossforce.adapters.nats import subjects
 from crossforce.broker.service.case_handlers import CaseHandlers, HandlerOutcome
 from crossforce.broker.service.faults import is_infrastructure_fault
@@ -54,6 +55,8 @@ class Inbound:
     stream_sequence: int
     accepted_at: datetime  # when JetStream stored it
     nats_msg_id: str | None = None
+    # W3C trace context it arrived with (only when tracing is on); never content.
+    trace_context: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -110,7 +113,9 @@ class HubPipeline:
         with self.units() as uow:
             for inbound in inbounds:
                 queued = len(uow.outbound)
-                result = self._one(uow, inbound, used)
+                # With tracing on, each message's work is a span continuing its sender's.
+                with tracing.span("crossforce.hub.process", inbound.trace_context):
+                    result = self._one(uow, inbound, used)
                 # What a crash left unsent from a first attempt, then what this one queued.
                 result.outbound = [*result.outbound, *uow.outbound[queued:]]
                 results.append(result)
@@ -230,7 +235,7 @@ class HubPipeline:
                 self._receipt_again(uow, envelope, inbound)
             return PipelineResult(True, envelope.id, duplicate=True, outbound=unsent)
         outcome = self.handlers.apply(uow, envelope, message, now)
-        uow.processed.add(envelope.id, this, now)
+        uow.processed.add(envelope.id, this, now, acted_by=envelope.actor)
         self._record_outcome(uow, envelope, outcome, now, prefix)
         receipt = self._receipt(
             envelope.senderforce,

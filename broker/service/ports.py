@@ -105,8 +105,10 @@ class DisclosureLog(Protocol):
         purpose: str,
         lawful_basis: str,
         marking: str,
+        acted_by: str | None = None,
     ) -> None:
-        """One DPA 2018 s.62 disclosure line."""
+        """One DPA 2018 s.62 disclosure line; `acted_by` the person at the disclosing force,
+        where its signed envelope named one."""
 
 
 class MarkerRepository(Protocol):
@@ -118,7 +120,13 @@ class MarkerRepository(Protocol):
 class ProcessedIds(Protocol):
     def processed_as(self, envelope_id: str) -> ProcessedAs | None: ...
 
-    def add(self, envelope_id: str, processed: ProcessedAs, at: datetime) -> None: ...
+    def add(
+        self,
+        envelope_id: str,
+        processed: ProcessedAs,
+        at: datetime,
+        acted_by: str | None = None,
+    ) -> None: ...
 
     def already_rejected(self, inbound_key: str) -> bool: ...
 
@@ -135,7 +143,40 @@ class ProcessedIds(Protocol):
 
 
 class CaseHistory(Protocol):
-    def add(self, case_ref: str, at: datetime, actor: str, event: str, summary: str) -> None: ...
+    def add(
+        self,
+        case_ref: str,
+        at: datetime,
+        actor: str,
+        event: str,
+        summary: str,
+        acted_by: str | None = None,
+    ) -> None:
+        """`actor` is the force; `acted_by` the person there, when its envelope named one."""
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationNotice:
+    """A notice of the escalation ladder as the hub sent it to one force."""
+
+    envelope_id: str
+    case_ref: str
+    deadline_id: str
+    part_id: str  # a hub part id, or `case` for a case clock with no part
+    step: str
+    level: int
+    message_type: str
+    owner_force: str
+    sent_to: str
+    sent_at: datetime
+
+
+class EscalationNotices(Protocol):
+    """What the ladder sent to whom, so the recipient can acknowledge that very notice."""
+
+    def add(self, notice: EscalationNotice) -> None: ...
+
+    def get(self, envelope_id: str, case_ref: str) -> EscalationNotice | None: ...
 
 
 class AccessReportQueue(Protocol):
@@ -174,6 +215,9 @@ class UnitOfWork(Protocol):
 
     @property
     def history(self) -> CaseHistory: ...
+
+    @property
+    def notices(self) -> EscalationNotices: ...
 
     @property
     def access_reports(self) -> AccessReportQueue: ...

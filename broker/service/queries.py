@@ -16,9 +16,10 @@ from crossforce.contracts.errors import ContractError, ReasonCode
 @dataclass(frozen=True, slots=True)
 class HistoryLine:
     at: datetime
-    actor: str
+    actor: str  # the force
     event: str
     summary: str
+    acted_by: str | None = None  # the person there, where its signed envelope named one
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ def case_view(engine: Engine, case_ref: str, force: str | None) -> CaseView:
 
 def case_history(engine: Engine, case_ref: str) -> list[HistoryLine]:
     return [
-        HistoryLine(r["at"], r["actor"], r["event"], r["summary"])
+        HistoryLine(r["at"], r["actor"], r["event"], r["summary"], r["acted_by"])
         for r in queries.history_rows(engine, case_ref)
     ]
 
@@ -94,6 +95,8 @@ class TimelineLine:
     sent: bool
     sender: str
     recipients: tuple[str, ...]  # for a sent message, the forces it was delivered to
+    # The person at the sending force, where the signed envelope named one (`actor`).
+    acted_by: str | None = None
 
 
 def short_type(cloudevents_type: str) -> str:
@@ -124,6 +127,7 @@ def case_timeline(
                 False,
                 r["disclosed_by"],
                 (force,),
+                r["acted_by"],
             ),
         )
         for r in received
@@ -137,9 +141,43 @@ def case_timeline(
                 True,
                 force,
                 tuple(sorted(set(delivered.get(r["envelope_id"], ())))),
+                r["acted_by"],
             ),
         )
         for r in sent
     ]
     ordered.sort(key=lambda item: (item[1].at, item[0]))
     return [line for _, line in ordered if until is None or line.at <= until]
+
+
+# The ladder's notices that say a deadline was missed: what a force may acknowledge.
+ACKNOWLEDGEABLE = ("overdue-notice", "escalation-raised")
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationNotice:
+    """A notice of the escalation ladder as the hub sent it to one force."""
+
+    envelope_id: str
+    part_id: str  # a hub part id, or `case` for a case clock with no part
+    step: str
+    level: int
+    message_type: str
+    owner_force: str
+    sent_at: datetime
+
+
+def escalation_notices(engine: Engine, case_ref: str, force: str) -> list[EscalationNotice]:
+    """The overdue notices and escalations the hub sent `force` in a case, oldest first."""
+    return [
+        EscalationNotice(
+            r["envelope_id"],
+            r["part_id"],
+            r["step"],
+            int(r["level"]),
+            r["message_type"],
+            r["owner_force"],
+            r["sent_at"],
+        )
+        for r in queries.escalation_notice_rows(engine, case_ref, force, ACKNOWLEDGEABLE)
+    ]

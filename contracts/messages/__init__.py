@@ -12,6 +12,7 @@ from crossforce.contracts.messages import (  # noqa: F401  (imported for registr
     escalation,
     receipt,
     risk,
+    supervision,
 )
 from crossforce.contracts.messages.base import Message
 

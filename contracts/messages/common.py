@@ -24,9 +24,8 @@ DivisionLetter = Annotated[str, StringConstraints(pattern=r"^[ACDEGJKLNPQUV]$")]
 
 # Identifiers minted by the sending force for things inside a case (parties, enquiries,
 # transfers). Opaque, short, no spaces, so they can never smuggle personal data.
-Identifier = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", max_length=64)
-]
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN, max_length=64)]
 PartyId = Identifier
 
 # A reference to a record held in a force's own system (001 Annex F: the information stays

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from crossforce.broker.scenario import case_steps
+from crossforce.broker.service.queries import case_history
 from tests.e2e.web_hub import (
     LATE_CASE,
     MOVED_CASE,
@@ -229,14 +230,115 @@ def test_an_action_is_a_signed_envelope_the_hub_accepts(
     base, hub, _ = site
     page = sign_in(browser, base, "essex.sup")
     page.goto(f"{base}/cases/{LATE_CASE}")
+    page.wait_for_function("() => window.htmx !== undefined")
     page.select_option("#part_id", "part-3")
     page.fill("#reason", "Police Scotland's checks are taking longer than planned")
     page.click("#send-delay")
+    # htmx swaps the actions region in place and moves focus to the receipt.
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.id === 'flash'", timeout=15000
+    )
+    assert "Sent and accepted by the hub" in page.inner_text("#flash")
+    line = timeline_line(page, "delay-notified")
+    assert "Accepted by the hub" in line and "ESSEX" in line and "essex.sup" in line
+
+
+def timeline_line(page: Any, message_type: str) -> str:
+    """The timeline row of a message, once the live update has brought it in."""
+    row = page.locator("#timeline tr", has_text=message_type)
+    row.first.wait_for(timeout=15000)
+    text: str = row.last.inner_text()
+    return text
+
+
+def history(hub: Hub, event: str) -> Any:
+    [line] = [h for h in case_history(hub.engine, LATE_CASE) if h.event == event]
+    return line
+
+
+def test_a_supervisor_acknowledges_an_escalation_sent_to_the_force(
+    browser: Any, site: tuple[str, Hub, Any]
+) -> None:
+    base, hub, _ = site
+    page = sign_in(browser, base, "essex.sup")
+    page.goto(f"{base}/cases/{LATE_CASE}")
+    page.wait_for_function("() => window.htmx !== undefined")
+    assert "Acknowledge the escalation on part-3 (level 3)" in page.inner_text("#tasks")
+    waiting = page.locator("#escalation_id option", has_text="part-3 (PSOS): level 3")
+    page.select_option("#escalation_id", waiting.get_attribute("value"))
+    page.click("#send-ack")
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.id === 'flash'", timeout=15000
+    )
+    assert "Sent and accepted by the hub" in page.inner_text("#flash")
+    # The notice now shows who acknowledged it, and it is no longer offered.
+    row = page.locator("#escalations tr", has_text="Escalation").filter(has_text="part-3")
+    page.wait_for_function(
+        "() => document.querySelector('#escalations').innerText.includes('By essex.sup')",
+        timeout=15000,
+    )
+    assert "By essex.sup (ESSEX)" in row.inner_text()
+    assert page.locator("#escalation_id option", has_text="part-3 (PSOS): level 3").count() == 0
+    line = timeline_line(page, "escalation-acknowledged")
+    assert "Accepted by the hub" in line and "essex.sup" in line and "PSOS" in line
+    assert history(hub, "escalation-acknowledged").acted_by == "essex.sup"
+
+
+def test_the_coordinating_force_chases_an_owner_from_the_keyboard(
+    browser: Any, site: tuple[str, Hub, Any]
+) -> None:
+    base, hub, _ = site
+    page = sign_in(browser, base, "essex.sup")
+    page.goto(f"{base}/cases/{LATE_CASE}")
+    page.wait_for_function("() => window.htmx !== undefined")
+    page.focus("#chase-part")
+    page.select_option("#chase-part", "part-3")  # as the arrow keys would
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "chase-note"
+    page.keyboard.type("The applicant has asked for news twice this week")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "send-chase"
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.id === 'flash'", timeout=15000
+    )
+    assert "Sent and accepted by the hub" in page.inner_text("#flash")
+    line = timeline_line(page, "part-chased")
+    assert "essex.sup" in line and "PSOS" in line  # delivered to the owner
+    chased = history(hub, "part-chased")
+    assert chased.acted_by == "essex.sup" and "part_owner=PSOS" in chased.summary
+    assert "note=The applicant has asked for news twice this week" in chased.summary
+
+
+def test_an_owner_reassigns_its_part_within_the_force_without_javascript(
+    browser: Any, site: tuple[str, Hub, Any]
+) -> None:
+    base, hub, _ = site
+    # Without JavaScript the same form posts, redirects and shows the receipt.
+    page = sign_in(browser, base, "surrey.sup", java_script_enabled=False)
+    page.goto(f"{base}/cases/{LATE_CASE}")
+    page.select_option("#reassign-part", "part-2")
+    page.check("#assignee-team")
+    page.fill("#assigned_to", "SURREY-DA-7")
+    page.click("#send-reassign")
     page.wait_for_url(re.compile(rf".*/cases/{LATE_CASE}#actions$"))
     assert "Sent and accepted by the hub" in page.inner_text("#flash")
-    line = page.locator("#timeline tr", has_text="delay-notified")
-    assert "Accepted by the hub" in line.inner_text()
-    assert "ESSEX" in line.inner_text()
+    assert "team SURREY-DA-7" in page.locator("#parts tr", has_text="part-2").inner_text()
+    line = timeline_line(page, "part-reassigned")
+    assert "surrey.sup" in line and "ESSEX" in line  # the co-ordinating force is told
+    assert history(hub, "part-reassigned").acted_by == "surrey.sup"
+    # A name is not a reference: the message refuses it before anything is sent.
+    page.select_option("#reassign-part", "part-2")
+    page.fill("#assigned_to", "DC Jo Example")
+    page.click("#send-reassign")
+    page.wait_for_url(re.compile(rf".*/cases/{LATE_CASE}#actions$"))
+    assert "Not sent: SCHEMA_INVALID: the staff number or team code" in page.inner_text("#flash")
+    # Essex, co-ordinating, sees who holds Surrey's part now, and who said so.
+    essex = sign_in(browser, base, "essex.sup")
+    essex.goto(f"{base}/cases/{LATE_CASE}")
+    assert "team SURREY-DA-7" in essex.locator("#parts tr", has_text="part-2").inner_text()
+    received = timeline_line(essex, "part-reassigned")
+    assert "surrey.sup" in received and "Delivered by the hub" in received
 
 
 def test_security_headers_and_head(site: tuple[str, Hub, Any]) -> None:
@@ -256,6 +358,7 @@ PAGES = [
     ("sign-in", None, "/sign-in"),
     ("cases", "essex.sup", "/cases"),
     ("case", "essex.sup", f"/cases/{LATE_CASE}"),
+    ("case-owner", "surrey.sup", f"/cases/{LATE_CASE}"),
     ("case-former", "essex.sup", f"/cases/{MOVED_CASE}"),
     ("late", "essex.sup", "/late"),
     ("owed", "surrey.sup", "/owed"),

@@ -24,6 +24,7 @@ from crossforce.adapters.web.oidc import OidcSettings
 from crossforce.adapters.web.store import Role, WebStore
 from crossforce.broker.scenario import FORCES, case_steps
 from crossforce.broker.secrets import load_or_create
+from crossforce.broker.service.pipeline import PipelineResult
 from crossforce.contracts.messages.base import Message
 from crossforce.contracts.messages.case import StepCompleted, TimedStep
 from crossforce.contracts.pki import EphemeralPki
@@ -60,11 +61,28 @@ class Hub:
     def now(self) -> datetime:
         return self.core.now
 
-    def send(self, sender: str, case_ref: str, message: Message, at: datetime | None = None) -> str:
-        envelope = self.core.sign(sender, case_ref, message, at or self.core.now)
-        result = self.core.deliver_bytes(sender, case_ref, envelope.to_bytes(), at)
+    def send(
+        self,
+        sender: str,
+        case_ref: str,
+        message: Message,
+        at: datetime | None = None,
+        actor: str | None = None,
+    ) -> str:
+        envelope_id, result = self.process(sender, case_ref, message, at, actor)
         assert result.accepted, result.detail
-        return envelope.id
+        return envelope_id
+
+    def process(
+        self,
+        sender: str,
+        case_ref: str,
+        message: Message,
+        at: datetime | None = None,
+        actor: str | None = None,
+    ) -> tuple[str, PipelineResult]:
+        envelope = self.core.sign(sender, case_ref, message, at or self.core.now, actor)
+        return envelope.id, self.core.deliver_bytes(sender, case_ref, envelope.to_bytes(), at)
 
 
 class PipelineActionSender:
@@ -77,8 +95,15 @@ class PipelineActionSender:
     def can_sign(self, force: str) -> bool:
         return force in FORCES
 
-    async def submit(self, force: str, case_ref: str, message: Message) -> ActionOutcome:
-        return ActionOutcome(True, self.hub.send(force, case_ref, message))
+    async def submit(
+        self, force: str, case_ref: str, message: Message, actor: str
+    ) -> ActionOutcome:
+        envelope_id, result = self.hub.process(force, case_ref, message, actor=actor)
+        reason = f"{result.reason}: {result.detail}" if result.reason else ""
+        return ActionOutcome(result.accepted, envelope_id, reason)
+
+    async def aclose(self) -> None:
+        pass
 
 
 def build_hub(tmp: Path) -> Hub:

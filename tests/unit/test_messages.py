@@ -20,6 +20,11 @@ from crossforce.contracts.messages.dmf import DmfDecision, DmfReferral
 from crossforce.contracts.messages.enquiry import CheckOutcome, EnquiryRequested, EnquiryResult
 from crossforce.contracts.messages.escalation import DeadlineReminder, OverdueNotice
 from crossforce.contracts.messages.receipt import Receipt
+from crossforce.contracts.messages.supervision import (
+    EscalationAcknowledged,
+    PartChased,
+    PartReassigned,
+)
 from crossforce.contracts.registry import REGISTRY
 
 EXPECTED_NAMES = {
@@ -50,6 +55,9 @@ EXPECTED_NAMES = {
     "escalation-raised",
     "deadline-reminder",
     "deadline-extended",
+    "escalation-acknowledged",
+    "part-chased",
+    "part-reassigned",
     "step-completed",
     "applicant-identity-verified",
     "disclosure-handoff-acknowledged",
@@ -287,3 +295,29 @@ class TestReceiptsAndDeadlines:
             OverdueNotice.model_validate(data("overdue-notice", working_days_late=-1))
         with pytest.raises(ValidationError, match="level"):
             OverdueNotice.model_validate(data("overdue-notice", level=10))
+
+
+class TestSupervision:
+    def test_a_reassignment_names_an_officer_or_team_by_reference_not_by_name(self) -> None:
+        with pytest.raises(ValidationError, match="pattern"):
+            PartReassigned.model_validate(data("part-reassigned", assigned_to="DC Jo Bloggs"))
+        with pytest.raises(ValidationError, match="assignee_kind"):
+            PartReassigned.model_validate(data("part-reassigned", assignee_kind="agency"))
+        # No force to move it to: that is enquiry-reassigned.
+        with pytest.raises(ValidationError, match="extra"):
+            PartReassigned.model_validate(data("part-reassigned", to_force="SURREY"))
+
+    def test_a_chase_note_is_one_short_line(self) -> None:
+        assert PartChased.model_validate(data("part-chased", note=None)).note is None
+        with pytest.raises(ValidationError, match="at most 140"):
+            PartChased.model_validate(data("part-chased", note="x" * 141))
+        with pytest.raises(ValidationError, match="pattern"):
+            PartChased.model_validate(data("part-chased", note="two\nlines"))
+
+    def test_an_acknowledgement_names_the_notice_part_and_level(self) -> None:
+        body = data("escalation-acknowledged")
+        for field in ("escalation_id", "part_id", "level"):
+            with pytest.raises(ValidationError, match=field):
+                EscalationAcknowledged.model_validate({k: v for k, v in body.items() if k != field})
+        with pytest.raises(ValidationError, match="level"):
+            EscalationAcknowledged.model_validate({**body, "level": 10})

@@ -42,6 +42,11 @@ from crossforce.broker.domain.handlers.enquiries import (
     request_enquiry,
 )
 from crossforce.broker.domain.handlers.steps import complete_step
+from crossforce.broker.domain.handlers.supervision import (
+    acknowledge_escalation,
+    chase_part,
+    reassign_within_force,
+)
 from crossforce.broker.domain.parts import PartKind
 
 Handler = Callable[[Case, Any, DomainContext], list[e.DomainEvent]]
@@ -84,6 +89,9 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.NotifyNonDisclosure: notify_non_disclosure,
     c.NotifyDelay: notify_delay,
     c.ExtendDeadline: extend_deadline,
+    c.AcknowledgeEscalation: acknowledge_escalation,
+    c.ChasePart: chase_part,
+    c.ReassignWithinForce: reassign_within_force,
     c.MarkMaliciousApplication: mark_malicious,
     c.SubmitIntelligence: submit_intelligence,
     c.CloseCase: close_case,

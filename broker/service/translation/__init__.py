@@ -20,6 +20,7 @@ from crossforce.broker.service.translation import (
     enquiry,
     escalation,
     risk,
+    supervision,
 )
 from crossforce.broker.service.translation.context import Translation, Translator
 from crossforce.contracts.errors import ContractError, ReasonCode
@@ -34,6 +35,7 @@ TRANSLATORS: dict[type[Any], Translator] = {
     **disclosure.TRANSLATORS,
     **escalation.TRANSLATORS,
     **closure.TRANSLATORS,
+    **supervision.TRANSLATORS,
 }
 # Only these may arrive before the case exists.
 OPENING = frozenset(case.TRANSLATORS_OPENING)

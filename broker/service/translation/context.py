@@ -13,6 +13,7 @@ from crossforce.broker.domain import events as e
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.parts import PartKind
 from crossforce.broker.domain.sla import SlaPolicy
+from crossforce.broker.service.ports import EscalationNotice
 from crossforce.contracts.envelope import Envelope
 from crossforce.contracts.errors import ContractError, ReasonCode
 from crossforce.contracts.messages.base import Message
@@ -40,6 +41,8 @@ class Translation:
     persons: dict[str, Any] = field(default_factory=dict)
     # The enquiry id a RequestEnquiry is creating parts for, learnt from its events.
     pending_alias: str | None = None
+    # The hub's own record of an escalation notice it sent in this case, by envelope id.
+    notice: Callable[[str], EscalationNotice | None] = lambda _envelope_id: None
 
     @property
     def base(self) -> CommandBase:

@@ -25,7 +25,9 @@ from crossforce.adapters.nats import subjects
 from crossforce.adapters.sql import schema
 from crossforce.broker.runtime import BrokerSettings, RunningBroker
 from crossforce.broker.scenario import A_HOME, COORDINATING, PARTIES, A, case_steps
+from crossforce.broker.secrets import load_or_create
 from crossforce.broker.service.pipeline import PipelineResult
+from crossforce.broker.service.sealed_persons import persons_key, unseal_persons
 from crossforce.contracts.envelope import Envelope, parse_envelope
 from crossforce.contracts.examples import example
 from crossforce.contracts.keys import utcnow
@@ -173,9 +175,16 @@ async def _run(
 
 async def _outcome(broker: RunningBroker, handled_by: dict[str, set[str]]) -> Outcome:
     assert broker.engine is not None
+    # Sealed personal details differ byte for byte (fresh nonces); what they hold must not.
+    key = persons_key(load_or_create(broker.settings.data_dir / "secrets").subject_key_secret)
+
+    def opened(case_ref: str, state: dict[str, Any]) -> dict[str, Any]:
+        sealed = state.get("sealed_persons")
+        return {**state, "sealed_persons": unseal_persons(key, case_ref, sealed)}
+
     with broker.engine.connect() as db:
         cases = {
-            row["case_ref"]: (row["version"], row["status"], row["state"])
+            row["case_ref"]: (row["version"], row["status"], opened(row["case_ref"], row["state"]))
             for row in db.execute(select(schema.cases)).mappings()
         }
         history: dict[str, list[tuple[Any, ...]]] = {}

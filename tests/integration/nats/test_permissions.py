@@ -126,9 +126,12 @@ async def test_kent_fetches_and_acks_its_own_deliveries(
 ) -> None:
     nc, violations = kent
     js = nc.jetstream()
+    # The web app's receipt consumer reads the same receipt as the force's own: each durable
+    # consumer of CF_DELIVERY sees every message on its subject, so neither takes it from
+    # the other.
     for consumer, body in zip(
         delivery_consumers("KENT"),
-        (b"urgent for KENT", b"for KENT", b"receipt for KENT"),
+        (b"urgent for KENT", b"for KENT", b"receipt for KENT", b"receipt for KENT"),
         strict=True,
     ):
         sub = await js.pull_subscribe_bind(consumer, stream="CF_DELIVERY")
@@ -168,6 +171,11 @@ async def test_kent_cannot_read_essex_deliveries(
     await violations.wait_for("publish", "$JS.API.CONSUMER.MSG.NEXT.CF_DELIVERY.ESSEX_msg")
     with pytest.raises(nats.errors.TimeoutError):
         await js.consumer_info("CF_DELIVERY", "ESSEX_msg", timeout=SHORT)
+    # Nor Essex's receipts through the receipt consumer of Essex's web app.
+    web = await js.pull_subscribe_bind("ESSEX_receipt_web", stream="CF_DELIVERY")
+    with pytest.raises(nats.errors.TimeoutError):
+        await web.fetch(1, timeout=SHORT)
+    await violations.wait_for("publish", "$JS.API.CONSUMER.MSG.NEXT.CF_DELIVERY.ESSEX_receipt_web")
     # Nor may Kent make its own consumer over Essex's subjects.
     with pytest.raises(nats.errors.TimeoutError):
         await js.add_consumer(

@@ -199,6 +199,27 @@ def test_adding_a_field_fails_verification() -> None:
     assert refused.value.code == ReasonCode.BAD_SIGNATURE
 
 
+def test_the_actor_is_signed_with_the_rest() -> None:
+    """The `actor` extension is a member of the envelope, so the signature covers it: naming
+    someone else, removing it, or adding one to an envelope signed without it all fail."""
+    signed = json.loads(
+        sign_envelope(make_envelope(actor="essex.sup"), PKI.key("ESSEX")).to_bytes()
+    )
+    assert signed["actor"] == "essex.sup"
+    assert verify_envelope(parse_envelope(json.dumps(signed).encode()), TRUST).kid
+    without = {k: v for k, v in signed.items() if k != "actor"}
+    for body in ({**signed, "actor": "essex.other"}, without, {**SIGNED_BODY, "actor": "a.b"}):
+        with pytest.raises(ContractError) as refused:
+            verify_envelope(parse_envelope(json.dumps(body).encode()), TRUST)
+        assert refused.value.code == ReasonCode.BAD_SIGNATURE
+
+
+@pytest.mark.parametrize("actor", ["", "two words", "x" * 65, "-leading", "a/b", "é"])
+def test_the_actor_is_a_short_opaque_id_not_free_text(actor: str) -> None:
+    with pytest.raises(ValueError):
+        make_envelope(actor=actor)
+
+
 def test_sender_cannot_sign_as_another_force() -> None:
     with pytest.raises(ContractError) as refused:
         sign_envelope(make_envelope(), PKI.key("KENT"))

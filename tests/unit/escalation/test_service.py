@@ -249,7 +249,7 @@ def test_history_disclosure_log_and_delay_task_are_recorded(engine: Engine) -> N
     assert kent.headers["Crossforce-Task"] == "delay-notified"
     assert kent.headers["Crossforce-Audience"] == "supervisor"
     deadline_id = deadline_id_for("CF-ENG", _enquiry(case))
-    assert kent.msg_id == f"esc/{deadline_id}/2/KENT"
+    assert kent.msg_id == f"esc/{deadline_id}/v1/2/KENT"
     logged = [m for m in outbound if m.subject == subjects.caselog_subject("CF-ENG")]
     assert len(logged) == 2
     with engine.connect() as connection:
@@ -508,3 +508,37 @@ def test_overdue_command_prints_a_table_by_owner(engine: Engine) -> None:
     assert "1 late, 0 due soon." in result.output
     nothing = runner.invoke(app, ["--db-url", url, "--at", "2026-11-23T12:00:00"])
     assert nothing.exit_code == 0 and "Nothing late" in nothing.output
+
+
+def test_each_notice_is_recorded_for_its_recipient_to_acknowledge(engine: Engine) -> None:
+    case = _case_with_enquiry("CF-ENG", "ESSEX")
+    _save(engine, case, REQUESTED_AT)
+    outbound = _service(engine, Clock(local(2026, 12, 1, 9))).fire_due()
+    sent = {
+        parse_envelope(m.payload).id: force
+        for force in ("ESSEX", "KENT")
+        for m in outbound
+        if m.subject == subjects.delivery_subject(force)
+    }
+    with engine.connect() as connection:
+        rows = connection.execute(select(schema.escalation_notices)).mappings().all()
+    assert {row["envelope_id"]: row["sent_to"] for row in rows} == sent
+    assert {(r["part_id"], r["step"], r["level"], r["message_type"]) for r in rows} == {
+        (_enquiry(case), "cross-force.responding-force-answer", 2, "overdue-notice")
+    }
+
+
+def test_a_ladder_that_starts_again_sends_its_notices_again(engine: Engine) -> None:
+    """After an agreed extension the same deadline climbs the same levels again: each notice
+    is a new message, not a repeat the outbox or JetStream may drop as a duplicate."""
+    case = _case_with_enquiry("CF-ENG", "ESSEX")
+    _save(engine, case, REQUESTED_AT)
+    first = _service(engine, Clock(local(2026, 12, 1, 9))).fire_due()
+    assert ("ESSEX", "overdue-notice") in [(f, n) for f, n, _ in _deliveries(first)]
+    part = case.part(_enquiry(case))
+    assert part.due_at is not None
+    part.due_at = part.due_at + timedelta(days=14)
+    _save(engine, case, local(2026, 12, 1, 10))
+    again = _service(engine, Clock(local(2026, 12, 16, 9))).fire_due()
+    assert ("ESSEX", "overdue-notice") in [(f, n) for f, n, _ in _deliveries(again)]
+    assert not {m.msg_id for m in first} & {m.msg_id for m in again}

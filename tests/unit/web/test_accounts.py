@@ -57,6 +57,12 @@ def test_account_rules_are_refused_with_a_code(store: WebStore) -> None:
     with pytest.raises(ContractError) as unknown:
         store.add_account("b", "NOWHERE", Role.SUPERVISOR, PASSWORD, NOW)
     assert unknown.value.code is ReasonCode.UNKNOWN_FORCE
+    # The name is the signed actor of the account's actions: a short id, not free text.
+    for name in ("Jo Example", "x" * 65, ".dot", "a/b"):
+        with pytest.raises(ContractError) as unfit:
+            store.add_account(name, "ESSEX", Role.SUPERVISOR, PASSWORD, NOW)
+        assert unfit.value.code is ReasonCode.ACCOUNT_ERROR
+    assert store.add_account("jo.example@essex", "ESSEX", Role.SUPERVISOR, PASSWORD, NOW)
 
 
 def test_sessions_end_on_sign_out_expiry_idleness_and_disabling(store: WebStore) -> None:

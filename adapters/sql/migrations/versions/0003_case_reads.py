@@ -1,16 +1,16 @@
 """Reads of a case: the s.62 consultation log of `crossforce case`, and the queue of reads
 to report to a Professional Standards Department (decision 0051)
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-02 14:40:02.781418
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

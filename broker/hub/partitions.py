@@ -1,0 +1,208 @@
+"""Reading one inbound partition in batches, as the replica pinned to it.
+
+Each partition's durable consumer belongs to a JetStream priority group with the
+`pinned_client` policy (nats-server 2.11+, docs/decisions/0061): the server hands its
+messages to one hub replica at a time, so a partition's messages are applied in stream order
+by one process even when several replicas run. Another replica's pulls get nothing until the
+pinned one falls silent for the pin timeout; then the next to pull is pinned.
+
+A batch is whatever has arrived, up to `HUB_BATCH` messages: first everything waiting now
+(`no_wait`), else a long poll for the next one. It is applied in one transaction
+(`HubPipeline.process_batch`), published pipelined, marked sent, then acked. On an
+infrastructure fault the batch stays in hand and is tried again with the redelivery delays,
+telling JetStream it is still in progress: nothing later in the partition can overtake it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.js.api import Header
+
+from crossforce.adapters import tracing
+from crossforce.adapters.nats import subjects
+from crossforce.adapters.nats.provisioning import HUB_BATCH, HUB_PRIORITY_GROUP
+from crossforce.broker.hub.publisher import OutboxPublisher
+from crossforce.broker.service.faults import redelivery_delay, retry_step
+from crossforce.broker.service.pipeline import HubPipeline, Inbound, PipelineResult
+from crossforce.contracts import headers
+
+log = logging.getLogger("crossforce.hub")
+
+JS_API_PREFIX = "$JS.API"
+PIN_HEADER = "Nats-Pin-Id"
+# How long a pull for the next message waits at the server; also how often a pinned
+# replica shows it is alive (well inside the pin timeout).
+LONG_POLL_SECONDS = 1.0
+ANSWER_GRACE_SECONDS = 2.0
+# While another replica holds the pin, or NATS is away, ask again after this long.
+IDLE_PAUSE_SECONDS = 0.5
+# A pull request ended normally: nothing (more) waiting, or it expired.
+REQUEST_ENDED = ("404", "408")
+# While a batch waits out a fault, JetStream is told it is still in progress this often.
+PROGRESS_SECONDS = 5.0
+
+ResultListener = Callable[[PipelineResult], Awaitable[None] | None]
+
+
+class PartitionReader:
+    def __init__(
+        self,
+        nc: Client,
+        partition: int,
+        pipeline: HubPipeline,
+        publisher: Callable[[], OutboxPublisher],
+        on_result: ResultListener | None = None,
+        *,
+        batch: int = HUB_BATCH,
+    ) -> None:
+        self.nc = nc
+        self.partition = partition
+        self.pipeline = pipeline
+        self.publisher = publisher
+        self.on_result = on_result
+        self.batch = batch
+        durable = f"hub_p{partition}"
+        self.next_subject = f"{JS_API_PREFIX}.CONSUMER.MSG.NEXT.{subjects.INBOUND_STREAM}.{durable}"
+        self.pin: str | None = None
+        self.running = True
+
+    def stop(self) -> None:
+        self.running = False
+
+    async def run(self) -> None:
+        """Read until stopped. The flag, not only cancellation, ends the loop."""
+        inbox = self.nc.new_inbox()
+        replies = itertools.count()
+        subscription = await self.nc.subscribe(f"{inbox}.*")
+        try:
+            while self.running:
+                try:
+                    taken = await self._pull(subscription, f"{inbox}.{next(replies)}", True)
+                    if not taken and self.running:
+                        reply = f"{inbox}.{next(replies)}"
+                        taken = await self._pull(subscription, reply, False)
+                        if taken and len(taken) < self.batch:
+                            # What else has arrived meanwhile goes in the same batch.
+                            reply = f"{inbox}.{next(replies)}"
+                            taken += await self._pull(subscription, reply, True)
+                except (NatsError, ConnectionError, TimeoutError) as exc:
+                    log.debug("partition %d: pull failed: %s", self.partition, type(exc).__name__)
+                    await asyncio.sleep(IDLE_PAUSE_SECONDS)
+                    continue
+                if taken:
+                    await self._handle(taken)
+        finally:
+            await subscription.unsubscribe()
+
+    async def _pull(self, subscription: Any, reply: str, no_wait: bool) -> list[Msg]:
+        """One pull request: everything waiting now (no_wait), or the next message."""
+        ask: dict[str, Any] = {"group": HUB_PRIORITY_GROUP}
+        if no_wait:
+            ask |= {"batch": self.batch, "no_wait": True}
+        else:
+            ask |= {"batch": 1, "expires": int(LONG_POLL_SECONDS * 1_000_000_000)}
+        if self.pin is not None:
+            ask["id"] = self.pin
+        await self.nc.publish(self.next_subject, json.dumps(ask).encode(), reply=reply)
+        taken: list[Msg] = []
+        deadline = time.monotonic() + LONG_POLL_SECONDS + ANSWER_GRACE_SECONDS
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return taken
+            try:
+                msg = await subscription.next_msg(timeout=remaining)
+            except TimeoutError:
+                return taken
+            status = (msg.headers or {}).get(Header.STATUS)
+            if status is None:
+                self.pin = (msg.headers or {}).get(PIN_HEADER, self.pin)
+                taken.append(msg)
+                if msg.subject == reply and len(taken) >= int(ask["batch"]):
+                    return taken
+                continue
+            if msg.subject != reply:
+                continue  # the end of an earlier request
+            if status == "423":  # the pin moved to another replica: ask as a newcomer
+                self.pin = None
+            if status not in REQUEST_ENDED:  # refused: a pin moved, a leader changed
+                log.debug("partition %d: pull answered %s", self.partition, status)
+                await asyncio.sleep(IDLE_PAUSE_SECONDS)
+            return taken
+
+    async def _handle(self, taken: list[Msg]) -> None:
+        inbounds = [
+            Inbound(
+                data=msg.data,
+                subject=msg.subject,
+                stream_sequence=msg.metadata.sequence.stream,
+                accepted_at=msg.metadata.timestamp,
+                nats_msg_id=(msg.headers or {}).get(headers.MSG_ID),
+                trace_context=tracing.received_context(msg.headers),
+            )
+            for msg in taken
+        ]
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                results = await asyncio.to_thread(self._apply, inbounds)
+                break
+            except Exception as exc:
+                # Only an infrastructure fault escapes the pipeline: keep the batch in hand,
+                # so nothing later in this partition overtakes it, and try again.
+                delay = redelivery_delay(attempt)
+                log.warning(
+                    "infrastructure fault on partition %d (%d messages, attempt %d), again in "
+                    "%gs: %s",
+                    self.partition,
+                    len(taken),
+                    attempt,
+                    delay,
+                    type(exc).__name__,
+                )
+                if not await self._wait_in_progress(taken, delay):
+                    return  # stopping: unacked, JetStream offers them again
+        # Committed: the outbox holds what must go out, so the batch is finished even if
+        # NATS cannot take the publishes now; the relay sends them in order.
+        await self.publisher().publish_committed([o for r in results for o in r.outbound])
+        for msg in taken:
+            await msg.ack()
+        elapsed = time.perf_counter() - started
+        for result in results:
+            result.processing_seconds = elapsed
+            if self.on_result is not None:
+                outcome = self.on_result(result)
+                if outcome is not None:
+                    await outcome
+
+    def _apply(self, inbounds: list[Inbound]) -> list[PipelineResult]:
+        return retry_step(lambda: self.pipeline.process_batch(inbounds))
+
+    async def _wait_in_progress(self, taken: list[Msg], delay: float) -> bool:
+        """Wait `delay` seconds holding the batch; False if the reader stopped meanwhile."""
+        waited = 0.0
+        while waited < delay:
+            if not self.running:
+                return False
+            for msg in taken:
+                try:
+                    await msg.in_progress()
+                except Exception as exc:  # NATS away: the ack wait may lapse; that is safe
+                    log.debug("in-progress not sent: %s", type(exc).__name__)
+                    break
+            step = min(PROGRESS_SECONDS, delay - waited)
+            await asyncio.sleep(step)
+            waited += step
+        return self.running
