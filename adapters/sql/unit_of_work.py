@@ -12,9 +12,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, exists, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Engine, bindparam, exists, insert, select, update
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -31,6 +31,39 @@ from crossforce.broker.service.ports import (
     StorageFault,
     StoredCase,
 )
+
+# Statements on the hot path are built once and executed with parameters: building a
+# statement per call costs more than running it.
+_cases, _outbox, _participants = schema.cases, schema.outbox, schema.case_participants
+_GET_CASE = select(_cases.c.version, _cases.c.state).where(_cases.c.case_ref == bindparam("ref"))
+_UPDATE_CASE = (
+    update(_cases)
+    .where(_cases.c.case_ref == bindparam("ref"), _cases.c.version == bindparam("expected"))
+    .values(
+        version=bindparam("version"),
+        receiving_force=bindparam("receiving_force"),
+        coordinating_force=bindparam("coordinating_force"),
+        status=bindparam("status"),
+        state=bindparam("state"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+_INSERT_OUTBOX = {
+    name: dialect.insert(_outbox)
+    .on_conflict_do_nothing(index_elements=["msg_id"])
+    .returning(_outbox.c.id)
+    for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
+}
+_INSERT_PARTICIPANTS = {
+    name: dialect.insert(_participants).on_conflict_do_nothing()
+    for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
+}
+_PROCESSED_AS = select(
+    schema.processed_envelopes.c.sender,
+    schema.processed_envelopes.c.type,
+    schema.processed_envelopes.c.case_ref,
+).where(schema.processed_envelopes.c.envelope_id == bindparam("id"))
+_DEADLINES_OF_CASE = select(schema.deadlines).where(schema.deadlines.c.case_ref == bindparam("ref"))
 
 # Driver, pool and connection errors: the database's fault, never the message's.
 _DRIVER_FAULTS = (DBAPIError, DisconnectionError, PoolTimeoutError)
@@ -56,10 +89,7 @@ class _Repository:
 
 class SqlCases(_Repository):
     def get(self, case_ref: str) -> StoredCase | None:
-        t = schema.cases
-        row = self.db.execute(
-            select(t.c.version, t.c.state).where(t.c.case_ref == case_ref)
-        ).first()
+        row = self.db.execute(_GET_CASE, {"ref": case_ref}).first()
         return None if row is None else StoredCase(case_ref, int(row.version), row.state)
 
     def save(
@@ -83,25 +113,17 @@ class SqlCases(_Repository):
         }
         if expected_version is None:
             self.db.execute(insert(t).values(case_ref=case_ref, red=False, **values))
-            known: set[str] = set()
         else:
             result = self.db.execute(
-                update(t)
-                .where(t.c.case_ref == case_ref, t.c.version == expected_version)
-                .values(**values)
+                _UPDATE_CASE, {"ref": case_ref, "expected": expected_version, **values}
             )
             if result.rowcount != 1:
                 raise ConcurrentUpdate(case_ref)
-            p = schema.case_participants
-            known = {
-                row[0] for row in self.db.execute(select(p.c.force).where(p.c.case_ref == case_ref))
-            }
-        added = sorted(set(participants) - known)
-        if added:
-            self.db.execute(
-                insert(schema.case_participants),
-                [{"case_ref": case_ref, "force": force} for force in added],
-            )
+        # Once a participant, always listed (a former participant keeps its record); a force
+        # listed already is left as it is, with no read first.
+        rows = [{"case_ref": case_ref, "force": force} for force in sorted(set(participants))]
+        if rows:
+            self.db.execute(_INSERT_PARTICIPANTS[self.db.dialect.name], rows)
 
     def refresh_red(self, case_ref: str) -> None:
         d = schema.deadlines
@@ -115,8 +137,7 @@ class SqlCases(_Repository):
 
 class SqlDeadlines(_Repository):
     def for_case(self, case_ref: str) -> dict[str, dict[str, Any]]:
-        d = schema.deadlines
-        rows = self.db.execute(select(d).where(d.c.case_ref == case_ref)).mappings()
+        rows = self.db.execute(_DEADLINES_OF_CASE, {"ref": case_ref}).mappings()
         return {row["deadline_id"]: _aware(row) for row in rows}
 
     def get(self, deadline_id: str) -> dict[str, Any] | None:
@@ -157,22 +178,16 @@ class SqlOutbox(_Repository):
     def add(self, message: OutboundMessage, now: datetime) -> OutboundMessage | None:
         # The Nats-Msg-Id is the outbox's unique key: a row queued twice is kept once, in one
         # statement (no read first).
-        dialect_insert: Any = (
-            postgresql_insert if self.db.dialect.name == "postgresql" else sqlite_insert
-        )
-        statement = (
-            dialect_insert(schema.outbox)
-            .values(
-                msg_id=message.msg_id,
-                subject=message.subject,
-                headers=message.headers,
-                payload=message.payload,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["msg_id"])
-            .returning(schema.outbox.c.id)
-        )
-        row_id = self.db.execute(statement).scalar_one_or_none()
+        row_id = self.db.execute(
+            _INSERT_OUTBOX[self.db.dialect.name],
+            {
+                "msg_id": message.msg_id,
+                "subject": message.subject,
+                "headers": message.headers,
+                "payload": message.payload,
+                "created_at": now,
+            },
+        ).scalar_one_or_none()
         if row_id is None:
             return None
         queued = OutboundMessage(
@@ -227,18 +242,19 @@ class SqlDisclosureLog(_Repository):
         acted_by: str | None = None,
     ) -> None:
         self.db.execute(
-            insert(schema.disclosure_log).values(
-                acted_by=acted_by,
-                envelope_id=envelope_id,
-                case_ref=case_ref,
-                message_type=message_type,
-                disclosed_by=disclosed_by,
-                disclosed_to=disclosed_to,
-                disclosed_at=disclosed_at,
-                purpose=purpose,
-                lawful_basis=lawful_basis,
-                marking=marking,
-            )
+            insert(schema.disclosure_log),
+            {
+                "acted_by": acted_by,
+                "envelope_id": envelope_id,
+                "case_ref": case_ref,
+                "message_type": message_type,
+                "disclosed_by": disclosed_by,
+                "disclosed_to": disclosed_to,
+                "disclosed_at": disclosed_at,
+                "purpose": purpose,
+                "lawful_basis": lawful_basis,
+                "marking": marking,
+            },
         )
 
 
@@ -274,9 +290,7 @@ class SqlMarkers(_Repository):
 
 class SqlProcessedIds(_Repository):
     def processed_as(self, envelope_id: str) -> ProcessedAs | None:
-        t = schema.processed_envelopes
-        query = select(t.c.sender, t.c.type, t.c.case_ref).where(t.c.envelope_id == envelope_id)
-        row = self.db.execute(query).first()
+        row = self.db.execute(_PROCESSED_AS, {"id": envelope_id}).first()
         return None if row is None else ProcessedAs(row.sender, row.type, row.case_ref)
 
     def add(
@@ -287,14 +301,15 @@ class SqlProcessedIds(_Repository):
         acted_by: str | None = None,
     ) -> None:
         self.db.execute(
-            insert(schema.processed_envelopes).values(
-                acted_by=acted_by,
-                envelope_id=envelope_id,
-                case_ref=processed.case_ref,
-                type=processed.type,
-                sender=processed.sender,
-                processed_at=at,
-            )
+            insert(schema.processed_envelopes),
+            {
+                "acted_by": acted_by,
+                "envelope_id": envelope_id,
+                "case_ref": processed.case_ref,
+                "type": processed.type,
+                "sender": processed.sender,
+                "processed_at": at,
+            },
         )
 
     def already_rejected(self, inbound_key: str) -> bool:
@@ -335,14 +350,15 @@ class SqlCaseHistory(_Repository):
         acted_by: str | None = None,
     ) -> None:
         self.db.execute(
-            insert(schema.case_history).values(
-                case_ref=case_ref,
-                at=at,
-                actor=actor,
-                event=event,
-                summary=summary,
-                acted_by=acted_by,
-            )
+            insert(schema.case_history),
+            {
+                "case_ref": case_ref,
+                "at": at,
+                "actor": actor,
+                "event": event,
+                "summary": summary,
+                "acted_by": acted_by,
+            },
         )
 
 

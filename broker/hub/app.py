@@ -23,7 +23,7 @@ from faststream.nats import NatsBroker, NatsNKey, NatsSecurity
 from crossforce.adapters.nats import subjects
 from crossforce.adapters.nats.tls import client_ssl_context
 from crossforce.broker.bootstrap import HubCore
-from crossforce.broker.hub.partitions import PartitionReader, ResultListener
+from crossforce.broker.hub.partitions import PartitionBalancer, PartitionReader, ResultListener
 from crossforce.broker.hub.publisher import OutboxPublisher
 from crossforce.broker.hub.timers import register_timer_subscriber, sweep_forever
 from crossforce.broker.service.case_reads import AccessReportRelay
@@ -92,6 +92,8 @@ def build_hub(
             reader = PartitionReader(client, partition, core.pipeline, publisher, on_result)
             readers.append(reader)
             state[f"partition{partition}"] = asyncio.create_task(reader.run())
+        state["balancer"] = PartitionBalancer(client, readers)
+        state["balance"] = asyncio.create_task(state["balancer"].run())
         state["relay"] = asyncio.create_task(publisher().relay_forever())
         # The sweep is the timers' backstop; its first pass catches up after downtime.
         state["sweep"] = asyncio.create_task(
@@ -106,6 +108,9 @@ def build_hub(
     @app.on_shutdown
     async def _stop_background() -> None:
         # Readers finish the batch in hand (applied, published, acked), then stop.
+        if "balancer" in state:
+            state["balancer"].stop()
+            state["balance"].cancel()
         for reader in readers:
             reader.stop()
         pending = [state[f"partition{n}"] for n in range(len(readers))]

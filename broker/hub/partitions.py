@@ -50,6 +50,10 @@ IDLE_PAUSE_SECONDS = 0.5
 REQUEST_ENDED = ("404", "408")
 # While a batch waits out a fault, JetStream is told it is still in progress this often.
 PROGRESS_SECONDS = 5.0
+# How often pinned partitions are shared out between replicas, and how long a replica that
+# let one go stays away from it, so another replica's waiting pull is pinned instead.
+BALANCE_SECONDS = 3.0
+RELEASE_PAUSE_SECONDS = 3.0
 
 ResultListener = Callable[[PipelineResult], Awaitable[None] | None]
 
@@ -71,10 +75,14 @@ class PartitionReader:
         self.publisher = publisher
         self.on_result = on_result
         self.batch = batch
-        durable = f"hub_p{partition}"
-        self.next_subject = f"{JS_API_PREFIX}.CONSUMER.MSG.NEXT.{subjects.INBOUND_STREAM}.{durable}"
+        consumer = f"{subjects.INBOUND_STREAM}.hub_p{partition}"
+        self.next_subject = f"{JS_API_PREFIX}.CONSUMER.MSG.NEXT.{consumer}"
+        self.info_subject = f"{JS_API_PREFIX}.CONSUMER.INFO.{consumer}"
+        self.unpin_subject = f"{JS_API_PREFIX}.CONSUMER.UNPIN.{consumer}"
         self.pin: str | None = None
         self.running = True
+        self.release_wanted = False
+        self.away_until = 0.0
 
     def stop(self) -> None:
         self.running = False
@@ -86,6 +94,11 @@ class PartitionReader:
         subscription = await self.nc.subscribe(f"{inbox}.*")
         try:
             while self.running:
+                if self.release_wanted:
+                    await self._release()
+                if time.monotonic() < self.away_until:
+                    await asyncio.sleep(min(IDLE_PAUSE_SECONDS, self.away_until - time.monotonic()))
+                    continue
                 try:
                     taken = await self._pull(subscription, f"{inbox}.{next(replies)}", True)
                     if not taken and self.running:
@@ -103,6 +116,26 @@ class PartitionReader:
                     await self._handle(taken)
         finally:
             await subscription.unsubscribe()
+
+    async def _release(self) -> None:
+        """Let the pin go, between batches: nothing is in hand and no pull is open, so the
+        partition's next message goes to whichever replica is pinned next, after everything
+        this one took has been acked (acks travel before the unpin on this connection)."""
+        self.release_wanted = False
+        if self.pin is None:
+            return
+        try:
+            await self.nc.request(
+                self.unpin_subject,
+                json.dumps({"group": HUB_PRIORITY_GROUP}).encode(),
+                timeout=ANSWER_GRACE_SECONDS,
+            )
+        except (NatsError, ConnectionError, TimeoutError) as exc:
+            log.debug("partition %d: unpin failed: %s", self.partition, type(exc).__name__)
+            return
+        self.pin = None
+        self.away_until = time.monotonic() + RELEASE_PAUSE_SECONDS
+        log.info("partition %d released to another hub replica", self.partition)
 
     async def _pull(self, subscription: Any, reply: str, no_wait: bool) -> list[Msg]:
         """One pull request: everything waiting now (no_wait), or the next message."""
@@ -206,3 +239,45 @@ class PartitionReader:
             await asyncio.sleep(step)
             waited += step
         return self.running
+
+
+class PartitionBalancer:
+    """Shares the partitions out between the replicas reading them.
+
+    The server pins a partition to whichever replica pulls first, so the first replica up
+    would otherwise keep every partition. Every replica keeps one pull open on each partition
+    it reads, so a consumer's waiting pulls count the replicas reading it; a replica holding
+    more than its share lets the rest go, one at a time between batches
+    (`PartitionReader.release_wanted`), and stays away from them for a moment so another
+    replica's waiting pull is pinned."""
+
+    def __init__(
+        self, nc: Client, readers: list[PartitionReader], interval: float = BALANCE_SECONDS
+    ) -> None:
+        self.nc = nc
+        self.readers = readers
+        self.interval = interval
+        self.running = True
+
+    def stop(self) -> None:
+        self.running = False
+
+    async def run(self) -> None:
+        while self.running:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.balance_once()
+            except (NatsError, ConnectionError, TimeoutError, ValueError) as exc:
+                log.debug("partition balance skipped: %s", type(exc).__name__)
+
+    async def balance_once(self) -> None:
+        held = [reader for reader in self.readers if reader.pin is not None]
+        if len(held) <= 1:
+            return
+        replicas = 1
+        for reader in self.readers:
+            answer = await self.nc.request(reader.info_subject, b"", timeout=ANSWER_GRACE_SECONDS)
+            replicas = max(replicas, int(json.loads(answer.data).get("num_waiting", 0)))
+        share = -(-len(self.readers) // replicas)  # ceiling
+        for reader in held[share:]:
+            reader.release_wanted = True

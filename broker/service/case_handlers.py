@@ -98,6 +98,8 @@ class CaseHandlers:
         row = uow.cases.get(envelope.caseref)
         state: dict[str, Any] = dict(row.state) if row else {}
         case = Case.from_dict(state["case"]) if row else None
+        listed = case.participants() if case is not None else frozenset()
+        persons = self._persons(envelope.caseref, state)
         translation = Translation(
             envelope,
             message,
@@ -105,7 +107,7 @@ class CaseHandlers:
             self.policy,
             self.subject_key,
             aliases=dict(state.get("aliases", {})),
-            persons=self._persons(envelope.caseref, state),
+            persons=dict(persons),
             notice=lambda envelope_id: uow.notices.get(envelope_id, envelope.caseref),
         )
         commands = commands_for(translation)
@@ -119,7 +121,19 @@ class CaseHandlers:
         except DomainRefusal as refusal:
             raise ContractError(refusal.code, f"{refusal.rule}: {refusal.message}") from None
         assert case is not None
-        self._save(uow, row, case, translation, events, now, acted_by=envelope.actor)
+        sealed = state.get("sealed_persons")
+        if translation.persons and (sealed is None or translation.persons != persons):
+            sealed = seal_persons(self.persons_key, case.case_ref, translation.persons)
+        self._save(
+            uow,
+            row,
+            case,
+            {"case": case.to_dict(), "aliases": translation.aliases, "sealed_persons": sealed},
+            case.participants() - listed,
+            events,
+            now,
+            acted_by=envelope.actor,
+        )
         # Deadlines follow the parts: new parts are timed, answered parts stop their timers.
         sync_deadlines(uow, case, now, self.policy)
         for hook in self.hooks:
@@ -152,7 +166,8 @@ class CaseHandlers:
         uow: UnitOfWork,
         row: StoredCase | None,
         case: Case,
-        translation: Translation,
+        state: dict[str, Any],
+        new_participants: frozenset[str],
         events: list[e.DomainEvent],
         now: datetime,
         acted_by: str | None = None,
@@ -160,15 +175,9 @@ class CaseHandlers:
         uow.cases.save(
             case.case_ref,
             case.version,
-            {
-                "case": case.to_dict(),
-                "aliases": translation.aliases,
-                "sealed_persons": seal_persons(
-                    self.persons_key, case.case_ref, translation.persons
-                ),
-            },
+            state,
             case.index_columns(),
-            sorted(case.participants()),
+            sorted(new_participants),
             now,
             expected_version=row.version if row else None,
         )

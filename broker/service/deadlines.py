@@ -158,6 +158,7 @@ def sync_deadlines(
     """
     rows = uow.deadlines.for_case(case.case_ref)
     wanted: set[str] = set()
+    changed = False
     for part in case.parts_needing_timers():
         if part.due_at is None:
             continue
@@ -172,7 +173,9 @@ def sync_deadlines(
             immediate_risk=case.priority,
             in_clock_hours=_in_clock_hours(step, policy),
         )
-        _upsert(uow, case.case_ref, deadline_id, step, deadline, rows.get(deadline_id), now, policy)
+        changed |= _upsert(
+            uow, case.case_ref, deadline_id, step, deadline, rows.get(deadline_id), now, policy
+        )
     # The route's statutory step clocks, owned by the co-ordinating force (domain.md §3).
     for clock in step_clocks(case, policy) if case.status is CaseStatus.OPEN else ():
         if not clock.running:
@@ -188,11 +191,15 @@ def sync_deadlines(
             in_clock_hours=_in_clock_hours(clock.step.value, policy),
         )
         row = rows.get(deadline_id)
-        _upsert(uow, case.case_ref, deadline_id, clock.step.value, deadline, row, now, policy)
+        changed |= _upsert(
+            uow, case.case_ref, deadline_id, clock.step.value, deadline, row, now, policy
+        )
     for deadline_id, row in rows.items():
         if deadline_id not in wanted and row["status"] == OPEN:
             _close(uow, row, now)
-    uow.cases.refresh_red(case.case_ref)
+            changed = True
+    if changed:  # red can change only with a deadline row
+        uow.cases.refresh_red(case.case_ref)
 
 
 def _upsert(
@@ -204,13 +211,13 @@ def _upsert(
     row: dict[str, Any] | None,
     now: datetime,
     policy: SlaPolicy,
-) -> None:
+) -> bool:
     fired: frozenset[int] = frozenset()
     red = False
     if row is not None and row["status"] == OPEN:
         stored = deadline_from_row(row)
         if stored == deadline and row["step"] == step:
-            return  # unchanged, and already armed
+            return False  # unchanged, and already armed
         if (stored.owner_force, stored.due_at) == (deadline.owner_force, deadline.due_at):
             # Only the risk or the co-ordinating force changed: keep what has been sent.
             fired = frozenset(int(level) for level in row["fired_levels"] or ())
@@ -239,6 +246,7 @@ def _upsert(
         uow.deadlines.update(deadline_id, int(row["version"]), values)
     if upcoming is not None:
         uow.outbox.add(timer_message(deadline_id, upcoming, version=version), now)
+    return True
 
 
 def _close(uow: UnitOfWork, row: Mapping[str, Any], now: datetime) -> None:

@@ -59,7 +59,8 @@ class CaseRepository(Protocol):
         expected_version: int | None,
     ) -> None:
         """Insert a new case, or update it only if its stored version is still
-        `expected_version` (else ConcurrentUpdate)."""
+        `expected_version` (else ConcurrentUpdate). `participants` are forces to list as
+        taking part (listing one already listed changes nothing)."""
 
     def refresh_red(self, case_ref: str) -> None:
         """A case is red while any of its open deadlines is red."""
