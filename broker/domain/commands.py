@@ -59,6 +59,8 @@ class RequestEnquiry(Command):
     # The force the request is addressed to; it must be the party's home force, so that the
     # request (which names the party) goes nowhere else.
     responding_force: str | None = None
+    # The sender's id for the enquiry, kept on the part so later messages can name it.
+    enquiry_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,6 +144,8 @@ class RecordDmfDecision(Command):
     rationale: str
     # The DMF reconsidering its decision after the recipient refused the undertaking.
     reconsideration: bool = False
+    # Whether what the DMF decided on included a spent conviction (it must not: 003 §9.4).
+    includes_spent_convictions: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

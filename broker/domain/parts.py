@@ -69,6 +69,9 @@ class PartOfJob:
     # team, with its kind. Cleared whenever the part moves to another force.
     assigned_to: str | None = None
     assignee_kind: str | None = None
+    # The co-ordinating force's own id for the enquiry this part answers (one enquiry may ask
+    # about several parties, one part each): how later messages name it.
+    enquiry_id: str | None = None
 
     @property
     def is_open(self) -> bool:

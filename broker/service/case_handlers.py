@@ -98,6 +98,8 @@ class CaseHandlers:
         row = uow.cases.get(envelope.caseref)
         state: dict[str, Any] = dict(row.state) if row else {}
         case = Case.from_dict(state["case"]) if row else None
+        if case is not None:
+            _adopt_enquiry_ids(case, state.get("aliases", {}))
         listed = case.participants() if case is not None else frozenset()
         persons = self._persons(envelope.caseref, state)
         translation = Translation(
@@ -106,7 +108,6 @@ class CaseHandlers:
             case,
             self.policy,
             self.subject_key,
-            aliases=dict(state.get("aliases", {})),
             persons=dict(persons),
             notice=lambda envelope_id: uow.notices.get(envelope_id, envelope.caseref),
         )
@@ -117,7 +118,7 @@ class CaseHandlers:
             for command in commands:
                 case, produced = open_or_handle(case, command, context)
                 events += produced
-                translation.learn(case, produced)
+                translation.learn(case)
         except DomainRefusal as refusal:
             raise ContractError(refusal.code, f"{refusal.rule}: {refusal.message}") from None
         assert case is not None
@@ -128,7 +129,7 @@ class CaseHandlers:
             uow,
             row,
             case,
-            {"case": case.to_dict(), "aliases": translation.aliases, "sealed_persons": sealed},
+            {"case": case.to_dict(), "sealed_persons": sealed},
             case.participants() - listed,
             events,
             now,
@@ -239,6 +240,15 @@ class CaseHandlers:
             "date_of_birth": person.date_of_birth,
         }
         return subject_key(self.subject_key_secret, identity)
+
+
+def _adopt_enquiry_ids(case: Case, aliases: dict[str, list[str]]) -> None:
+    """A case row written before enquiry ids were kept on parts held them beside the case,
+    as enquiry id -> part ids: put them on the parts (the row is saved without them)."""
+    for enquiry_id, part_ids in aliases.items():
+        for part in case.parts:
+            if part.part_id in part_ids and part.enquiry_id is None:
+                part.enquiry_id = enquiry_id
 
 
 def _resolve_by_postcode(party: Party) -> str | None:

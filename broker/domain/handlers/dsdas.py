@@ -90,6 +90,9 @@ def refer_to_dmf(case: Case, cmd: c.ReferToDmf, ctx: DomainContext) -> list[e.Do
 def record_dmf_decision(
     case: Case, cmd: c.RecordDmfDecision, ctx: DomainContext
 ) -> list[e.DomainEvent]:
+    if cmd.includes_spent_convictions:
+        # 003 §9.4: spent convictions are never put before a DMF.
+        raise rule_violation("spent convictions must not reach a DMF", "spent-conviction-to-dmf")
     part = case.part(cmd.part_id)
     case.require_kind(part, PartKind.DMF_REFERRAL)
     case.require_owner(part, cmd.actor)

@@ -46,6 +46,7 @@ def request_enquiry(case: Case, cmd: c.RequestEnquiry, ctx: DomainContext) -> li
         PartAction.REQUEST_ENQUIRY,
         party_id=party.party_id,
         due_at=cmd.due_at,
+        enquiry_id=cmd.enquiry_id,
     )
     return [
         case.emit(

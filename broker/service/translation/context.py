@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from crossforce.broker.domain import commands as c
-from crossforce.broker.domain import events as e
 from crossforce.broker.domain.case import Case
 from crossforce.broker.domain.parts import PartKind
 from crossforce.broker.domain.sla import SlaPolicy
@@ -35,12 +34,8 @@ class Translation:
     policy: SlaPolicy
     # The keyed subject key of a wire person (the ledger's HMAC of identity).
     subject_key: Callable[[Any], str | None]
-    # Enquiry id -> the part ids it created (one per party asked about).
-    aliases: dict[str, list[str]] = field(default_factory=dict)
     # Party id -> the wire person, kept for the hub's own messages that must name them.
     persons: dict[str, Any] = field(default_factory=dict)
-    # The enquiry id a RequestEnquiry is creating parts for, learnt from its events.
-    pending_alias: str | None = None
     # The hub's own record of an escalation notice it sent in this case, by envelope id.
     notice: Callable[[str], EscalationNotice | None] = lambda _envelope_id: None
 
@@ -59,7 +54,8 @@ class Translation:
         return self.case
 
     def parts_for(self, enquiry_id: str) -> list[str]:
-        parts = self.aliases.get(enquiry_id)
+        """The parts an enquiry created, one per party it asked about."""
+        parts = [p.part_id for p in self.open_case.parts if p.enquiry_id == enquiry_id]
         if not parts:
             raise ContractError(ReasonCode.RULE_VIOLATION, f"unknown enquiry {enquiry_id}")
         return parts
@@ -68,7 +64,7 @@ class Translation:
         """A hub part id, or the one part of a one-party enquiry id; None for anything else."""
         if any(part.part_id == name for part in self.open_case.parts):
             return name
-        parts = self.aliases.get(name, [])
+        parts = [p.part_id for p in self.open_case.parts if p.enquiry_id == name]
         return parts[0] if len(parts) == 1 else None
 
     def handoff_part(self, recipient_party_id: str) -> str:
@@ -93,14 +89,9 @@ class Translation:
                 return part.part_id
         raise ContractError(ReasonCode.INVALID_TRANSITION, f"no {kind.value} part for this case")
 
-    def learn(self, case: Case, events: list[e.DomainEvent]) -> None:
-        """After each command: the case as it now is, and any enquiry parts it created."""
+    def learn(self, case: Case) -> None:
+        """After each command: the case as it now is."""
         self.case = case
-        if self.pending_alias is None:
-            return
-        created = [ev.part_id for ev in events if isinstance(ev, e.EnquiryRequested) and ev.part_id]
-        if created:
-            self.aliases.setdefault(self.pending_alias, []).extend(created)
 
 
 Translator = Callable[[Any, Translation], list[c.Command]]

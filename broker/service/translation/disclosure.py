@@ -8,6 +8,7 @@ from typing import Any
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain.parts import PartKind
 from crossforce.broker.domain.routes import DeliveryMethod
+from crossforce.broker.domain.undertaking import delivery_steps
 from crossforce.broker.service.translation.context import Translation, Translator, ref_text
 from crossforce.contracts.messages import disclosure as m
 
@@ -24,38 +25,17 @@ def handoff_declined(msg: m.DisclosureHandoffDeclined, t: Translation) -> list[c
 
 
 def disclosure_delivered(msg: m.DisclosureDelivered, t: Translation) -> list[c.Command]:
-    case = t.open_case
     part = t.part_of_kind(PartKind.DISCLOSURE_DELIVERY, t.envelope.senderforce)
-    b = t.base
-    # Delivering is the clearest acknowledgement of a handoff not yet acknowledged.
-    out: list[c.Command] = (
-        [c.AcknowledgeDisclosureHandoff(**b, part_id=part)]
-        if case.part(part).status.value == "requested"
-        else []
+    return delivery_steps(
+        t.open_case,
+        part,
+        actor=t.envelope.senderforce,
+        at=t.envelope.time,
+        method=DeliveryMethod(msg.mode.value),
+        undertaking_refused=msg.undertaking.value == "refused",
+        decision=msg.refused_decision.value if msg.refused_decision else None,
+        rationale=msg.refused_rationale or "",
     )
-    delivered = c.RecordDisclosureDelivered(
-        **b, part_id=part, method=DeliveryMethod(msg.mode.value)
-    )
-    if msg.undertaking.value != "refused":
-        return [*out, delivered]
-    decision = msg.refused_decision.value if msg.refused_decision else None
-    refer = decision == "refer-to-dmf"
-    # After a referral to the DMF the refusal is already recorded: this message carries the
-    # decision that follows it.
-    if refer or case.part(part).status.value != "undertaking-refused":
-        out.append(c.RecordUndertakingRefused(**b, part_id=part, refer_to_dmf=refer))
-    if decision is not None and not refer:
-        out.append(
-            c.RecordUndertakingDecision(
-                **b,
-                part_id=part,
-                proceed=decision == "proceed",
-                rationale=msg.refused_rationale or "",
-            )
-        )
-        if decision == "proceed":
-            out.append(delivered)
-    return out
 
 
 def non_disclosure_notified(msg: m.NonDisclosureNotified, t: Translation) -> list[c.Command]:

@@ -10,7 +10,6 @@ from crossforce.broker.domain.parts import PartKind
 from crossforce.broker.domain.sla import SlaStep, due_at
 from crossforce.broker.service.translation.context import Translation, Translator, ref_text
 from crossforce.broker.service.translation.decision import agency
-from crossforce.contracts.errors import ContractError, ReasonCode
 from crossforce.contracts.messages import dmf as m
 
 RANKS = {rank.name: rank for rank in PoliceRank}
@@ -30,11 +29,6 @@ def dmf_referral(msg: m.DmfReferral, t: Translation) -> list[c.Command]:
 
 
 def dmf_decision(msg: m.DmfDecision, t: Translation) -> list[c.Command]:
-    if msg.includes_spent_convictions:
-        raise ContractError(
-            ReasonCode.RULE_VIOLATION,
-            "spent-conviction-to-dmf: spent convictions must not reach a DMF",
-        )
     part = t.part_of_kind(PartKind.DMF_REFERRAL, msg.dmf)
     return [
         c.RecordDmfDecision(
@@ -44,6 +38,7 @@ def dmf_decision(msg: m.DmfDecision, t: Translation) -> list[c.Command]:
             recommend_disclosure=msg.recommend_disclosure,
             rationale=msg.rationale,
             reconsideration=msg.reconsideration,
+            includes_spent_convictions=msg.includes_spent_convictions,
             # A Chief Inspector can only chair as the Superintendent's nominated deputy.
             chair=ForumChair(
                 RANKS.get(msg.chair.rank.name, PoliceRank.CONSTABLE),
