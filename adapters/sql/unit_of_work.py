@@ -1,4 +1,4 @@
-"""The unit-of-work port on SQLAlchemy Core: one connection, one transaction, eight repositories.
+"""The unit-of-work port on SQLAlchemy Core: one connection, one transaction, nine repositories.
 
 Every hub write is here. Driver and pool errors leave as the port's StorageFault, so nothing
 above this module knows which database it runs on.
