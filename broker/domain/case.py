@@ -8,10 +8,12 @@ raises `DomainRefusal` and leaves the case exactly as it was; an applied one inc
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
 
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain import events as e
@@ -35,7 +37,6 @@ from crossforce.broker.domain.records import (
 from crossforce.broker.domain.roles import ForceRole
 from crossforce.broker.domain.routes import RequestType, Route
 from crossforce.broker.domain.rules import SpentConvictionPolicy
-from crossforce.broker.domain.serialisation import decode, encode
 from crossforce.broker.domain.transitions import CaseStatus, PartAction, target
 from crossforce.contracts.envelope import Jurisdiction
 
@@ -155,14 +156,14 @@ class Case:
     # ------------------------------------------------------------ serialisation
 
     def to_dict(self) -> dict[str, Any]:
-        body = encode(self)
-        assert isinstance(body, dict)
+        body: dict[str, Any] = _adapter().dump_python(self, mode="json")
         return {"schema_version": SCHEMA_VERSION, **body}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Case:
         body = {k: v for k, v in data.items() if k != "schema_version"}
-        return decode(cls, body)
+        case: Case = _adapter().validate_python(body)
+        return case
 
     def index_columns(self) -> dict[str, Any]:
         """Columns a repository may index next to the JSON body."""
@@ -199,14 +200,18 @@ class Case:
         self.version += 1
 
     def snapshot(self) -> dict[str, Any]:
-        return {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)}
+        """A deep copy of the case's state, to put back if a command is refused."""
+        copied: dict[str, Any] = _adapter().dump_python(self)
+        return copied
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         # Only fields a refused command actually changed are replaced, so objects a caller
         # holds (a part, say) stay live in the usual case where nothing was touched.
-        for name, value in snapshot.items():
-            if getattr(self, name) != value:
-                setattr(self, name, value)
+        before = _adapter().validate_python(snapshot)
+        for f in fields(self):
+            value = getattr(before, f.name)
+            if getattr(self, f.name) != value:
+                setattr(self, f.name, value)
 
     # ----------------------------------------------------------------- helpers
 
@@ -318,3 +323,10 @@ def _creation_entry(
         to_owner=owner,
         note=note,
     )
+
+
+@cache
+def _adapter() -> TypeAdapter[Case]:
+    """Case <-> JSON-compatible dict, compiled once from the type hints: far faster than
+    walking the fields in Python on every message."""
+    return TypeAdapter(Case)

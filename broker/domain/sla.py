@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -369,7 +370,13 @@ def due_at(
     Working days are the owner's: a Police Scotland part counts Scottish bank holidays even
     when the co-ordinating force is English.
     """
-    limit = policy.limit_for(step)
+    return _due(policy.limit_for(step), started_at, owner_force_code)
+
+
+@lru_cache(maxsize=65536)
+def _due(limit: StepLimit, started_at: datetime, owner_force_code: str) -> datetime:
+    # Pure: the same limit, start and owner always fall due at the same time, and every
+    # message of a case asks again for its clocks' due times.
     calendar = calendar_for_force(owner_force_code)
     if limit.unit is TimeUnit.CLOCK_HOURS:
         return calendar.clock_hours_after(started_at, limit.limit)
