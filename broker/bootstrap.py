@@ -19,6 +19,7 @@ from crossforce.broker.domain.context import DomainContext
 from crossforce.broker.domain.sla import SlaPolicy, load_policy
 from crossforce.broker.escalation.service import EscalationService
 from crossforce.broker.service.case_handlers import CaseHandlers, CaseHook
+from crossforce.broker.service.case_reads import AccessReportRelay
 from crossforce.broker.service.pipeline import DEFAULT_MAX_CLOCK_SKEW, HubPipeline
 from crossforce.broker.service.ports import UnitOfWork, UnitOfWorkFactory
 from crossforce.contracts.keys import Signer
@@ -31,6 +32,8 @@ class HubCore:
     pipeline: HubPipeline
     escalation: EscalationService
     clock: Callable[[], datetime]
+    # Reads of cases with a police employee among the parties, signed to the PSD (0051).
+    access_reports: AccessReportRelay
 
 
 def sql_units(engine: Engine) -> UnitOfWorkFactory:
@@ -63,4 +66,5 @@ def bootstrap(
         units, trust, hub_key, handlers, clock=clock, max_clock_skew=max_clock_skew
     )
     escalation = EscalationService(units, hub_key, clock, policy)
-    return HubCore(units, pipeline, escalation, clock)
+    access_reports = AccessReportRelay(units, hub_key, clock)
+    return HubCore(units, pipeline, escalation, clock, access_reports)

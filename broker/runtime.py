@@ -27,6 +27,7 @@ from crossforce.adapters.nats.server import EmbeddedNats
 from crossforce.adapters.nats.tls import client_ssl_context
 from crossforce.adapters.sql.engine import make_engine
 from crossforce.adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
+from crossforce.adapters.sql.report_queue import DEFAULT_WEB_ROLE, grant_report_queue
 from crossforce.broker.bootstrap import HubCore, bootstrap
 from crossforce.broker.domain.sla import load_policy
 from crossforce.broker.hub.app import HubConnection, build_hub
@@ -62,6 +63,8 @@ class BrokerSettings:
     # The trust store's file: watched, so a re-issued store (a revocation) takes effect live.
     trust_path: Path | None = None
     anchor_kid: str | None = None  # the pinned trust anchor, if any
+    # PostgreSQL: the web app's role, which may queue access reports (decision 0051).
+    web_db_role: str | None = DEFAULT_WEB_ROLE
 
     @property
     def database_url(self) -> str:
@@ -141,6 +144,7 @@ class RunningBroker:
         # Replicas starting together on one PostgreSQL database take turns (advisory lock);
         # a schema older than the code is refused (`crossforce db upgrade` upgrades it).
         prepare_engine(self.engine, BROKER_SCHEMA)
+        grant_report_queue(self.engine, self.settings.web_db_role)
         # A database other than the embedded SQLite file may be shared by replicas: the
         # ledger keys must then be given, never made up by whichever replica starts first.
         shared = not self.settings.database_url.startswith("sqlite")

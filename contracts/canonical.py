@@ -16,7 +16,6 @@ from crossforce.contracts.errors import ContractError, ReasonCode
 _MAX_SAFE_INTEGER = 2**53 - 1
 
 
-
 def canonical_json(value: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of a JSON-compatible value.
 

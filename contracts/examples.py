@@ -14,7 +14,7 @@ from typing import Any
 
 from crossforce.contracts.envelope import Jurisdiction
 from crossforce.contracts.errors import ContractError, ReasonCode
-from crossforce.contracts.forces import FORCES
+from crossforce.contracts.forces import FORCES, ParticipantKind
 from crossforce.contracts.messages.base import Message
 from crossforce.contracts.registry import REGISTRY
 
@@ -56,6 +56,22 @@ def _checks(code: str) -> list[str]:
     if _scottish(code):
         return ["PNC", "CHS", "CRS", "IVPD", "SID"]
     return ["PNC", "PND", "VISOR", "LOCAL_INTELLIGENCE"]
+
+
+def _employer(code: str) -> str:
+    """The force whose PSD `code` is (`SURREY_PSD` -> `SURREY`), or `code` itself."""
+    force = FORCES.get(code)
+    if force is not None and force.kind is ParticipantKind.PSD and force.parent is not None:
+        return force.parent
+    return code
+
+
+def _reader(code: str, employer: str) -> str:
+    """A force reading a case about another force's employee: `code`, unless it cannot be."""
+    force = FORCES.get(code)
+    if force is not None and force.kind is not ParticipantKind.PSD and code != employer:
+        return code
+    return "ESSEX" if employer != "ESSEX" else "KENT"
 
 
 def _party_a(home: str) -> dict[str, Any]:
@@ -419,6 +435,17 @@ _BUILDERS: dict[tuple[str, int], Callable[[str, str], dict[str, Any]]] = {
         "receiving_force": r,
         "coordinating_force": r,
         "opened_at": T0.isoformat(),
+    },
+    ("case-access-reported", 1): lambda s, r: {
+        "report_id": "0195a2c4-3e1b-7c8d-9f20-6a1b2c3d4e5f",
+        "employing_force": _employer(r),
+        "party_ids": ["P2"],
+        "reader_force": _reader(s, _employer(r)),
+        "reader": f"{_reader(s, _employer(r)).lower()}.sup",
+        "channel": "web",
+        "allowed": True,
+        "justification": "supervision of a cross-force DVDS/DSDAS case the force takes part in",
+        "read_at": _at(3, 11),
     },
     ("step-completed", 1): lambda s, r: {
         "step": (

@@ -407,6 +407,21 @@ class Ledger:
 
     # -- reads ----------------------------------------------------------------------------
 
+    def case_refs(
+        self, *, index: int | None = None, subject_key: str | None = None
+    ) -> dict[int, str | None]:
+        """Which case each entry is about (entry index -> case reference): the entry at
+        `index`, or every entry about `subject_key`. References only, no personal field, so
+        not a consultation itself: a read path asks first, to report the read it is about to
+        make (a case with a police employee among its parties, decision 0051)."""
+        query = select(entries_table.c.idx, entries_table.c.case_ref).order_by(entries_table.c.idx)
+        if index is not None:
+            query = query.where(entries_table.c.idx == index)
+        if subject_key is not None:
+            query = query.where(entries_table.c.subject_key == subject_key)
+        with self.store.reading() as conn:
+            return {int(row.idx): row.case_ref for row in conn.execute(query)}
+
     def entry(self, index: int, *, by: str, justification: str) -> StoredEntry:
         """Read one entry with its personal fields; logged as a consultation (s.62)."""
         with self.store.writing() as conn:

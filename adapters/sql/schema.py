@@ -165,3 +165,39 @@ escalation_notices = Table(
     Column("sent_to", String(32), nullable=False, index=True),
     Column("sent_at", DateTime(timezone=True), nullable=False),
 )
+
+# DPA 2018 s.62: every read of a case through `crossforce case`, shown or refused. The web
+# app logs its own in its store (decision 0020), the ledger in its access log.
+consultation_log = Table(
+    "consultation_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("report_id", String(64), nullable=False, unique=True),
+    Column("case_ref", String(64), nullable=False, index=True),
+    Column("channel", String(16), nullable=False),
+    Column("reader_force", String(32)),  # NULL: the operator, reading as no force
+    Column("reader", String(200), nullable=False),
+    Column("justification", String(200), nullable=False),
+    Column("shown", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# Reads of a case with a police employee among its parties, waiting for the hub to sign a
+# case-access-reported to each employing force's PSD (decision 0051). Any read path queues
+# here; the web app may only INSERT (decision 0020). Keyed by the read path's own id, with no
+# sequence, so the insert needs no other privilege; `relayed_at` is set by the hub in the
+# transaction that puts the signed reports in its outbox.
+access_reports = Table(
+    "access_reports",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("case_ref", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("reader_force", String(32)),
+    Column("reader", String(200), nullable=False),
+    Column("allowed", Boolean, nullable=False),
+    Column("justification", String(200), nullable=False),
+    Column("read_at", DateTime(timezone=True), nullable=False),
+    Column("ledger_entry", Integer),
+    Column("relayed_at", DateTime(timezone=True), index=True),
+)

@@ -1,4 +1,4 @@
-"""The unit-of-work port on SQLAlchemy Core: one connection, one transaction, seven repositories.
+"""The unit-of-work port on SQLAlchemy Core: one connection, one transaction, nine repositories.
 
 Every hub write is here. Driver and pool errors leave as the port's StorageFault, so nothing
 above this module knows which database it runs on.
@@ -19,7 +19,9 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from crossforce.adapters.sql import schema
+from crossforce.adapters.sql.case_reads import read_from_row
 from crossforce.adapters.sql.engine import stored_utc
+from crossforce.broker.domain.access import CaseRead
 from crossforce.broker.domain.markers import MaliciousMarker
 from crossforce.broker.service.outbox import OutboundMessage
 from crossforce.broker.service.ports import (
@@ -393,6 +395,29 @@ class SqlEscalationNotices(_Repository):
         return EscalationNotice(**values)
 
 
+class SqlAccessReports(_Repository):
+    def pending(self, limit: int) -> list[str]:
+        a = schema.access_reports
+        query = (
+            select(a.c.report_id)
+            .where(a.c.relayed_at.is_(None))
+            .order_by(a.c.read_at, a.c.report_id)
+            .limit(limit)
+        )
+        return [row[0] for row in self.db.execute(query)]
+
+    def claim(self, report_id: str, at: datetime) -> CaseRead | None:
+        a = schema.access_reports
+        claimed = self.db.execute(
+            update(a)
+            .where(a.c.report_id == report_id, a.c.relayed_at.is_(None))
+            .values(relayed_at=at)
+        )
+        if claimed.rowcount != 1:
+            return None
+        return read_from_row(self.db.execute(select(a).where(a.c.report_id == report_id)).one())
+
+
 class SqlUnitOfWork:
     """One transaction on `engine`: use it as a context manager."""
 
@@ -408,6 +433,7 @@ class SqlUnitOfWork:
         self.processed = SqlProcessedIds(self)
         self.history = SqlCaseHistory(self)
         self.notices = SqlEscalationNotices(self)
+        self.access_reports = SqlAccessReports(self)
 
     @property
     def connection(self) -> Connection:

@@ -43,13 +43,14 @@ from crossforce.adapters.web.actions import (
     reassignment,
 )
 from crossforce.adapters.web.oidc import OidcSettings, OidcSignIn
+from crossforce.adapters.web.reads import ReadNotReported, open_case
 from crossforce.adapters.web.store import SESSION_LIFETIME, Account, Role, WebStore
 from crossforce.broker.domain.calendar import LONDON
 from crossforce.broker.domain.parts import OPEN_STATUSES
 from crossforce.broker.domain.views import CaseView
 from crossforce.broker.service.queries import case_timeline, case_view, escalation_notices
 from crossforce.broker.service.statistics import OUTCOMES, case_counts, counts_csv
-from crossforce.contracts.errors import ContractError, ReasonCode
+from crossforce.contracts.errors import ContractError
 from crossforce.contracts.forces import FORCES
 from crossforce.contracts.messages.base import Message as Payload
 
@@ -77,6 +78,9 @@ class WebConfig:
     poll_seconds: float = 1.0
     actions: ActionSender | None = None
     oidc: OidcSettings | None = None
+    # May only queue reads of cases with a police employee among the parties, for the hub to
+    # report to the PSD (adapters.sql.report_queue). None: such cases are never shown.
+    reports: Engine | None = None
 
 
 _CSP = (
@@ -317,14 +321,13 @@ def create_app(config: WebConfig) -> Starlette:
         """What the case page shows `account`, logged as a consultation; None (logged as
         refused) for a case that does not exist or is not the force's."""
         now = view_now()
-        try:
-            view = case_view(config.hub, case_ref, account.force)
-        except ContractError as refused:
-            if refused.code not in (ReasonCode.UNKNOWN_CASE, ReasonCode.NOT_AUTHORISED):
-                raise
-            store.log_consultation(account, case_ref, JUSTIFICATION, False, config.clock())
+        # Logged, and first queued for the PSD when a party is a police employee (0051):
+        # raises ReadNotReported, having shown nothing, when that cannot be done.
+        view = open_case(
+            config.hub, store, config.reports, account, case_ref, JUSTIFICATION, config.clock()
+        )
+        if view is None:
             return None
-        store.log_consultation(account, case_ref, JUSTIFICATION, True, config.clock())
         coordinated = {case_ref} if view.coordinating_force == account.force else set()
         overdue = pages.visible_overdue(
             config.hub, account.force, now, coordinated, pages.EVERYTHING_AHEAD
@@ -364,7 +367,10 @@ def create_app(config: WebConfig) -> Starlette:
         if isinstance(account, Response):
             return account
         case_ref = request.path_params["case_ref"]
-        context = await run_in_threadpool(case_context, account, case_ref)
+        try:
+            context = await run_in_threadpool(case_context, account, case_ref)
+        except ReadNotReported:
+            return render(request, "not_reported.html", account, status=503)
         if context is None:
             return not_found(request, account)
         flash = request.session.pop("flash", None)
@@ -408,7 +414,10 @@ def create_app(config: WebConfig) -> Starlette:
                     else f"Refused by the hub: {outcome.reason}"
                 )
             if request.headers.get("hx-request"):
-                context = await run_in_threadpool(case_context, account, case_ref)
+                try:
+                    context = await run_in_threadpool(case_context, account, case_ref)
+                except ReadNotReported:
+                    return render(request, "not_reported.html", account, status=503)
                 if context is None:
                     return not_found(request, account)
                 return render(request, "case.html", account, flash=flash, swapped=True, **context)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,12 +26,21 @@ from crossforce.broker.cli.common import (
 from crossforce.broker.domain.calendar import LONDON
 from crossforce.broker.domain.views import CaseView
 from crossforce.broker.escalation.overdue import CaseDeadline, case_deadlines
-from crossforce.broker.service.queries import HistoryLine, case_history, case_view, list_cases
+from crossforce.broker.service.case_reads import CLI_JUSTIFICATION, consult_case
+from crossforce.broker.service.queries import HistoryLine, case_history, list_cases
 from crossforce.contracts.forces import get_force
 
 
 def _engine(data_dir: Path, db_url: str | None) -> Engine:
     return open_existing(database_urls(data_dir, db_url)[0])
+
+
+def login_name() -> str:
+    """Who runs the command, as the operating system knows them."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name, and no password entry for the uid
+        return f"uid {os.getuid()}"
 
 
 def _known_force(code: str | None) -> str | None:
@@ -82,14 +94,31 @@ def cases(
 def case(
     case_ref: Annotated[str, typer.Argument(help="Case reference")],
     force: ForceOpt = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who is reading (DPA 2018 s.62) [default: your login name]"),
+    ] = None,
+    justification: Annotated[
+        str, typer.Option("--justification", help="Why the case is read (DPA 2018 s.62)")
+    ] = CLI_JUSTIFICATION,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     db_url: DbUrl = None,
     as_json: Json = False,
 ) -> None:
-    """Who owns each part of a case, its status and due time, and the history."""
+    """Who owns each part of a case, its status and due time, and the history.
+
+    Every read, shown or refused, is logged as a DPA 2018 s.62 consultation; a read of a case
+    with a police employee among its parties is also reported to that force's PSD."""
     engine = _engine(data_dir, db_url)
     try:
-        view = case_view(engine, case_ref, force)
+        view = consult_case(
+            engine,
+            case_ref,
+            force,
+            reader=by or login_name(),
+            justification=justification,
+            now=datetime.now(UTC),
+        )
         # The history and the clocks are the co-ordinating force's (and an administrator's).
         show_history = force is None or force == view.coordinating_force
         history = case_history(engine, case_ref) if show_history else None

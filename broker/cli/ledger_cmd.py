@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -21,8 +22,10 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from crossforce.adapters.sql.engine import open_existing
 from crossforce.broker.cli.common import DB_URL_ENV as HUB_DB_URL_ENV
 from crossforce.broker.cli.common import (
     DEFAULT_DATA_DIR,
@@ -34,6 +37,7 @@ from crossforce.broker.cli.common import (
     passphrase,
     setting,
 )
+from crossforce.broker.service.case_reads import queue_ledger_reads
 from crossforce.contracts.errors import ContractError, ReasonCode
 from crossforce.contracts.keys import SigningKey
 from crossforce.ledger import (
@@ -154,6 +158,49 @@ def _open(
     return ledger
 
 
+def _hub_db_url(ledger_db_url: str | None, data_dir: Path) -> str:
+    """The hub's database beside this ledger: CROSSFORCE_DB_URL; else, on PostgreSQL, the
+    ledger's own (they share one); else crossforce.db beside the ledger's SQLite file."""
+    given = setting(HUB_DB_URL_ENV)
+    if given:
+        return given
+    ledger_url = _db_url(ledger_db_url, data_dir)
+    parsed = make_url(ledger_url)
+    if parsed.get_backend_name() != "sqlite":
+        return ledger_url
+    return database_urls(Path(parsed.database or "ledger.db").parent)[0]
+
+
+def _report_reads(
+    entries: dict[int, str | None],
+    by: str,
+    justification: str,
+    db_url: str | None,
+    data_dir: Path,
+) -> None:
+    """Before entries are read: queue a report to the PSD for each whose case has a police
+    employee among its parties (decision 0051). The case is known only to the hub's
+    database; without it nothing is read (fail closed)."""
+    if not any(entries.values()):
+        return
+    url = _hub_db_url(db_url, data_dir)
+    try:
+        engine = open_existing(url)
+    except ContractError as missing:
+        raise ContractError(
+            missing.code,
+            f"{missing.message}; a read of the ledger is reported to a PSD when its case has "
+            f"a police employee among the parties, and only the hub's database knows: set "
+            f"{HUB_DB_URL_ENV}",
+        ) from None
+    try:
+        queue_ledger_reads(
+            engine, entries, reader=by, justification=justification, now=datetime.now(UTC)
+        )
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def _one_line_errors() -> Iterator[None]:
     """Any refusal or database failure becomes one line with its reason code, and the exit
@@ -257,6 +304,7 @@ def proof(
     first. The read is logged as a DPA 2018 s.62 consultation.
     """
     with _one_line_errors(), _open(db_url, data_dir, key_file) as ledger:
+        _report_reads(ledger.case_refs(index=entry), by, justification, db_url, data_dir)
         note = ledger.latest_checkpoint(covering=entry + 1)
         if note is None and ledger.signing_key is not None:
             note = ledger.checkpoint()
@@ -318,6 +366,7 @@ def find_subject(
     """Every live submission about the same subject, from any force (needs the subject key)."""
     with _one_line_errors(), _open(db_url, data_dir, None) as ledger:
         key = ledger.subject_key({"surname": surname, "forenames": forenames, "date_of_birth": dob})
+        _report_reads(ledger.case_refs(subject_key=key), by, justification, db_url, data_dir)
         found = ledger.find_by_subject(key, by=by, justification=justification)
     if not found:
         out.print("no submissions about this subject")

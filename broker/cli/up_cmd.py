@@ -17,6 +17,7 @@ from crossforce.adapters.nats.connection import redact
 from crossforce.adapters.nats.tls import client_ssl_context
 from crossforce.adapters.ops.metrics import HubMetrics
 from crossforce.adapters.ops.runner import serving_ops
+from crossforce.adapters.sql.report_queue import DEFAULT_WEB_ROLE
 from crossforce.broker.cli import db_cmd
 from crossforce.broker.cli.common import DB_URL_ENV, FILE_SUFFIX, load_signer, setting
 from crossforce.broker.cli.logs import LogFormat, LogLevel, configure_logging
@@ -89,6 +90,13 @@ def up(
             help="Address of the ops port (0.0.0.0 in a container, for probes and scrapes)",
         ),
     ] = "127.0.0.1",
+    web_db_role: Annotated[
+        str,
+        typer.Option(
+            envvar="CROSSFORCE_WEB_DB_ROLE",
+            help="PostgreSQL: the web app's role, granted INSERT on the access-report queue",
+        ),
+    ] = DEFAULT_WEB_ROLE,
     upgrade: Annotated[
         bool,
         typer.Option(
@@ -145,6 +153,7 @@ def up(
         sla_policy=sla_policy,
         trust_path=trust,
         anchor_kid=anchor_kid,
+        web_db_role=web_db_role,
     )
     ops = None if ops_port is None else (ops_host, ops_port)
     asyncio.run(_serve(settings, store, key, ops))

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from crossforce.adapters.sql.engine import open_read_only
+from crossforce.adapters.sql.report_queue import may_queue, open_report_queue
 from crossforce.adapters.web.actions import ActionSender
 from crossforce.adapters.web.oidc import OidcSettings
 from crossforce.adapters.web.store import Role, WebStore
@@ -149,11 +150,20 @@ def serve(
 
     if (tls_cert is None) != (tls_key is None):
         raise ContractError(ReasonCode.FILE_ERROR, "give --tls-cert and --tls-key together")
-    hub = open_read_only(
-        setting(WEB_DB_URL_ENV, db_url) or f"sqlite:///{data_dir / 'crossforce.db'}"
-    )
+    hub_url = setting(WEB_DB_URL_ENV, db_url) or f"sqlite:///{data_dir / 'crossforce.db'}"
+    hub = open_read_only(hub_url)
+    reports = open_report_queue(hub_url)
+    if not may_queue(reports):
+        err.print(
+            "[yellow]warning[/] this role may not add to the hub's access_reports: cases with a "
+            "police employee among the parties will not be shown until the hub grants it "
+            "(it does when it starts; see docs/decisions/0051)",
+            highlight=False,
+        )
     config = WebConfig(
         hub=hub,
+        # The one write it may make there: queue reads the hub reports to a PSD (0051).
+        reports=reports,
         store=WebStore.open(store_url(data_dir, store)),
         secret_key=_session_secret(data_dir),
         tls=tls_cert is not None,

@@ -1,5 +1,5 @@
 """The hub as a FastStream application: a batch reader per inbound partition, the timer
-consumer, the outbox relay and the deadline sweep.
+consumer, the outbox relay, the deadline sweep and the access-report relay.
 
 Acknowledgement is always explicit: the hub acks a batch only after the transaction that
 applied or refused its messages has committed (its outbox then holds what must be
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from crossforce.broker.bootstrap import HubCore
 from crossforce.broker.hub.partitions import PartitionBalancer, PartitionReader, ResultListener
 from crossforce.broker.hub.publisher import OutboxPublisher
 from crossforce.broker.hub.timers import register_timer_subscriber, sweep_forever
+from crossforce.broker.service.case_reads import AccessReportRelay
 from crossforce.contracts.envelope import HUB_FORCE_CODE
 
 log = logging.getLogger("crossforce.hub")
@@ -41,6 +43,8 @@ class HubConnection:
 
 # How long shutdown waits for the readers to finish the batches in hand.
 READER_STOP_SECONDS = 10.0
+# How often a hub looks for queued reads to report: a PSD hears of a read within about this.
+ACCESS_REPORT_INTERVAL = 1.0
 
 
 def build_hub(
@@ -49,6 +53,7 @@ def build_hub(
     *,
     on_result: ResultListener | None = None,
     sweep_interval: float = 30.0,
+    access_interval: float = ACCESS_REPORT_INTERVAL,
 ) -> tuple[FastStream, NatsBroker]:
     auth: dict[str, Any] = {}
     tls = client_ssl_context(connection.ca) if connection.ca is not None else None
@@ -96,6 +101,11 @@ def build_hub(
         state["sweep"] = asyncio.create_task(
             sweep_forever(escalation, publisher(), interval=sweep_interval)
         )
+        # Reads of cases with a police employee among the parties, queued by `crossforce
+        # case`, the web app and the ledger: each becomes a signed report to the PSD.
+        state["access"] = asyncio.create_task(
+            relay_access_reports(core.access_reports, publisher(), interval=access_interval)
+        )
 
     @app.on_shutdown
     async def _stop_background() -> None:
@@ -111,7 +121,7 @@ def build_hub(
             for task in late:
                 task.cancel()
         readers.clear()
-        for name in ("relay", "sweep", "marks"):
+        for name in ("relay", "sweep", "marks", "access"):
             task = state.get(name)
             if task is not None:
                 task.cancel()
@@ -120,3 +130,23 @@ def build_hub(
                 await state["publisher"].mark_published()
 
     return app, broker
+
+
+async def relay_access_reports(
+    relay: AccessReportRelay,
+    publisher: OutboxPublisher,
+    interval: float = ACCESS_REPORT_INTERVAL,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Sign queued reads to the PSDs owed them, then publish; a publish that fails stays in
+    the outbox for its relay. A failed pass is logged and tried again on the next one."""
+    while True:
+        try:
+            outbound = await asyncio.to_thread(relay.relay_pending)
+            await publisher.publish_committed(outbound)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the relay must outlive a transient fault
+            log.warning("access report relay failed: %s", type(exc).__name__)
+        await sleep(interval)

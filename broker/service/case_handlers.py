@@ -41,6 +41,7 @@ HUB_ONLY = {
     "disclosure-handoff",
     "malicious-marker-found",
     "police-employee-party-notified",
+    "case-access-reported",
 }
 
 

@@ -1,8 +1,9 @@
 """The unit-of-work port: what the hub's handlers need from storage, and nothing of how.
 
 One unit of work is one transaction. Its repositories read and write the case projection,
-deadlines, outbox, s.62 disclosure log, malicious markers, processed ids and case history;
-all of it commits together or not at all (architecture decisions 4 and 7). The SQL adapter
+deadlines, outbox, s.62 disclosure log, malicious markers, processed ids, case history and the
+queue of reads to report to a PSD; all of it commits together or not at all (architecture
+decisions 4 and 7). The SQL adapter
 (`crossforce.adapters.sql.unit_of_work`) implements it; the hub, the escalation service and
 the timers see only these types and the port's own exceptions.
 """
@@ -15,6 +16,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from crossforce.broker.domain.access import CaseRead
 from crossforce.broker.domain.markers import MaliciousMarker
 from crossforce.broker.service.outbox import OutboundMessage
 
@@ -178,6 +180,18 @@ class EscalationNotices(Protocol):
     def get(self, envelope_id: str, case_ref: str) -> EscalationNotice | None: ...
 
 
+class AccessReportQueue(Protocol):
+    """Reads of cases with a police employee among the parties, queued by the read paths for
+    the hub to report to the PSD (decision 0051)."""
+
+    def pending(self, limit: int) -> list[str]:
+        """Ids of reads not yet relayed, oldest first."""
+
+    def claim(self, report_id: str, at: datetime) -> CaseRead | None:
+        """The queued read, marked relayed at `at`; None if it was relayed already (by
+        another hub replica)."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block commits; an exception rolls back. Storage faults
     surface as StorageFault (ConcurrentUpdate for a lost version check)."""
@@ -205,6 +219,9 @@ class UnitOfWork(Protocol):
 
     @property
     def notices(self) -> EscalationNotices: ...
+
+    @property
+    def access_reports(self) -> AccessReportQueue: ...
 
     # What this transaction queued in the outbox, to publish once it has committed.
     outbound: list[OutboundMessage]

@@ -12,6 +12,7 @@ from crossforce.contracts.messages.common import (
     ROUTES_BY_JURISDICTION,
     ApplicantRole,
     ForceCode,
+    Identifier,
     OneLine,
     Party,
     PartyId,
@@ -161,3 +162,47 @@ class PoliceEmployeePartyNotified(Message):
     receiving_force: ForceCode
     coordinating_force: ForceCode
     opened_at: AwareDatetime
+
+
+class ReadChannel(StrEnum):
+    """Where a read of a case was attempted."""
+
+    CLI = "cli"  # `crossforce case`, on the hub's own database
+    WEB = "web"  # a case page of the supervisors' web app
+    LEDGER = "ledger"  # `crossforce ledger`, reading the case's intelligence-submission entry
+
+
+@REGISTRY.register
+class CaseAccessReported(Message):
+    """Hub → the employing force's Professional Standards Department: someone tried to read a
+    case one of its officers or staff is a party to, and was shown it or refused (domain.md §6;
+    002 L899–975: "any attempt to access the record is notified"; 003 §6.14). It names the
+    case (the envelope's `caseref`), the employing force's parties by id, who read, when,
+    through which channel, whether the read was allowed and its DPA 2018 s.62 justification;
+    never a party's name or date of birth, which the PSD already has from
+    `police-employee-party-notified`."""
+
+    NAME = "case-access-reported"
+    VERSION = 1
+
+    # The read path's id for this attempt: the same in every PSD's copy and in the s.62 log.
+    report_id: Identifier
+    employing_force: ForceCode
+    party_ids: list[PartyId] = Field(min_length=1, max_length=50)
+    # None: the broker's operator, reading as no force (`crossforce case` without --force).
+    reader_force: ForceCode | None = None
+    # The web app's account, the command line's `--by` (or login name): who, not a party.
+    reader: OneLine
+    channel: ReadChannel
+    allowed: bool
+    justification: OneLine
+    read_at: AwareDatetime
+    # A ledger read: the intelligence-submission entry that was read.
+    ledger_entry: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> CaseAccessReported:
+        unique(list(self.party_ids), "party_ids")
+        if (self.ledger_entry is not None) != (self.channel is ReadChannel.LEDGER):
+            raise ValueError("ledger_entry is given exactly for a read through the ledger")
+        return self

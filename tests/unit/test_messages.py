@@ -64,6 +64,7 @@ EXPECTED_NAMES = {
     "disclosure-handoff-declined",
     "malicious-marker-found",
     "police-employee-party-notified",
+    "case-access-reported",
 }
 
 
@@ -179,19 +180,25 @@ class TestEnquiries:
 
     def test_risk_level_only_on_a_risk_tool(self) -> None:
         with pytest.raises(ValidationError, match="DASH or DAQ"):
-            CheckOutcome(check="PNC", result="trace-concern", risk_level="high")
+            CheckOutcome.model_validate(
+                {"check": "PNC", "result": "trace-concern", "risk_level": "high"}
+            )
         assert (
-            CheckOutcome(check="DAQ", result="trace-concern", risk_level="high").risk_level
+            CheckOutcome.model_validate(
+                {"check": "DAQ", "result": "trace-concern", "risk_level": "high"}
+            ).risk_level
             == "high"
         )
 
     def test_spent_conviction_is_a_trace(self) -> None:
         with pytest.raises(ValidationError, match="is a trace"):
-            CheckOutcome(check="PNC", result="no-trace", spent_conviction=True)
+            CheckOutcome.model_validate(
+                {"check": "PNC", "result": "no-trace", "spent_conviction": True}
+            )
 
     def test_other_check_needs_a_name(self) -> None:
         with pytest.raises(ValidationError, match="check_name"):
-            CheckOutcome(check="OTHER", result="no-trace")
+            CheckOutcome.model_validate({"check": "OTHER", "result": "no-trace"})
 
     def test_any_concern(self) -> None:
         result = EnquiryResult.model_validate(data("enquiry-result"))

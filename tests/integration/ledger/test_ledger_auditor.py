@@ -14,6 +14,8 @@ import pytest
 from ledger_helpers import append, forge, open_ledger
 from typer.testing import CliRunner, Result
 
+from crossforce.adapters.sql.engine import make_engine
+from crossforce.adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
 from crossforce.broker.cli import main
 from crossforce.contracts.keys import SigningKey
 from crossforce.contracts.keystore import KeyDirectory
@@ -140,6 +142,11 @@ def test_the_readme_ledger_commands_run_as_written(
     with open_ledger(f"sqlite:///{tmp_path / '.crossforce' / 'ledger.db'}", key) as ledger:
         for number in range(3):
             append(ledger, number, checkpoint=True)
+    # As after `crossforce up`: the hub's database beside the ledger, which `proof` and
+    # `find-subject` ask whether a read must be reported to a PSD (decision 0051).
+    broker = make_engine(f"sqlite:///{tmp_path / '.crossforce' / 'crossforce.db'}")
+    prepare_engine(broker, BROKER_SCHEMA)
+    broker.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
     commands = _readme_ledger_commands()
     assert any("consistency" in command for command in commands)
