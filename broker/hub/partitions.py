@@ -190,10 +190,14 @@ class PartitionReader:
         attempt = 0
         while True:
             attempt += 1
+            # What was published since is marked sent in this batch's own transaction: no
+            # transaction of its own, and a duplicate in the batch finds its rows sent.
+            published = self.publisher().take_published()
             try:
-                results = await asyncio.to_thread(self._apply, inbounds)
+                results = await asyncio.to_thread(self._apply, inbounds, published)
                 break
             except Exception as exc:
+                self.publisher().give_back(published)
                 # Only an infrastructure fault escapes the pipeline: keep the batch in hand,
                 # so nothing later in this partition overtakes it, and try again.
                 delay = redelivery_delay(attempt)
@@ -221,8 +225,8 @@ class PartitionReader:
                 if outcome is not None:
                     await outcome
 
-    def _apply(self, inbounds: list[Inbound]) -> list[PipelineResult]:
-        return retry_step(lambda: self.pipeline.process_batch(inbounds))
+    def _apply(self, inbounds: list[Inbound], published: list[int]) -> list[PipelineResult]:
+        return retry_step(lambda: self.pipeline.process_batch(inbounds, published))
 
     async def _wait_in_progress(self, taken: list[Msg], delay: float) -> bool:
         """Wait `delay` seconds holding the batch; False if the reader stopped meanwhile."""

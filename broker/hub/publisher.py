@@ -101,6 +101,16 @@ class OutboxPublisher:
         if failed is not None:
             raise failed
 
+    def take_published(self) -> list[int]:
+        """Rows published and not yet marked, for the caller's next transaction to mark
+        sent; `give_back` them if that transaction does not commit."""
+        row_ids = sorted(self.published)
+        self.published.clear()
+        return row_ids
+
+    def give_back(self, row_ids: list[int]) -> None:
+        self.published.update(row_ids)
+
     async def mark_published(self) -> int:
         """Mark every row published so far as sent, in one statement; returns how many."""
         row_ids = sorted(self.published)

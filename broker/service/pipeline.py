@@ -100,17 +100,24 @@ class HubPipeline:
         """Apply or refuse one inbound message (a batch of one)."""
         return self.process_batch([inbound])[0]
 
-    def process_batch(self, inbounds: Sequence[Inbound]) -> list[PipelineResult]:
+    def process_batch(
+        self, inbounds: Sequence[Inbound], published: Sequence[int] = ()
+    ) -> list[PipelineResult]:
         """Apply or refuse each message, in order, in one transaction; only an
         infrastructure fault escapes, and then nothing of the batch is committed.
 
         Reading, verifying and validating do no I/O, so anything they raise is the input's
         doing and is refused at once. Each message is applied in a savepoint, so a refused
         one undoes only itself. A failure while applying is refused at once too, unless it is
-        the database's (crossforce.broker.service.faults): then the caller retries the batch."""
+        the database's (crossforce.broker.service.faults): then the caller retries the batch.
+
+        `published` are outbox rows the caller has published since: they are marked sent in
+        the same transaction, first, so a duplicate in this batch finds them sent."""
         used: dict[str, datetime] = {}  # keys' latest accepted envelope times, this batch
         results: list[PipelineResult] = []
         with self.units() as uow:
+            if published:
+                uow.outbox.mark_sent(published, self.clock())
             for inbound in inbounds:
                 queued = len(uow.outbound)
                 # With tracing on, each message's work is a span continuing its sender's.
@@ -230,7 +237,14 @@ class HubPipeline:
             # A redelivery or a republished duplicate: the effects are committed already.
             # Finish any publish a crash interrupted; if nothing is left, the sender has
             # most likely lost the receipt, so it gets the original one again.
-            unsent = uow.outbox.unsent(prefix)
+            # Rows this batch queued already are going out with it, and a receipt sent again
+            # was an answer to an earlier repeat: neither is a publish left over.
+            queued = {m.msg_id for m in uow.outbound}
+            unsent = [
+                m
+                for m in uow.outbox.unsent(prefix)
+                if m.msg_id not in queued and not m.msg_id.startswith(f"{prefix}receipt/again/")
+            ]
             if not unsent:
                 self._receipt_again(uow, envelope, inbound)
             return PipelineResult(True, envelope.id, duplicate=True, outbound=unsent)
