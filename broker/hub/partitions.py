@@ -83,13 +83,14 @@ class PartitionReader:
         self.running = True
         self.release_wanted = False
         self.away_until = 0.0
+        self.inbox = ""
 
     def stop(self) -> None:
         self.running = False
 
     async def run(self) -> None:
         """Read until stopped. The flag, not only cancellation, ends the loop."""
-        inbox = self.nc.new_inbox()
+        inbox = self.inbox = self.nc.new_inbox()
         replies = itertools.count()
         subscription = await self.nc.subscribe(f"{inbox}.*")
         try:
@@ -193,11 +194,15 @@ class PartitionReader:
             # What was published since is marked sent in this batch's own transaction: no
             # transaction of its own, and a duplicate in the batch finds its rows sent.
             published = self.publisher().take_published()
+            # A slow batch (a loaded machine, a database failing over) must not outlive its
+            # ack wait: JetStream would offer it to another replica while this one applies it.
+            alive = asyncio.create_task(self._keep_in_progress(taken))
             try:
                 results = await asyncio.to_thread(self._apply, inbounds, published)
                 break
             except Exception as exc:
                 self.publisher().give_back(published)
+                alive.cancel()
                 # Only an infrastructure fault escapes the pipeline: keep the batch in hand,
                 # so nothing later in this partition overtakes it, and try again.
                 delay = redelivery_delay(attempt)
@@ -212,6 +217,7 @@ class PartitionReader:
                 )
                 if not await self._wait_in_progress(taken, delay):
                     return  # stopping: unacked, JetStream offers them again
+        alive.cancel()
         # Committed: the outbox holds what must go out, so the batch is finished even if
         # NATS cannot take the publishes now; the relay sends them in order.
         await self.publisher().publish_committed([o for r in results for o in r.outbound])
@@ -227,6 +233,23 @@ class PartitionReader:
 
     def _apply(self, inbounds: list[Inbound], published: list[int]) -> list[PipelineResult]:
         return retry_step(lambda: self.pipeline.process_batch(inbounds, published))
+
+    async def _keep_in_progress(self, taken: list[Msg]) -> None:
+        """While a batch is applied: extend its ack wait, and keep the pin with a pull that
+        asks for one message more. What that pull brings is taken into the next batch, in
+        order; its end-of-request answer is passed over by the next `_pull`."""
+        keep_alives = itertools.count()
+        while True:
+            await asyncio.sleep(PROGRESS_SECONDS)
+            try:
+                for msg in taken:
+                    await msg.in_progress()
+                if self.pin is not None and self.inbox:
+                    ask = {"batch": 1, "no_wait": True, "group": HUB_PRIORITY_GROUP, "id": self.pin}
+                    reply = f"{self.inbox}.keep{next(keep_alives)}"
+                    await self.nc.publish(self.next_subject, json.dumps(ask).encode(), reply=reply)
+            except Exception as exc:  # NATS away: the ack wait or the pin may lapse; safe
+                log.debug("keep-alive not sent: %s", type(exc).__name__)
 
     async def _wait_in_progress(self, taken: list[Msg], delay: float) -> bool:
         """Wait `delay` seconds holding the batch; False if the reader stopped meanwhile."""

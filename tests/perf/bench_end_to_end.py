@@ -615,6 +615,7 @@ class Tally:
     expected: set[tuple[str, str]] = field(default_factory=set)
     duplicates: int = 0
     refused: int = 0
+    refusals: dict[str, int] = field(default_factory=dict)
     lag: float = 0.0  # how far the fixed-rate sender fell behind its schedule, at worst
 
     def deliveries_done(self) -> bool:
@@ -664,6 +665,7 @@ class Tally:
             "send_to_delivery_ms": percentiles(deliveries),
             "receipts_missing": len(self.sent_at) - len(receipts),
             "receipts_refused": self.refused,
+            "refusals": self.refusals,
             "deliveries_missing": len(self.expected) - len(deliveries),
             "deliveries_unexpected": len(set(self.delivered_at) - self.expected),
             "deliveries_repeated": self.duplicates,
@@ -770,6 +772,9 @@ async def sdk_phase(
     for outcome in await asyncio.gather(*receipts, return_exceptions=True):
         if not isinstance(outcome, BaseException) and not outcome.accepted:
             tally.refused += 1
+            reason = f"{outcome.reason_code}: {outcome.receipt.message}"
+            tally.refusals[reason] = tally.refusals.get(reason, 0) + 1
+            print(f"    {label}: refused: {reason}", flush=True)
     await tally.settle()
     finished = time.perf_counter()
     accepted = len(tally.receipt_at) - tally.refused
