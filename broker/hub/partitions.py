@@ -53,6 +53,8 @@ PROGRESS_SECONDS = 5.0
 # How often pinned partitions are shared out between replicas, and how long a replica that
 # let one go stays away from it, so another replica's waiting pull is pinned instead.
 BALANCE_SECONDS = 3.0
+# How long a reader handed messages out of turn gives them back for, before asking again.
+RESUME_PAUSE_SECONDS = 1.0
 RELEASE_PAUSE_SECONDS = 3.0
 
 ResultListener = Callable[[PipelineResult], Awaitable[None] | None]
@@ -83,14 +85,13 @@ class PartitionReader:
         self.running = True
         self.release_wanted = False
         self.away_until = 0.0
-        self.inbox = ""
 
     def stop(self) -> None:
         self.running = False
 
     async def run(self) -> None:
         """Read until stopped. The flag, not only cancellation, ends the loop."""
-        inbox = self.inbox = self.nc.new_inbox()
+        inbox = self.nc.new_inbox()
         replies = itertools.count()
         subscription = await self.nc.subscribe(f"{inbox}.*")
         try:
@@ -176,6 +177,15 @@ class PartitionReader:
             return taken
 
     async def _handle(self, taken: list[Msg]) -> None:
+        taken.sort(key=lambda msg: msg.metadata.sequence.stream)
+        if not await self._in_order(taken):
+            log.info(
+                "partition %d: waiting for earlier messages another reader held", self.partition
+            )
+            for msg in taken:
+                await msg.nak(delay=RESUME_PAUSE_SECONDS)
+            await asyncio.sleep(RESUME_PAUSE_SECONDS)
+            return
         inbounds = [
             Inbound(
                 data=msg.data,
@@ -235,21 +245,29 @@ class PartitionReader:
         return retry_step(lambda: self.pipeline.process_batch(inbounds, published))
 
     async def _keep_in_progress(self, taken: list[Msg]) -> None:
-        """While a batch is applied: extend its ack wait, and keep the pin with a pull that
-        asks for one message more. What that pull brings is taken into the next batch, in
-        order; its end-of-request answer is passed over by the next `_pull`."""
-        keep_alives = itertools.count()
+        """While a batch is applied, extend its ack wait."""
         while True:
             await asyncio.sleep(PROGRESS_SECONDS)
             try:
                 for msg in taken:
                     await msg.in_progress()
-                if self.pin is not None and self.inbox:
-                    ask = {"batch": 1, "no_wait": True, "group": HUB_PRIORITY_GROUP, "id": self.pin}
-                    reply = f"{self.inbox}.keep{next(keep_alives)}"
-                    await self.nc.publish(self.next_subject, json.dumps(ask).encode(), reply=reply)
-            except Exception as exc:  # NATS away: the ack wait or the pin may lapse; safe
-                log.debug("keep-alive not sent: %s", type(exc).__name__)
+            except Exception as exc:  # NATS away: the ack wait may lapse; _in_order copes
+                log.debug("in-progress not sent: %s", type(exc).__name__)
+
+    async def _in_order(self, taken: list[Msg]) -> bool:
+        """Whether nothing earlier in the partition is still held elsewhere.
+
+        A replica that died or lost its pin with a batch in hand leaves those messages
+        unacked until their ack wait runs out; this reader may meanwhile be handed later
+        messages of the same cases. While the consumer has more messages pending than this
+        batch, they are given back and the reader waits for the earlier ones to come round."""
+        try:
+            answer = await self.nc.request(self.info_subject, b"", timeout=ANSWER_GRACE_SECONDS)
+            pending = int(json.loads(answer.data).get("num_ack_pending", 0))
+        except (NatsError, ConnectionError, TimeoutError, ValueError) as exc:
+            log.debug("partition %d: consumer info failed: %s", self.partition, type(exc).__name__)
+            return False
+        return pending <= len(taken)
 
     async def _wait_in_progress(self, taken: list[Msg], delay: float) -> bool:
         """Wait `delay` seconds holding the batch; False if the reader stopped meanwhile."""
