@@ -6,6 +6,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,8 @@ def stored_utc(value: datetime) -> datetime:
     """A datetime read back from the database, as aware UTC. SQLite returns naive values;
     everything Crossforce stores is UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def aware_row(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A row as a dict with its times as aware UTC, whichever database returned it."""
+    return {key: stored_utc(v) if isinstance(v, datetime) else v for key, v in row.items()}

@@ -15,11 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, or_, select
 
 from crossforce.adapters.sql import schema
-from crossforce.adapters.sql.engine import stored_utc
-
-
-def _aware(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return {k: stored_utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
+from crossforce.adapters.sql.engine import aware_row
 
 
 def case_rows(engine: Engine, participant: str | None = None) -> list[dict[str, Any]]:
@@ -33,7 +29,7 @@ def case_rows(engine: Engine, participant: str | None = None) -> list[dict[str, 
         )
         query = query.where(cases.c.case_ref.in_(members))
     with engine.connect() as db:
-        return [_aware(row) for row in db.execute(query).mappings()]
+        return [aware_row(row) for row in db.execute(query).mappings()]
 
 
 def case_state(engine: Engine, case_ref: str) -> Mapping[str, Any] | None:
@@ -54,7 +50,7 @@ def history_rows(engine: Engine, case_ref: str) -> list[dict[str, Any]]:
     history = schema.case_history
     with engine.connect() as db:
         query = select(history).where(history.c.case_ref == case_ref).order_by(history.c.id)
-        return [_aware(row) for row in db.execute(query).mappings()]
+        return [aware_row(row) for row in db.execute(query).mappings()]
 
 
 def disclosures_to(engine: Engine, case_ref: str, force: str) -> list[dict[str, Any]]:
@@ -67,7 +63,7 @@ def disclosures_to(engine: Engine, case_ref: str, force: str) -> list[dict[str, 
         .order_by(log.c.id)
     )
     with engine.connect() as db:
-        return [_aware(row) for row in db.execute(query).mappings()]
+        return [aware_row(row) for row in db.execute(query).mappings()]
 
 
 def processed_from(engine: Engine, case_ref: str, sender: str) -> list[dict[str, Any]]:
@@ -79,7 +75,7 @@ def processed_from(engine: Engine, case_ref: str, sender: str) -> list[dict[str,
         .order_by(done.c.processed_at)
     )
     with engine.connect() as db:
-        return [_aware(row) for row in db.execute(query).mappings()]
+        return [aware_row(row) for row in db.execute(query).mappings()]
 
 
 def disclosures_of(engine: Engine, envelope_ids: list[str]) -> list[dict[str, Any]]:
@@ -115,7 +111,7 @@ def deadline_rows(
     if due_by is not None:
         query = query.where(d.c.due_at <= due_by)
     with engine.connect() as db:
-        return [_aware(row) for row in db.execute(query).mappings()]
+        return [aware_row(row) for row in db.execute(query).mappings()]
 
 
 def escalation_notice_rows(
@@ -129,4 +125,4 @@ def escalation_notice_rows(
         .order_by(n.c.sent_at, n.c.level)
     )
     with engine.connect() as db:
-        return [_aware(row) for row in db.execute(query).mappings()]
+        return [aware_row(row) for row in db.execute(query).mappings()]

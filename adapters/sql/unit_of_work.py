@@ -20,7 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from crossforce.adapters.sql import schema
 from crossforce.adapters.sql.case_reads import read_from_row
-from crossforce.adapters.sql.engine import stored_utc
+from crossforce.adapters.sql.engine import aware_row, stored_utc
 from crossforce.broker.domain.access import CaseRead
 from crossforce.broker.domain.markers import MaliciousMarker
 from crossforce.broker.service.outbox import OutboundMessage
@@ -138,12 +138,12 @@ class SqlCases(_Repository):
 class SqlDeadlines(_Repository):
     def for_case(self, case_ref: str) -> dict[str, dict[str, Any]]:
         rows = self.db.execute(_DEADLINES_OF_CASE, {"ref": case_ref}).mappings()
-        return {row["deadline_id"]: _aware(row) for row in rows}
+        return {row["deadline_id"]: aware_row(row) for row in rows}
 
     def get(self, deadline_id: str) -> dict[str, Any] | None:
         d = schema.deadlines
         row = self.db.execute(select(d).where(d.c.deadline_id == deadline_id)).mappings().first()
-        return None if row is None else _aware(row)
+        return None if row is None else aware_row(row)
 
     def add(self, deadline_id: str, values: Mapping[str, Any]) -> None:
         self.db.execute(insert(schema.deadlines).values(deadline_id=deadline_id, **values))
@@ -167,11 +167,6 @@ class SqlDeadlines(_Repository):
             .limit(limit)
         )
         return [row[0] for row in self.db.execute(query)]
-
-
-def _aware(row: Mapping[Any, Any]) -> dict[str, Any]:
-    """A row with its times as aware UTC, whichever database returned it."""
-    return {k: stored_utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 class SqlOutbox(_Repository):
@@ -390,7 +385,7 @@ class SqlEscalationNotices(_Repository):
         )
         if row is None:
             return None
-        values = _aware(row)
+        values = aware_row(row)
         values["level"] = int(values["level"])
         return EscalationNotice(**values)
 

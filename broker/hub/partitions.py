@@ -85,6 +85,8 @@ class PartitionReader:
         self.running = True
         self.release_wanted = False
         self.away_until = 0.0
+        # The pin under which the reader last found nothing earlier held elsewhere.
+        self.checked_pin: str | None = None
 
     def stop(self) -> None:
         self.running = False
@@ -178,14 +180,20 @@ class PartitionReader:
 
     async def _handle(self, taken: list[Msg]) -> None:
         taken.sort(key=lambda msg: msg.metadata.sequence.stream)
-        if not await self._in_order(taken):
-            log.info(
-                "partition %d: waiting for earlier messages another reader held", self.partition
-            )
-            for msg in taken:
-                await msg.nak(delay=RESUME_PAUSE_SECONDS)
-            await asyncio.sleep(RESUME_PAUSE_SECONDS)
-            return
+        # Only a reader newly pinned can be handed messages out of turn: while it keeps its
+        # pin, no other reader is given any.
+        if self.pin is None or self.pin != self.checked_pin:
+            if await self._in_order(taken):
+                self.checked_pin = self.pin
+            else:
+                log.info(
+                    "partition %d: waiting for earlier messages another reader held",
+                    self.partition,
+                )
+                for msg in taken:
+                    await msg.nak(delay=RESUME_PAUSE_SECONDS)
+                await asyncio.sleep(RESUME_PAUSE_SECONDS)
+                return
         inbounds = [
             Inbound(
                 data=msg.data,
@@ -198,36 +206,15 @@ class PartitionReader:
             for msg in taken
         ]
         started = time.perf_counter()
-        attempt = 0
-        while True:
-            attempt += 1
-            # What was published since is marked sent in this batch's own transaction: no
-            # transaction of its own, and a duplicate in the batch finds its rows sent.
-            published = self.publisher().take_published()
-            # A slow batch (a loaded machine, a database failing over) must not outlive its
-            # ack wait: JetStream would offer it to another replica while this one applies it.
-            alive = asyncio.create_task(self._keep_in_progress(taken))
-            try:
-                results = await asyncio.to_thread(self._apply, inbounds, published)
-                break
-            except Exception as exc:
-                self.publisher().give_back(published)
-                alive.cancel()
-                # Only an infrastructure fault escapes the pipeline: keep the batch in hand,
-                # so nothing later in this partition overtakes it, and try again.
-                delay = redelivery_delay(attempt)
-                log.warning(
-                    "infrastructure fault on partition %d (%d messages, attempt %d), again in "
-                    "%gs: %s",
-                    self.partition,
-                    len(taken),
-                    attempt,
-                    delay,
-                    type(exc).__name__,
-                )
-                if not await self._wait_in_progress(taken, delay):
-                    return  # stopping: unacked, JetStream offers them again
-        alive.cancel()
+        # A slow batch (a loaded machine, a database failing over or away) must not outlive
+        # its ack wait: JetStream would offer it to another replica while this one holds it.
+        alive = asyncio.create_task(self._keep_in_progress(taken))
+        try:
+            results = await self._apply_until_done(inbounds, taken)
+        finally:
+            alive.cancel()
+        if results is None:
+            return  # stopping: unacked, JetStream offers them again
         # Committed: the outbox holds what must go out, so the batch is finished even if
         # NATS cannot take the publishes now; the relay sends them in order.
         await self.publisher().publish_committed([o for r in results for o in r.outbound])
@@ -240,6 +227,35 @@ class PartitionReader:
                 outcome = self.on_result(result)
                 if outcome is not None:
                     await outcome
+
+    async def _apply_until_done(
+        self, inbounds: list[Inbound], taken: list[Msg]
+    ) -> list[PipelineResult] | None:
+        """Apply the batch, trying again after an infrastructure fault (the only kind that
+        escapes the pipeline) for as long as the reader runs; None once it stops."""
+        attempt = 0
+        while True:
+            attempt += 1
+            # What was published since is marked sent in this batch's own transaction: no
+            # transaction of its own, and a duplicate in the batch finds its rows sent.
+            published = self.publisher().take_published()
+            try:
+                return await asyncio.to_thread(self._apply, inbounds, published)
+            except Exception as exc:
+                self.publisher().give_back(published)
+                # Keep the batch in hand, so nothing later in this partition overtakes it.
+                delay = redelivery_delay(attempt)
+                log.warning(
+                    "infrastructure fault on partition %d (%d messages, attempt %d), again in "
+                    "%gs: %s",
+                    self.partition,
+                    len(taken),
+                    attempt,
+                    delay,
+                    type(exc).__name__,
+                )
+                if not await self._wait(delay):
+                    return None
 
     def _apply(self, inbounds: list[Inbound], published: list[int]) -> list[PipelineResult]:
         return retry_step(lambda: self.pipeline.process_batch(inbounds, published))
@@ -269,21 +285,11 @@ class PartitionReader:
             return False
         return pending <= len(taken)
 
-    async def _wait_in_progress(self, taken: list[Msg], delay: float) -> bool:
-        """Wait `delay` seconds holding the batch; False if the reader stopped meanwhile."""
-        waited = 0.0
-        while waited < delay:
-            if not self.running:
-                return False
-            for msg in taken:
-                try:
-                    await msg.in_progress()
-                except Exception as exc:  # NATS away: the ack wait may lapse; that is safe
-                    log.debug("in-progress not sent: %s", type(exc).__name__)
-                    break
-            step = min(PROGRESS_SECONDS, delay - waited)
-            await asyncio.sleep(step)
-            waited += step
+    async def _wait(self, delay: float) -> bool:
+        """Wait `delay` seconds; False if the reader stopped meanwhile."""
+        deadline = time.monotonic() + delay
+        while self.running and time.monotonic() < deadline:
+            await asyncio.sleep(min(IDLE_PAUSE_SECONDS, deadline - time.monotonic()))
         return self.running
 
 
