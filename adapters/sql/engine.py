@@ -6,6 +6,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,8 +125,9 @@ def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
         dbapi_connection.isolation_level = None
         dbapi_connection.write_lock = write_lock
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=60000")
+        with write_lock:
+            _use_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -134,6 +136,24 @@ def make_engine(url: str = DEFAULT_DB_URL) -> Engine:
         connection.connection.dbapi_connection.begin_immediate()
 
     return engine
+
+
+# Switching a new file to WAL needs it to itself for a moment, and SQLite answers "locked" at
+# once, without its busy handler, while another process opens it too.
+_WAL_ATTEMPTS = 100
+_WAL_PAUSE_SECONDS = 0.05
+
+
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == _WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(_WAL_PAUSE_SECONDS)
 
 
 def open_existing(url: str, *, expect_table: str = "cases") -> Engine:

@@ -2,6 +2,12 @@
 
 Every hub write is here. Driver and pool errors leave as the port's StorageFault, so nothing
 above this module knows which database it runs on.
+
+Rows that are only ever appended (processed ids, history, the s.62 log, participants) are
+written behind: they are held and inserted in one statement per table when the transaction
+commits, as are outbox rows whenever the caller asks what was queued. A savepoint that rolls
+back drops what it held. Reads that could see held rows flush them first (the outbox) or
+look at them too (processed ids), so the transaction reads its own writes.
 """
 
 from __future__ import annotations
@@ -9,10 +15,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, bindparam, exists, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    Update,
+    bindparam,
+    exists,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -48,12 +65,6 @@ _UPDATE_CASE = (
         updated_at=bindparam("updated_at"),
     )
 )
-_INSERT_OUTBOX = {
-    name: dialect.insert(_outbox)
-    .on_conflict_do_nothing(index_elements=["msg_id"])
-    .returning(_outbox.c.id)
-    for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
-}
 _INSERT_PARTICIPANTS = {
     name: dialect.insert(_participants).on_conflict_do_nothing()
     for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
@@ -64,6 +75,32 @@ _PROCESSED_AS = select(
     schema.processed_envelopes.c.case_ref,
 ).where(schema.processed_envelopes.c.envelope_id == bindparam("id"))
 _DEADLINES_OF_CASE = select(schema.deadlines).where(schema.deadlines.c.case_ref == bindparam("ref"))
+_INSERT_DEADLINE = insert(schema.deadlines)
+
+
+@cache
+def _update_deadline(columns: frozenset[str]) -> Update:
+    """The versioned update of these columns, built once per set of columns."""
+    d = schema.deadlines
+    return (
+        update(d)
+        .where(d.c.deadline_id == bindparam("id"), d.c.version == bindparam("expected"))
+        .values({name: bindparam(f"new_{name}") for name in (*sorted(columns), "version")})
+    )
+
+
+_INSERT_OUTBOX_ROWS = {
+    name: dialect.insert(_outbox)
+    .on_conflict_do_nothing(index_elements=["msg_id"])
+    .returning(_outbox.c.id, _outbox.c.msg_id)
+    for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
+}
+# Appended rows held until commit, in the order they are inserted (foreign keys first).
+_HELD_TABLES = (
+    schema.processed_envelopes,
+    schema.case_history,
+    schema.disclosure_log,
+)
 
 # Driver, pool and connection errors: the database's fault, never the message's.
 _DRIVER_FAULTS = (DBAPIError, DisconnectionError, PoolTimeoutError)
@@ -121,9 +158,7 @@ class SqlCases(_Repository):
                 raise ConcurrentUpdate(case_ref)
         # Once a participant, always listed (a former participant keeps its record); a force
         # listed already is left as it is, with no read first.
-        rows = [{"case_ref": case_ref, "force": force} for force in sorted(set(participants))]
-        if rows:
-            self.db.execute(_INSERT_PARTICIPANTS[self.db.dialect.name], rows)
+        self._uow.hold_participants(case_ref, participants)
 
     def refresh_red(self, case_ref: str) -> None:
         d = schema.deadlines
@@ -146,14 +181,17 @@ class SqlDeadlines(_Repository):
         return None if row is None else aware_row(row)
 
     def add(self, deadline_id: str, values: Mapping[str, Any]) -> None:
-        self.db.execute(insert(schema.deadlines).values(deadline_id=deadline_id, **values))
+        self.db.execute(_INSERT_DEADLINE, {**values, "deadline_id": deadline_id})
 
     def update(self, deadline_id: str, expected_version: int, values: Mapping[str, Any]) -> None:
-        d = schema.deadlines
         result = self.db.execute(
-            update(d)
-            .where(d.c.deadline_id == deadline_id, d.c.version == expected_version)
-            .values(**{**values, "version": expected_version + 1})
+            _update_deadline(frozenset(values)),
+            {
+                **{f"new_{name}": value for name, value in values.items()},
+                "id": deadline_id,
+                "expected": expected_version,
+                "new_version": expected_version + 1,
+            },
         )
         if result.rowcount != 1:
             raise ConcurrentUpdate(deadline_id)
@@ -170,33 +208,19 @@ class SqlDeadlines(_Repository):
 
 
 class SqlOutbox(_Repository):
-    def add(self, message: OutboundMessage, now: datetime) -> OutboundMessage | None:
-        # The Nats-Msg-Id is the outbox's unique key: a row queued twice is kept once, in one
-        # statement (no read first).
-        row_id = self.db.execute(
-            _INSERT_OUTBOX[self.db.dialect.name],
-            {
-                "msg_id": message.msg_id,
-                "subject": message.subject,
-                "headers": message.headers,
-                "payload": message.payload,
-                "created_at": now,
-            },
-        ).scalar_one_or_none()
-        if row_id is None:
-            return None
-        queued = OutboundMessage(
-            message.msg_id, message.subject, message.payload, message.headers, row_id
-        )
-        self._uow.outbound.append(queued)
-        return queued
+    def add(self, message: OutboundMessage, now: datetime) -> None:
+        # The Nats-Msg-Id is the outbox's unique key: a row queued twice is kept once, with
+        # no read first. Held until the caller asks what was queued (`outbound`).
+        self._uow.hold_outbox(message, now)
 
     def get(self, msg_id: str) -> OutboundMessage | None:
+        self._uow.flush_outbox()
         o = schema.outbox
         row = self.db.execute(select(o).where(o.c.msg_id == msg_id)).mappings().first()
         return None if row is None else _outbound(row)
 
     def unsent(self, msg_id_prefix: str | None = None, limit: int = 1000) -> list[OutboundMessage]:
+        self._uow.flush_outbox()
         o = schema.outbox
         query = select(o).where(o.c.sent_at.is_(None))
         if msg_id_prefix is not None:
@@ -236,8 +260,8 @@ class SqlDisclosureLog(_Repository):
         marking: str,
         acted_by: str | None = None,
     ) -> None:
-        self.db.execute(
-            insert(schema.disclosure_log),
+        self._uow.hold(
+            schema.disclosure_log,
             {
                 "acted_by": acted_by,
                 "envelope_id": envelope_id,
@@ -285,6 +309,9 @@ class SqlMarkers(_Repository):
 
 class SqlProcessedIds(_Repository):
     def processed_as(self, envelope_id: str) -> ProcessedAs | None:
+        held = self._uow.held_processed.get(envelope_id)
+        if held is not None:
+            return held
         row = self.db.execute(_PROCESSED_AS, {"id": envelope_id}).first()
         return None if row is None else ProcessedAs(row.sender, row.type, row.case_ref)
 
@@ -295,8 +322,9 @@ class SqlProcessedIds(_Repository):
         at: datetime,
         acted_by: str | None = None,
     ) -> None:
-        self.db.execute(
-            insert(schema.processed_envelopes),
+        self._uow.held_processed[envelope_id] = processed
+        self._uow.hold(
+            schema.processed_envelopes,
             {
                 "acted_by": acted_by,
                 "envelope_id": envelope_id,
@@ -344,8 +372,8 @@ class SqlCaseHistory(_Repository):
         summary: str,
         acted_by: str | None = None,
     ) -> None:
-        self.db.execute(
-            insert(schema.case_history),
+        self._uow.hold(
+            schema.case_history,
             {
                 "case_ref": case_ref,
                 "at": at,
@@ -419,7 +447,12 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
-        self.outbound: list[OutboundMessage] = []
+        self._outbound: list[OutboundMessage] = []
+        self._held: dict[Table, list[dict[str, Any]]] = {table: [] for table in _HELD_TABLES}
+        self._held_participants: list[tuple[str, str]] = []
+        self._held_outbox: list[tuple[OutboundMessage, datetime]] = []
+        # Envelope ids processed in this transaction and not yet inserted.
+        self.held_processed: dict[str, ProcessedAs] = {}
         self.cases = SqlCases(self)
         self.deadlines = SqlDeadlines(self)
         self.outbox = SqlOutbox(self)
@@ -435,13 +468,100 @@ class SqlUnitOfWork:
         assert self._connection is not None, "use the unit of work as a context manager"
         return self._connection
 
+    @property
+    def outbound(self) -> list[OutboundMessage]:
+        """What this transaction queued in the outbox, each with its row id, in order."""
+        self.flush_outbox()
+        return self._outbound
+
+    # -- written behind ------------------------------------------------------------------
+    def hold(self, table: Table, row: dict[str, Any]) -> None:
+        self._held[table].append(row)
+
+    def hold_participants(self, case_ref: str, forces: Iterable[str]) -> None:
+        self._held_participants += [(case_ref, force) for force in forces]
+
+    def hold_outbox(self, message: OutboundMessage, now: datetime) -> None:
+        self._held_outbox.append((message, now))
+
+    def flush_outbox(self) -> None:
+        """Insert the held outbox rows in one statement; a row whose msg id is in the outbox
+        already is not queued again."""
+        if not self._held_outbox:
+            return
+        held, self._held_outbox = self._held_outbox, []
+        firsts: dict[str, tuple[OutboundMessage, datetime]] = {}
+        for message, now in held:
+            firsts.setdefault(message.msg_id, (message, now))
+        rows = [
+            {
+                "msg_id": message.msg_id,
+                "subject": message.subject,
+                "headers": message.headers,
+                "payload": message.payload,
+                "created_at": now,
+            }
+            for message, now in firsts.values()
+        ]
+        inserted = dict(
+            (msg_id, row_id)
+            for row_id, msg_id in self.connection.execute(
+                _INSERT_OUTBOX_ROWS[self.connection.dialect.name], rows
+            )
+        )
+        for msg_id, (message, _now) in firsts.items():
+            row_id = inserted.get(msg_id)
+            if row_id is not None:
+                self._outbound.append(
+                    OutboundMessage(
+                        message.msg_id, message.subject, message.payload, message.headers, row_id
+                    )
+                )
+
+    def flush(self) -> None:
+        """Insert everything held: the outbox, then one statement per appended table."""
+        self.flush_outbox()
+        connection = self.connection
+        if self._held_participants:
+            rows = [
+                {"case_ref": case_ref, "force": force}
+                for case_ref, force in sorted(set(self._held_participants))
+            ]
+            connection.execute(_INSERT_PARTICIPANTS[connection.dialect.name], rows)
+            self._held_participants = []
+        for table, rows in self._held.items():
+            if rows:
+                connection.execute(insert(table), rows)
+                self._held[table] = []
+        self.held_processed.clear()
+
+    def _holding(self) -> tuple[int, ...]:
+        return (
+            len(self._outbound),
+            len(self._held_outbox),
+            len(self._held_participants),
+            len(self.held_processed),
+            *(len(rows) for rows in self._held.values()),
+        )
+
+    def _drop_held_since(self, marks: tuple[int, ...]) -> None:
+        outbound, outbox, participants, processed, *tables = marks
+        del self._outbound[outbound:]
+        del self._held_outbox[outbox:]
+        del self._held_participants[participants:]
+        for envelope_id in list(self.held_processed)[processed:]:
+            del self.held_processed[envelope_id]
+        for rows, mark in zip(self._held.values(), tables, strict=True):
+            del rows[mark:]
+
+    # -- the transaction -----------------------------------------------------------------
     def __enter__(self) -> Self:
         try:
             self._connection = self._engine.connect()
             self._connection.begin()
         except _DRIVER_FAULTS as error:
             raise _as_storage_fault(error) from error
-        self.outbound = []
+        self._outbound = []
         return self
 
     def __exit__(
@@ -453,6 +573,7 @@ class SqlUnitOfWork:
         connection = self.connection
         try:
             if exc_type is None:
+                self.flush()
                 connection.commit()
             else:
                 connection.rollback()
@@ -466,14 +587,15 @@ class SqlUnitOfWork:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        """A nested transaction: a failure inside rolls back only it (and what it queued)."""
-        queued = len(self.outbound)
+        """A nested transaction: a failure inside rolls back only it (and what it queued or
+        held)."""
+        marks = self._holding()
         nested = self.connection.begin_nested()
         try:
             yield
         except BaseException:
             nested.rollback()
-            del self.outbound[queued:]
+            self._drop_held_since(marks)
             raise
         nested.commit()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -277,6 +277,14 @@ class SlaPolicy(BaseModel):
 
     def limit_for(self, step: SlaStep) -> StepLimit:
         """Default, then the file's entry, then the conflict setting that governs the step."""
+        return self._limits[step]
+
+    @cached_property
+    def _limits(self) -> Mapping[SlaStep, StepLimit]:
+        # The policy is frozen, and every message asks for its clocks' limits again.
+        return MappingProxyType({step: self._limit(step) for step in SlaStep})
+
+    def _limit(self, step: SlaStep) -> StepLimit:
         values: dict[str, Any] = DEFAULT_STEPS[step].model_dump()
         entry = self.steps.get(step)
         if entry is not None:

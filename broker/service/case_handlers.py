@@ -22,7 +22,11 @@ from crossforce.broker.domain.handling import handle as open_or_handle
 from crossforce.broker.domain.markers import SubjectMarkers, markers_from_events
 from crossforce.broker.domain.parties import Party
 from crossforce.broker.domain.sla import SlaPolicy, load_policy
-from crossforce.broker.service.deadlines import sync_deadlines
+from crossforce.broker.service.deadlines import (
+    deadlines_fingerprint,
+    sync_deadlines,
+    wanted_deadlines,
+)
 from crossforce.broker.service.hub_messages import HubMessages
 from crossforce.broker.service.ports import StoredCase, UnitOfWork
 from crossforce.broker.service.sealed_persons import persons_key, seal_persons, unseal_persons
@@ -125,18 +129,21 @@ class CaseHandlers:
         sealed = state.get("sealed_persons")
         if translation.persons and (sealed is None or translation.persons != persons):
             sealed = seal_persons(self.persons_key, case.case_ref, translation.persons)
+        # Deadlines follow the parts: new parts are timed, answered parts stop their timers.
+        wanted = wanted_deadlines(case, self.policy)
+        fingerprint = deadlines_fingerprint(wanted)
         self._save(
             uow,
             row,
             case,
-            {"case": case.to_dict(), "sealed_persons": sealed},
+            {"case": case.to_dict(), "sealed_persons": sealed, "deadlines": fingerprint},
             case.participants() - listed,
             events,
             now,
             acted_by=envelope.actor,
         )
-        # Deadlines follow the parts: new parts are timed, answered parts stop their timers.
-        sync_deadlines(uow, case, now, self.policy)
+        if fingerprint != state.get("deadlines"):
+            sync_deadlines(uow, case, now, self.policy, wanted)
         for hook in self.hooks:
             hook(uow, case, envelope, message, now)
         return self._outcome(

@@ -8,8 +8,10 @@ nothing to do, so a lost cancellation or a duplicate fire is harmless.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -146,24 +148,21 @@ def open_deadline_from_row(row: Mapping[str, Any]) -> OpenDeadline:
     )
 
 
-def sync_deadlines(
-    uow: UnitOfWork, case: Case, now: datetime, policy: SlaPolicy = DEFAULT_POLICY
-) -> None:
-    """Bring the case's deadline rows and timers in line with the case, in `uow`'s transaction.
+@dataclass(frozen=True, slots=True)
+class WantedDeadline:
+    """A deadline the case needs armed: one per timed part and per running step clock."""
 
-    Every part that needs a timer and has a due time gets an open row, armed for its next
-    step. A row whose part no longer needs one (answered, declined, cancelled, case closed) is
-    closed: a response cancels the timer. A part whose owner or due time changed starts a
-    fresh ladder, because the new owner has not been reminded of anything yet.
-    """
-    rows = uow.deadlines.for_case(case.case_ref)
-    wanted: set[str] = set()
-    changed = False
+    deadline_id: str
+    step: str
+    deadline: Deadline
+
+
+def wanted_deadlines(case: Case, policy: SlaPolicy = DEFAULT_POLICY) -> list[WantedDeadline]:
+    """Every deadline the case needs now, computed from the case alone (no I/O)."""
+    wanted: list[WantedDeadline] = []
     for part in case.parts_needing_timers():
         if part.due_at is None:
             continue
-        deadline_id = deadline_id_for(case.case_ref, part.part_id)
-        wanted.add(deadline_id)
         step = step_for(part)
         deadline = Deadline(
             part_id=part.part_id,
@@ -173,15 +172,11 @@ def sync_deadlines(
             immediate_risk=case.priority,
             in_clock_hours=_in_clock_hours(step, policy),
         )
-        changed |= _upsert(
-            uow, case.case_ref, deadline_id, step, deadline, rows.get(deadline_id), now, policy
-        )
+        wanted.append(WantedDeadline(deadline_id_for(case.case_ref, part.part_id), step, deadline))
     # The route's statutory step clocks, owned by the co-ordinating force (domain.md §3).
     for clock in step_clocks(case, policy) if case.status is CaseStatus.OPEN else ():
         if not clock.running:
             continue
-        deadline_id = clock_deadline_id(case.case_ref, clock.step)
-        wanted.add(deadline_id)
         deadline = Deadline(
             part_id=clock.part_id or CASE_CLOCK,
             owner_force=clock.owner,
@@ -190,28 +185,65 @@ def sync_deadlines(
             immediate_risk=case.priority,
             in_clock_hours=_in_clock_hours(clock.step.value, policy),
         )
-        row = rows.get(deadline_id)
-        changed |= _upsert(
-            uow, case.case_ref, deadline_id, clock.step.value, deadline, row, now, policy
+        wanted.append(
+            WantedDeadline(clock_deadline_id(case.case_ref, clock.step), clock.step.value, deadline)
         )
+    return wanted
+
+
+def deadlines_fingerprint(wanted: Sequence[WantedDeadline]) -> str:
+    """A digest of what the case's deadline rows were last brought in line with. A message
+    that leaves it unchanged leaves the rows as they are, so their sync (a read, the clocks
+    compared row by row) is skipped. Only the escalation service writes the rows otherwise,
+    and only their ladder progress (fired levels, next fire time, red), which the sync keeps."""
+    text = "|".join(
+        f"{w.deadline_id},{w.step},{w.deadline.owner_force},{w.deadline.coordinating_force},"
+        f"{w.deadline.due_at.isoformat()},{w.deadline.immediate_risk:d},"
+        f"{w.deadline.in_clock_hours:d}"
+        for w in wanted
+    )
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def sync_deadlines(
+    uow: UnitOfWork,
+    case: Case,
+    now: datetime,
+    policy: SlaPolicy = DEFAULT_POLICY,
+    wanted: Sequence[WantedDeadline] | None = None,
+) -> None:
+    """Bring the case's deadline rows and timers in line with the case, in `uow`'s transaction.
+
+    Every part that needs a timer and has a due time gets an open row, armed for its next
+    step. A row whose part no longer needs one (answered, declined, cancelled, case closed) is
+    closed: a response cancels the timer. A part whose owner or due time changed starts a
+    fresh ladder, because the new owner has not been reminded of anything yet.
+    """
+    if wanted is None:
+        wanted = wanted_deadlines(case, policy)
+    rows = uow.deadlines.for_case(case.case_ref)
+    red_changed = False
+    for one in wanted:
+        red_changed |= _upsert(uow, case.case_ref, one, rows.get(one.deadline_id), now, policy)
+    ids = {one.deadline_id for one in wanted}
     for deadline_id, row in rows.items():
-        if deadline_id not in wanted and row["status"] == OPEN:
+        if deadline_id not in ids and row["status"] == OPEN:
             _close(uow, row, now)
-            changed = True
-    if changed:  # red can change only with a deadline row
+            red_changed |= bool(row["red"])
+    if red_changed:  # the case is red while any open row is
         uow.cases.refresh_red(case.case_ref)
 
 
 def _upsert(
     uow: UnitOfWork,
     case_ref: str,
-    deadline_id: str,
-    step: str,
-    deadline: Deadline,
+    wanted: WantedDeadline,
     row: dict[str, Any] | None,
     now: datetime,
     policy: SlaPolicy,
 ) -> bool:
+    """Arm the wanted deadline, unless its row already is; whether a red row lost its red."""
+    deadline_id, step, deadline = wanted.deadline_id, wanted.step, wanted.deadline
     fired: frozenset[int] = frozenset()
     red = False
     if row is not None and row["status"] == OPEN:
@@ -246,7 +278,7 @@ def _upsert(
         uow.deadlines.update(deadline_id, int(row["version"]), values)
     if upcoming is not None:
         uow.outbox.add(timer_message(deadline_id, upcoming, version=version), now)
-    return True
+    return row is not None and row["status"] == OPEN and bool(row["red"]) != red
 
 
 def _close(uow: UnitOfWork, row: Mapping[str, Any], now: datetime) -> None:

@@ -81,8 +81,9 @@ class DeadlineRepository(Protocol):
 
 
 class OutboxRepository(Protocol):
-    def add(self, message: OutboundMessage, now: datetime) -> OutboundMessage | None:
-        """Queue a publish under its unique Nats-Msg-Id; None if that id is queued already."""
+    def add(self, message: OutboundMessage, now: datetime) -> None:
+        """Queue a publish under its unique Nats-Msg-Id; an id queued already is not queued
+        again (the unit of work's `outbound` lists what was)."""
 
     def get(self, msg_id: str) -> OutboundMessage | None: ...
 
@@ -223,8 +224,9 @@ class UnitOfWork(Protocol):
     @property
     def access_reports(self) -> AccessReportQueue: ...
 
-    # What this transaction queued in the outbox, to publish once it has committed.
-    outbound: list[OutboundMessage]
+    @property
+    def outbound(self) -> list[OutboundMessage]:
+        """What this transaction queued in the outbox, to publish once it has committed."""
 
     def __enter__(self) -> Self: ...
 
