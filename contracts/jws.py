@@ -7,6 +7,7 @@ JOSE library verifies by putting base64url(payload) back between the two dots.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from crossforce.contracts.b64 import b64url_decode, b64url_encode
@@ -25,9 +26,15 @@ ACCEPTED_ALGORITHMS = (ALGORITHM, "EdDSA")
 
 
 def sign_detached(payload: bytes, key: Signer) -> str:
-    header = b64url_encode(canonical_json({"alg": ALGORITHM, "kid": key.kid}))
+    header = _protected_header(key.kid)
     signing_input = f"{header}.{b64url_encode(payload)}".encode("ascii")
     return f"{header}..{b64url_encode(key.sign(signing_input))}"
+
+
+@lru_cache(maxsize=1024)
+def _protected_header(kid: str) -> str:
+    # The same for every signature a key makes.
+    return b64url_encode(canonical_json({"alg": ALGORITHM, "kid": kid}))
 
 
 def read_header(token: str) -> dict[str, Any]:

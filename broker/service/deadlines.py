@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,7 +48,11 @@ def deadline_id_for(case_ref: str, part_id: str) -> str:
 
 
 def _token(value: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "_-" else "-" for ch in value)
+    return _NOT_IN_TOKEN.sub("-", value)
+
+
+# Anything but letters, digits (as str.isalnum counts them), "_" and "-".
+_NOT_IN_TOKEN: Final = re.compile(r"[^\w-]")
 
 
 def schedule_instant(fire_at: datetime) -> datetime:

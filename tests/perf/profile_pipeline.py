@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--statements", action="store_true")
+    parser.add_argument("--sort", choices=("cumulative", "tottime"), default="cumulative")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         engine = make_engine(f"sqlite:///{Path(directory) / 'hub.db'}")
@@ -88,7 +89,7 @@ def main() -> None:
             print(f"  {seen / count:5.2f}  {kind}")
     if args.profile:
         stats = pstats.Stats(profiler)
-        stats.sort_stats("cumulative").print_stats("crossforce", 30)
+        stats.sort_stats(args.sort).print_stats(30)
 
 
 def _counting(statements: Counter[str]) -> Callable[..., None]:

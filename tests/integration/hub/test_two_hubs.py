@@ -23,6 +23,7 @@ from sqlalchemy import select
 from crossforce.adapters.client.force_client import ForceClient
 from crossforce.adapters.nats import subjects
 from crossforce.adapters.sql import schema
+from crossforce.broker.hub.partitions import BALANCE_SECONDS
 from crossforce.broker.runtime import BrokerSettings, RunningBroker
 from crossforce.broker.scenario import A_HOME, COORDINATING, PARTIES, A, case_steps
 from crossforce.broker.secrets import load_or_create
@@ -39,6 +40,8 @@ pytestmark = pytest.mark.server
 
 FORCES = ["HUB", "KENT", "ESSEX", "SURREY", "PSOS", "PSOS_E", "METROPOLITAN"]
 CASES = 50
+# Each case's 40 envelopes are spread over four balance intervals.
+PUBLISH_PAUSE_SECONDS = 4 * BALANCE_SECONDS / 40
 ENQUIRY_ROUNDS = 9  # case-opened + 9 x (request, acknowledge, result, delay) + 3 delays = 40
 PARTITIONS = 8
 
@@ -154,6 +157,10 @@ async def _run(
             async def publish_case(envelopes: list[Envelope]) -> None:
                 for envelope in envelopes:  # in order within the case; cases interleave
                     await clients[envelope.senderforce].publish(envelope)
+                    # Spread over several balance intervals: the first replica up holds
+                    # every partition until it shares them out, and a hub drains the
+                    # whole workload faster than that.
+                    await asyncio.sleep(PUBLISH_PAUSE_SECONDS)
 
             await asyncio.gather(*(publish_case(envelopes) for envelopes in workload.values()))
             receipts = await asyncio.gather(
