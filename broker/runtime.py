@@ -25,7 +25,7 @@ from crossforce.adapters.nats.connection import connect as connect_nats
 from crossforce.adapters.nats.provisioning import Topology, provision
 from crossforce.adapters.nats.server import EmbeddedNats
 from crossforce.adapters.nats.tls import client_ssl_context
-from crossforce.adapters.sql.engine import make_engine
+from crossforce.adapters.sql.engine import WalCheckpointer, make_engine
 from crossforce.adapters.sql.migrate import BROKER_SCHEMA, prepare_engine
 from crossforce.adapters.sql.report_queue import DEFAULT_WEB_ROLE, grant_report_queue
 from crossforce.broker.bootstrap import HubCore, bootstrap
@@ -113,6 +113,7 @@ class RunningBroker:
         self.start_hub = start_hub
         self.nats: EmbeddedNats | None = None
         self.engine: Engine | None = None
+        self.checkpointer: WalCheckpointer | None = None
         self.app: FastStream | None = None
         self.broker: NatsBroker | None = None
         self.core: HubCore | None = None
@@ -140,7 +141,10 @@ class RunningBroker:
             self.nats = EmbeddedNats(self.settings.data_dir / "nats", port=self.settings.nats_port)
             await self.nats.astart()
         await self.provision()
-        self.engine = make_engine(self.settings.database_url)
+        self.engine = make_engine(self.settings.database_url, checkpoint_in_background=True)
+        self.checkpointer = WalCheckpointer.for_engine(self.engine)
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         # Replicas starting together on one PostgreSQL database take turns (advisory lock);
         # a schema older than the code is refused (`crossforce db upgrade` upgrades it).
         prepare_engine(self.engine, BROKER_SCHEMA)
@@ -240,6 +244,9 @@ class RunningBroker:
         await self.stop_replica()
         if self.ledger is not None:
             self.ledger.close()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+            self.checkpointer = None
         if self.engine is not None:
             self.engine.dispose()
         if self.nats is not None:

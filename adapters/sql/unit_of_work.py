@@ -219,12 +219,19 @@ class SqlOutbox(_Repository):
         row = self.db.execute(select(o).where(o.c.msg_id == msg_id)).mappings().first()
         return None if row is None else _outbound(row)
 
-    def unsent(self, msg_id_prefix: str | None = None, limit: int = 1000) -> list[OutboundMessage]:
+    def unsent(
+        self,
+        msg_id_prefix: str | None = None,
+        limit: int = 1000,
+        created_before: datetime | None = None,
+    ) -> list[OutboundMessage]:
         self._uow.flush_outbox()
         o = schema.outbox
         query = select(o).where(o.c.sent_at.is_(None))
         if msg_id_prefix is not None:
             query = query.where(o.c.msg_id.startswith(msg_id_prefix))
+        if created_before is not None:
+            query = query.where(o.c.created_at <= created_before)
         rows = self.db.execute(query.order_by(o.c.id).limit(limit)).mappings()
         return [_outbound(row) for row in rows]
 

@@ -135,14 +135,11 @@ class OutboxPublisher:
             uow.outbox.mark_sent(row_ids, self.clock())
 
     def _stale(self, older_than: timedelta) -> list[OutboundMessage]:
-        cutoff = self.clock() - older_than
+        # Only rows older than the cutoff are read: the newest ones, published and waiting
+        # to be marked, would be hundreds of rows read for nothing every pass.
         with self.units() as uow:
-            unsent = uow.outbox.unsent()
-        return [
-            m
-            for m in unsent
-            if m.row_id not in self.published and (m.created_at is None or m.created_at <= cutoff)
-        ]
+            unsent = uow.outbox.unsent(created_before=self.clock() - older_than)
+        return [m for m in unsent if m.row_id not in self.published]
 
     async def relay_once(self, older_than: timedelta) -> int:
         """Publish unsent rows in commit order; returns how many went out."""

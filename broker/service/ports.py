@@ -88,8 +88,13 @@ class OutboxRepository(Protocol):
     def get(self, msg_id: str) -> OutboundMessage | None: ...
 
     def unsent(
-        self, msg_id_prefix: str | None = None, limit: int = 1000
-    ) -> list[OutboundMessage]: ...
+        self,
+        msg_id_prefix: str | None = None,
+        limit: int = 1000,
+        created_before: datetime | None = None,
+    ) -> list[OutboundMessage]:
+        """Rows not yet marked sent, oldest first: of one message (`msg_id_prefix`), or
+        queued by `created_before`."""
 
     def mark_sent(self, row_ids: Sequence[int], at: datetime) -> None: ...
 
