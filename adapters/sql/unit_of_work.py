@@ -12,7 +12,7 @@ look at them too (processed ids), so the transaction reads its own writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
@@ -53,6 +53,7 @@ from crossforce.broker.service.ports import (
 # statement per call costs more than running it.
 _cases, _outbox, _participants = schema.cases, schema.outbox, schema.case_participants
 _GET_CASE = select(_cases.c.version, _cases.c.state).where(_cases.c.case_ref == bindparam("ref"))
+_CASE_VERSION = select(_cases.c.version).where(_cases.c.case_ref == bindparam("ref"))
 _UPDATE_CASE = (
     update(_cases)
     .where(_cases.c.case_ref == bindparam("ref"), _cases.c.version == bindparam("expected"))
@@ -128,6 +129,10 @@ class SqlCases(_Repository):
     def get(self, case_ref: str) -> StoredCase | None:
         row = self.db.execute(_GET_CASE, {"ref": case_ref}).first()
         return None if row is None else StoredCase(case_ref, int(row.version), row.state)
+
+    def version_of(self, case_ref: str) -> int | None:
+        version = self.db.execute(_CASE_VERSION, {"ref": case_ref}).scalar()
+        return None if version is None else int(version)
 
     def save(
         self,
@@ -458,6 +463,7 @@ class SqlUnitOfWork:
         self._held: dict[Table, list[dict[str, Any]]] = {table: [] for table in _HELD_TABLES}
         self._held_participants: list[tuple[str, str]] = []
         self._held_outbox: list[tuple[OutboundMessage, datetime]] = []
+        self._after_commit: list[Callable[[], None]] = []
         # Envelope ids processed in this transaction and not yet inserted.
         self.held_processed: dict[str, ProcessedAs] = {}
         self.cases = SqlCases(self)
@@ -542,8 +548,12 @@ class SqlUnitOfWork:
                 self._held[table] = []
         self.held_processed.clear()
 
+    def after_commit(self, action: Callable[[], None]) -> None:
+        self._after_commit.append(action)
+
     def _holding(self) -> tuple[int, ...]:
         return (
+            len(self._after_commit),
             len(self._outbound),
             len(self._held_outbox),
             len(self._held_participants),
@@ -552,7 +562,8 @@ class SqlUnitOfWork:
         )
 
     def _drop_held_since(self, marks: tuple[int, ...]) -> None:
-        outbound, outbox, participants, processed, *tables = marks
+        after_commit, outbound, outbox, participants, processed, *tables = marks
+        del self._after_commit[after_commit:]
         del self._outbound[outbound:]
         del self._held_outbox[outbox:]
         del self._held_participants[participants:]
@@ -569,6 +580,7 @@ class SqlUnitOfWork:
         except _DRIVER_FAULTS as error:
             raise _as_storage_fault(error) from error
         self._outbound = []
+        self._after_commit = []
         return self
 
     def __exit__(
@@ -589,8 +601,12 @@ class SqlUnitOfWork:
         finally:
             connection.close()
             self._connection = None
+            actions, self._after_commit = self._after_commit, []
         if exc is not None and isinstance(exc, _DRIVER_FAULTS):
             raise _as_storage_fault(exc) from exc
+        if exc_type is None:
+            for action in actions:
+                action()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -22,13 +22,14 @@ from crossforce.broker.domain.handling import handle as open_or_handle
 from crossforce.broker.domain.markers import SubjectMarkers, markers_from_events
 from crossforce.broker.domain.parties import Party
 from crossforce.broker.domain.sla import SlaPolicy, load_policy
+from crossforce.broker.service.case_cache import CaseCache
 from crossforce.broker.service.deadlines import (
     deadlines_fingerprint,
     sync_deadlines,
     wanted_deadlines,
 )
 from crossforce.broker.service.hub_messages import HubMessages
-from crossforce.broker.service.ports import StoredCase, UnitOfWork
+from crossforce.broker.service.ports import ConcurrentUpdate, StoredCase, UnitOfWork
 from crossforce.broker.service.sealed_persons import persons_key, seal_persons, unseal_persons
 from crossforce.broker.service.translation import Translation, commands_for
 from crossforce.contracts.envelope import HUB_FORCE_CODE, Envelope
@@ -86,8 +87,11 @@ class CaseHandlers:
         context: DomainContext | None = None,
         hooks: tuple[CaseHook, ...] = (),
         policy: SlaPolicy | None = None,
+        cache: CaseCache | None = None,
     ) -> None:
         self.policy = policy or load_policy(None)
+        # Cases as this process last committed them (see case_cache for the guards).
+        self.cache = cache or CaseCache()
         self.context = context or DomainContext(resolve_home_force=_resolve_by_postcode)
         self.subject_key_secret = subject_key_secret
         self.persons_key = persons_key(subject_key_secret)
@@ -99,32 +103,49 @@ class CaseHandlers:
         name = envelope.name
         if name in HUB_ONLY:
             raise ContractError(ReasonCode.NOT_AUTHORISED, f"only the hub may send {name}")
-        row = uow.cases.get(envelope.caseref)
-        state: dict[str, Any] = dict(row.state) if row else {}
-        case = Case.from_dict(state["case"]) if row else None
-        if case is not None:
-            _adopt_enquiry_ids(case, state.get("aliases", {}))
-        listed = case.participants() if case is not None else frozenset()
-        persons = self._persons(envelope.caseref, state)
-        translation = Translation(
-            envelope,
-            message,
-            case,
-            self.policy,
-            self.subject_key,
-            persons=dict(persons),
-            notice=lambda envelope_id: uow.notices.get(envelope_id, envelope.caseref),
-        )
-        commands = commands_for(translation)
-        context = self._context(uow, commands)
-        events: list[e.DomainEvent] = []
-        try:
-            for command in commands:
-                case, produced = open_or_handle(case, command, context)
-                events += produced
-                translation.learn(case)
-        except DomainRefusal as refusal:
-            raise ContractError(refusal.code, f"{refusal.rule}: {refusal.message}") from None
+        case_ref = envelope.caseref
+        row = self.cache.get(case_ref)
+        cached = row is not None
+        if row is None:
+            row = uow.cases.get(case_ref)
+        while True:
+            state: dict[str, Any] = dict(row.state) if row else {}
+            case = Case.from_dict(state["case"]) if row else None
+            if case is not None:
+                _adopt_enquiry_ids(case, state.get("aliases", {}))
+            listed = case.participants() if case is not None else frozenset()
+            persons = self._persons(case_ref, state)
+            translation = Translation(
+                envelope,
+                message,
+                case,
+                self.policy,
+                self.subject_key,
+                persons=dict(persons),
+                notice=lambda envelope_id: uow.notices.get(envelope_id, case_ref),
+            )
+            events: list[e.DomainEvent] = []
+            try:
+                commands = commands_for(translation)
+                context = self._context(uow, commands)
+                for command in commands:
+                    case, produced = open_or_handle(case, command, context)
+                    events += produced
+                    translation.learn(case)
+            except (ContractError, DomainRefusal) as refusal:
+                # A refusal writes no case row, so no version check saw the copy it was
+                # decided on: a cached copy must still be the stored one.
+                stored = row.version if row else None
+                if cached and uow.cases.version_of(case_ref) != stored:
+                    self.cache.forget(case_ref)
+                    row, cached = uow.cases.get(case_ref), False
+                    continue
+                if isinstance(refusal, DomainRefusal):
+                    raise ContractError(
+                        refusal.code, f"{refusal.rule}: {refusal.message}"
+                    ) from None
+                raise
+            break
         assert case is not None
         sealed = state.get("sealed_persons")
         if translation.persons and (sealed is None or translation.persons != persons):
@@ -132,11 +153,12 @@ class CaseHandlers:
         # Deadlines follow the parts: new parts are timed, answered parts stop their timers.
         wanted = wanted_deadlines(case, self.policy)
         fingerprint = deadlines_fingerprint(wanted)
+        saved = {"case": case.to_dict(), "sealed_persons": sealed, "deadlines": fingerprint}
         self._save(
             uow,
             row,
             case,
-            {"case": case.to_dict(), "sealed_persons": sealed, "deadlines": fingerprint},
+            saved,
             case.participants() - listed,
             events,
             now,
@@ -180,15 +202,21 @@ class CaseHandlers:
         now: datetime,
         acted_by: str | None = None,
     ) -> None:
-        uow.cases.save(
-            case.case_ref,
-            case.version,
-            state,
-            case.index_columns(),
-            sorted(new_participants),
-            now,
-            expected_version=row.version if row else None,
-        )
+        try:
+            uow.cases.save(
+                case.case_ref,
+                case.version,
+                state,
+                case.index_columns(),
+                sorted(new_participants),
+                now,
+                expected_version=row.version if row else None,
+            )
+        except ConcurrentUpdate:
+            self.cache.forget(case.case_ref)  # the batch is tried again, from a fresh read
+            raise
+        committed = StoredCase(case.case_ref, case.version, state)
+        uow.after_commit(lambda: self.cache.put(committed))
         for marker in markers_from_events(events):
             uow.markers.add(marker)
         for event in events:

@@ -48,6 +48,9 @@ class ProcessedAs:
 class CaseRepository(Protocol):
     def get(self, case_ref: str) -> StoredCase | None: ...
 
+    def version_of(self, case_ref: str) -> int | None:
+        """The stored version alone (None: no such case), to check a cached copy."""
+
     def save(
         self,
         case_ref: str,
@@ -244,6 +247,10 @@ class UnitOfWork(Protocol):
 
     def savepoint(self) -> Any:
         """A nested transaction (context manager): a failure inside rolls back only it."""
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the transaction has committed; never if what registered it
+        rolls back (the transaction, or the savepoint it was registered in)."""
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
