@@ -1,8 +1,10 @@
-"""An in-process hub per test: its own SQLite database, keys made for its fixed clock."""
+"""An in-process hub per test, built as the running hub is: its own SQLite database, its
+intelligence ledger beside it, and keys made for its fixed clock."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,9 @@ import pytest
 from crossforce.adapters.sql.engine import make_engine
 from crossforce.adapters.sql.schema import metadata
 from crossforce.adapters.testing.in_process import InProcessHub
+from crossforce.broker.service.intelligence import IntelligenceLedger
 from crossforce.contracts.pki import EphemeralPki
+from crossforce.ledger import Ledger
 
 # The scenario modules share their readers and checks (scenario_support.py) by name.
 sys.path.insert(0, str(Path(__file__).parent))
@@ -30,8 +34,28 @@ FORCES = [
 ]
 
 
+SUBJECT_KEY_SECRET = b"s" * 32
+
+
 @pytest.fixture()
-def hub(tmp_path: Path) -> InProcessHub:
+def hub(tmp_path: Path) -> Iterator[InProcessHub]:
     engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
     metadata.create_all(engine)
-    return InProcessHub(engine, EphemeralPki(FORCES, now=NOW), NOW)
+    pki = EphemeralPki(FORCES, now=NOW)
+    ledger = Ledger(
+        f"sqlite:///{tmp_path / 'ledger.db'}",
+        pki.key("HUB"),
+        SUBJECT_KEY_SECRET,
+        master_key=b"m" * 32,
+    )
+    try:
+        yield InProcessHub(
+            engine,
+            pki,
+            NOW,
+            subject_key_secret=SUBJECT_KEY_SECRET,
+            hooks=(IntelligenceLedger(ledger),),
+        )
+    finally:
+        ledger.close()
+        engine.dispose()
