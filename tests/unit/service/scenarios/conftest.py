@@ -16,8 +16,10 @@ from crossforce.broker.service.intelligence import IntelligenceLedger
 from crossforce.contracts.pki import EphemeralPki
 from crossforce.ledger import Ledger
 
-# The scenario modules share their readers and checks (scenario_support.py) by name.
-sys.path.insert(0, str(Path(__file__).parent))
+# The scenario modules share their payloads, readers and checks by name
+# (tests/support/scenario_support.py). The folder is not put on the path itself: its
+# conftest.py would then shadow the one the hub tests on NATS import by name.
+sys.path.insert(0, str(Path(__file__).parents[3] / "support"))
 
 from scenario_support import NOW  # noqa: E402
 

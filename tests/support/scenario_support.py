@@ -1,5 +1,6 @@
-"""Shared by the in-process scenarios: payloads dated by the hub's fixed clock, sending with
-the receipt the sender would get, and the case as the hub stored it."""
+"""Shared by the in-process scenarios (tests/unit/service/scenarios/): payloads dated by the
+hub's fixed clock, sending with the receipt the sender would get, and the case as the hub
+stored it."""
 
 from __future__ import annotations
 
