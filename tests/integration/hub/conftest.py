@@ -22,7 +22,7 @@ from crossforce.adapters.nats import subjects
 from crossforce.broker.runtime import BrokerSettings, RunningBroker
 from crossforce.contracts.pki import EphemeralPki
 
-# The scenario modules share payload builders and readers (hub_helpers.py) by name.
+# The hub tests share the readers in hub_helpers.py by name.
 sys.path.insert(0, str(Path(__file__).parent))
 
 from hub_helpers import drain, drain_all  # noqa: E402

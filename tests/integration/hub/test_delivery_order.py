@@ -14,12 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hub_helpers import A_APPLICANT, opened, party
 
 from crossforce.adapters.client import force_client as sdk
 from crossforce.adapters.client.force_client import ForceClient
 from crossforce.adapters.nats import subjects
 from crossforce.adapters.testing.broker import ForceClientFactory, expect_receipt
+from crossforce.adapters.testing.payloads import A_APPLICANT, opened, party
 from crossforce.broker.scenario import _build
 from crossforce.contracts.messages.base import Message
 

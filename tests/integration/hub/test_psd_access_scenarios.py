@@ -14,13 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import FORCES, eventually
-from hub_helpers import A_APPLICANT, drain, names_by_force, opened, party
+from hub_helpers import drain, names_by_force
 from typer.testing import CliRunner, Result
 
 from crossforce.adapters.client.force_client import ForceClient
 from crossforce.adapters.sql import schema
 from crossforce.adapters.sql.engine import open_read_only
 from crossforce.adapters.sql.report_queue import open_report_queue
+from crossforce.adapters.testing.payloads import A_APPLICANT, opened, party
 from crossforce.adapters.web.app import WebConfig, create_app
 from crossforce.adapters.web.store import Role, WebStore
 from crossforce.broker.cli import main

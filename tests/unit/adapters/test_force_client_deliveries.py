@@ -213,13 +213,22 @@ def essex(pki: EphemeralPki) -> tuple[ForceClient, FakeNats]:
     return client, nats
 
 
-def delivery(pki: EphemeralPki, label: str, *, priority: bool = False) -> FakeMsg:
+def delivery(
+    pki: EphemeralPki,
+    label: str,
+    *,
+    priority: bool = False,
+    applicant_channel: bool = True,
+    tasks: tuple[str, ...] = (),
+) -> FakeMsg:
     """A delivery to Essex as the hub sends it: Kent's signed envelope and the hub's note."""
     name = "immediate-risk-raised" if priority else "case-opened"
     message = example(name, "KENT", "ESSEX", now=NOW)
     unsigned = compose(message, sender="KENT", case_ref=CASE, recipients=["ESSEX"], time=NOW)
     envelope = sign_envelope(unsigned, pki.key("KENT"))
-    flags = DeliveryFlags(envelope.id, "ESSEX", priority=priority)
+    flags = DeliveryFlags(
+        envelope.id, "ESSEX", priority=priority, applicant_channel=applicant_channel, tasks=tasks
+    )
     return FakeMsg(label, envelope.to_bytes(), signed_headers(flags, pki.key("HUB")))
 
 
@@ -390,6 +399,19 @@ async def test_signed_flags_reach_the_delivery(
     assert first.priority and first.envelope.name == "immediate-risk-raised"
     await first.ack()
     assert nats.urgent.pulled[0].acks == 1
+    await stream.aclose()
+
+
+async def test_the_applicant_channel_and_tasks_the_hub_signed_reach_the_delivery(
+    pki: EphemeralPki, essex: tuple[ForceClient, FakeNats]
+) -> None:
+    client, nats = essex
+    # Kept from the applicant (someone else receives the disclosure); tell them of a delay.
+    nats.routine.publish(delivery(pki, "R1", applicant_channel=False, tasks=("delay-notified",)))
+    stream = client.deliveries()
+    first = await anext(stream)
+    assert (first.applicant_channel, first.tasks) == (False, ("delay-notified",))
+    await first.ack()
     await stream.aclose()
 
 
