@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import nats
 import pytest
@@ -25,28 +23,7 @@ from crossforce.contracts.pki import EphemeralPki
 # The hub tests share the readers in hub_helpers.py by name.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from hub_helpers import drain, drain_all  # noqa: E402
-
-FORCES = ["HUB", "KENT", "ESSEX", "SURREY", "PSOS", "PSOS_E", "METROPOLITAN"]
-
-T = TypeVar("T")
-
-
-async def eventually(
-    check: Callable[[], Awaitable[T] | T], *, timeout: float = 20.0, interval: float = 0.05
-) -> T:
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = check()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value  # type: ignore[return-value]
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
-        await asyncio.sleep(interval)
+from hub_helpers import FORCES, drain, drain_all, eventually  # noqa: E402
 
 
 class Admin:

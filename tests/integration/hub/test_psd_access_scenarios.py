@@ -13,8 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import FORCES, eventually
-from hub_helpers import drain, names_by_force
+from hub_helpers import FORCES, drain, eventually, names_by_force
 from typer.testing import CliRunner, Result
 
 from crossforce.adapters.client.force_client import ForceClient
