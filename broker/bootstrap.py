@@ -34,6 +34,9 @@ class HubCore:
     clock: Callable[[], datetime]
     # Reads of cases with a police employee among the parties, signed to the PSD (0051).
     access_reports: AccessReportRelay
+    # The database runs inside this process (SQLite): applying a batch is all CPU, with no
+    # wait to overlap, so the hub applies it on its event loop's thread (decision 0063).
+    database_in_process: bool = False
 
 
 def sql_units(engine: Engine) -> UnitOfWorkFactory:
@@ -67,4 +70,11 @@ def bootstrap(
     )
     escalation = EscalationService(units, hub_key, clock, policy)
     access_reports = AccessReportRelay(units, hub_key, clock)
-    return HubCore(units, pipeline, escalation, clock, access_reports)
+    return HubCore(
+        units,
+        pipeline,
+        escalation,
+        clock,
+        access_reports,
+        database_in_process=engine.dialect.name == "sqlite",
+    )

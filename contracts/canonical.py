@@ -34,7 +34,16 @@ def canonical_json(value: Any) -> bytes:
 
 
 def _write(value: Any, out: list[str]) -> None:
-    if value is None:
+    # Exact types first: every envelope is dicts, lists and strings, and signing and
+    # verifying canonicalise several a message, so the common case is kept short.
+    kind = type(value)
+    if kind is str:
+        out.append(_string(value))
+    elif kind is dict:
+        _write_object(value, out)
+    elif kind is list:
+        _write_array(value, out)
+    elif value is None:
         out.append("null")
     elif value is True:
         out.append("true")
@@ -49,26 +58,46 @@ def _write(value: Any, out: list[str]) -> None:
     elif isinstance(value, float):
         out.append(serialize_number(value))
     elif isinstance(value, Mapping):
-        items = sorted(value.items(), key=lambda kv: _utf16_key(kv[0]))
-        out.append("{")
-        for index, (key, item) in enumerate(items):
-            if not isinstance(key, str):
-                raise TypeError(f"object keys must be strings, not {type(key).__name__}")
-            if index:
-                out.append(",")
-            out.append(_string(key))
-            out.append(":")
-            _write(item, out)
-        out.append("}")
+        _write_object(value, out)
     elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
-        out.append("[")
-        for index, item in enumerate(value):
-            if index:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
+        _write_array(value, out)
     else:
         raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def _write_object(value: Mapping[Any, Any], out: list[str]) -> None:
+    keys = list(value)
+    try:
+        ascii_keys = "".join(keys).isascii()
+    except TypeError:
+        odd = next(key for key in keys if not isinstance(key, str))
+        raise TypeError(f"object keys must be strings, not {type(odd).__name__}") from None
+    # ASCII keys sort the same by code point as by UTF-16 code unit, so only other keys
+    # need the slower key.
+    keys.sort(key=None if ascii_keys else _utf16_key)
+    out.append("{")
+    first = True
+    for key in keys:
+        if first:
+            first = False
+        else:
+            out.append(",")
+        out.append(_string(key))
+        out.append(":")
+        _write(value[key], out)
+    out.append("}")
+
+
+def _write_array(value: Sequence[Any], out: list[str]) -> None:
+    out.append("[")
+    first = True
+    for item in value:
+        if first:
+            first = False
+        else:
+            out.append(",")
+        _write(item, out)
+    out.append("]")
 
 
 def _utf16_key(key: str) -> bytes:

@@ -90,7 +90,14 @@ def build_hub(
     async def _start_background() -> None:
         client = broker.config.connection_state.connection
         for partition in range(connection.partitions):
-            reader = PartitionReader(client, partition, core.pipeline, publisher, on_result)
+            reader = PartitionReader(
+                client,
+                partition,
+                core.pipeline,
+                publisher,
+                on_result,
+                on_loop=core.database_in_process,
+            )
             readers.append(reader)
             state[f"partition{partition}"] = asyncio.create_task(reader.run())
         state["balancer"] = PartitionBalancer(client, readers)

@@ -21,6 +21,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from nats.aio.client import Client
@@ -32,7 +33,11 @@ from crossforce.adapters import tracing
 from crossforce.adapters.nats import subjects
 from crossforce.adapters.nats.provisioning import HUB_BATCH, HUB_PRIORITY_GROUP
 from crossforce.broker.hub.publisher import OutboxPublisher
-from crossforce.broker.service.faults import redelivery_delay, retry_step
+from crossforce.broker.service.faults import (
+    redelivery_delay,
+    retry_step,
+    retry_step_on_loop,
+)
 from crossforce.broker.service.pipeline import HubPipeline, Inbound, PipelineResult
 from crossforce.contracts import headers
 
@@ -70,8 +75,12 @@ class PartitionReader:
         on_result: ResultListener | None = None,
         *,
         batch: int = HUB_BATCH,
+        on_loop: bool = False,
     ) -> None:
         self.nc = nc
+        # Apply batches on the event loop's thread (an in-process database, decision 0063)
+        # rather than in a worker thread.
+        self.on_loop = on_loop
         self.partition = partition
         self.pipeline = pipeline
         self.publisher = publisher
@@ -240,6 +249,10 @@ class PartitionReader:
             # transaction of its own, and a duplicate in the batch finds its rows sent.
             published = self.publisher().take_published()
             try:
+                if self.on_loop:
+                    return await retry_step_on_loop(
+                        partial(self.pipeline.process_batch, inbounds, published)
+                    )
                 return await asyncio.to_thread(self._apply, inbounds, published)
             except Exception as exc:
                 self.publisher().give_back(published)

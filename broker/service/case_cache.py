@@ -1,4 +1,4 @@
-"""The cases a hub process is working on, as it last committed them.
+"""The cases a hub process is working on, as it last saved them.
 
 A partition has one reader at a time (decision 0061), so the case rows it works on change
 only through it: reading each row again on every message is wasted work. A cached copy can
@@ -6,6 +6,8 @@ still be stale (another replica held the partition for a while, or a transaction
 after the copy was taken), and two guards cover that:
 - a save names the version it read, so a stale copy fails its version check
   (ConcurrentUpdate), the copy is dropped and the batch tried again with a fresh read;
+- a copy is kept as soon as it is saved, so the next message of the case in the same batch
+  reads it, and dropped again if that save is rolled back;
 - a refusal decided on a cached copy is confirmed against the stored version first
   (`CaseHandlers`), since a refusal writes no case row to check.
 """
@@ -38,7 +40,7 @@ class CaseCache:
             return row
 
     def put(self, row: StoredCase) -> None:
-        """Keep `row`, as committed; call only after its transaction committed."""
+        """Keep `row` as its case's copy (its save drops it again if rolled back)."""
         with self._lock:
             self._rows[row.case_ref] = row
             self._rows.move_to_end(row.case_ref)

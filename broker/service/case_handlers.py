@@ -215,8 +215,10 @@ class CaseHandlers:
         except ConcurrentUpdate:
             self.cache.forget(case.case_ref)  # the batch is tried again, from a fresh read
             raise
-        committed = StoredCase(case.case_ref, case.version, state)
-        uow.after_commit(lambda: self.cache.put(committed))
+        # Kept at once, so a later message of the case in the same batch reads this copy;
+        # dropped again if the save is rolled back (its savepoint, or the whole batch).
+        self.cache.put(StoredCase(case.case_ref, case.version, state))
+        uow.on_rollback(lambda: self.cache.forget(case.case_ref))
         for marker in markers_from_events(events):
             uow.markers.add(marker)
         for event in events:

@@ -15,7 +15,13 @@ from typing import TypeVar
 from nats.errors import ConnectionClosedError, NoServersError, OutboundBufferLimitError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
-from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+from tenacity import (
+    AsyncRetrying,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from crossforce.broker.service.ports import StorageFault
 
@@ -58,14 +64,27 @@ def redelivery_delay(num_delivered: int) -> float:
     return REDELIVERY_DELAYS[index]
 
 
+def _step_policy(within: float) -> dict[str, object]:
+    return {
+        "retry": retry_if_exception_type(INFRASTRUCTURE_FAULTS),
+        "wait": wait_exponential(multiplier=0.05, max=1.0),
+        "stop": stop_after_delay(within),
+        "reraise": True,
+    }
+
+
 def retry_step(step: Callable[[], T], *, within: float = STEP_RETRY_SECONDS) -> T:
     """Run `step`, retrying infrastructure faults with back-off for up to `within` seconds."""
-    for attempt in Retrying(
-        retry=retry_if_exception_type(INFRASTRUCTURE_FAULTS),
-        wait=wait_exponential(multiplier=0.05, max=1.0),
-        stop=stop_after_delay(within),
-        reraise=True,
-    ):
+    for attempt in Retrying(**_step_policy(within)):  # type: ignore[arg-type]
+        with attempt:
+            return step()
+    raise AssertionError("unreachable")
+
+
+async def retry_step_on_loop(step: Callable[[], T], *, within: float = STEP_RETRY_SECONDS) -> T:
+    """`retry_step` for a step run on the event loop's own thread: the same policy, but the
+    back-off between attempts is an asynchronous sleep, so it holds up nothing else."""
+    async for attempt in AsyncRetrying(**_step_policy(within)):  # type: ignore[arg-type]
         with attempt:
             return step()
     raise AssertionError("unreachable")

@@ -248,9 +248,9 @@ class UnitOfWork(Protocol):
     def savepoint(self) -> Any:
         """A nested transaction (context manager): a failure inside rolls back only it."""
 
-    def after_commit(self, action: Callable[[], None]) -> None:
-        """Run `action` once the transaction has committed; never if what registered it
-        rolls back (the transaction, or the savepoint it was registered in)."""
+    def on_rollback(self, action: Callable[[], None]) -> None:
+        """Run `action` if what registered it rolls back: the savepoint it was registered
+        in, or the transaction. Never once the transaction has committed."""
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -2,6 +2,10 @@
 
 Run:  python tests/perf/bench_end_to_end.py [--messages 2000] [--partitions 8] [--rate 100]
           [--replicas 1 2] [--shape embedded postgres-cluster] [--out FILE]
+      python tests/perf/bench_end_to_end.py --memory-minutes 10 [--rate 100]
+          (instead of the above: one embedded hub at the offered rate for that long, its RSS
+          every 10 s; "flat" if the last minute's peak is within 5 % of the second minute's;
+          figures to tests/perf/results/memory.json)
 
 Three systems in one run, on the same nats-server (or cluster), with the same envelopes:
 
@@ -380,6 +384,7 @@ from crossforce.contracts.registry import REGISTRY  # noqa: E402
 from crossforce.contracts.signing import sign_envelope  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "end_to_end.json"
+MEMORY_RESULTS = RESULTS.with_name("memory.json")
 FORCES = ["HUB", "KENT", "ESSEX", "SURREY", "PSOS", "PSOS_E", "METROPOLITAN"]
 PER_CASE = 40  # case-opened + 9 x (request, acknowledge, result, delay) + 3 more
 RAW_STREAM = "BENCH_RAW"
@@ -1335,6 +1340,79 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+MEMORY_SAMPLE_SECONDS = 10.0
+# "Flat": the last minute's peak within this share of the second minute's (the first minute
+# is the hub warming up: caches, imported modules, SQLite's page cache).
+MEMORY_GROWTH_ALLOWED = 0.05
+
+
+async def memory_run(args: argparse.Namespace) -> dict[str, Any]:
+    """One embedded hub at `args.rate` for `args.memory_minutes`: its RSS every 10 s."""
+    seconds = args.memory_minutes * 60
+    messages = max(1, round(args.rate * seconds))
+    pki = EphemeralPki(FORCES)
+    result: dict[str, Any] = {
+        "benchmark": "hub memory at a fixed offered rate",
+        "command": command_line(args),
+        "code_commit": _git("log", "-1", "--format=%h", "--", "broker", "adapters", "contracts"),
+        "run_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "offered_rate": args.rate,
+        "minutes": args.memory_minutes,
+        "messages": messages,
+    }
+    with tempfile.TemporaryDirectory(prefix="crossforce-memory-") as tmp:
+        keys = write_key_files(pki, Path(tmp) / "keys")
+        workdir = Path(tmp) / "embedded"
+        workdir.mkdir()
+        infra = start_shape("embedded", workdir)
+        if isinstance(infra, str):
+            raise RuntimeError(f"embedded shape did not start: {infra}")
+        hub = HubProcess(
+            up_command(keys, workdir / "hub", nats_url=infra.nats_url, partitions=args.partitions),
+            workdir / "hub.log",
+        )
+        samples: list[tuple[float, float]] = []
+
+        async def sample(started: float) -> None:
+            while True:
+                samples.append((round(time.perf_counter() - started, 1), round(rss_mb(hub.pid), 1)))
+                say(f"    memory: {samples[-1][0]:>6.0f} s  hub RSS {samples[-1][1]} MB")
+                await asyncio.sleep(MEMORY_SAMPLE_SECONDS)
+
+        try:
+            hub.start(timeout=120)
+            plan = workload(900000, messages, max(1, messages // PER_CASE))
+            groups = {"hub": Group(lambda: [hub.pid]), **infra.groups()}
+            sampler = asyncio.create_task(sample(time.perf_counter()))
+            say(f"  hub x1: {args.rate:g} msg/s offered for {args.memory_minutes:g} min")
+            try:
+                figures, _ = await sdk_phase(
+                    "memory", infra.nats_url, pki, plan, args.rate, Meter(groups)
+                )
+            finally:
+                sampler.cancel()
+        finally:
+            hub.stop()
+            infra.stop()
+
+    def peak(start: float, end: float) -> float | None:
+        values = [rss for at, rss in samples if start <= at < end]
+        return max(values) if values else None
+
+    second = peak(60, 120)
+    last = peak(seconds - 60, seconds + 3600)
+    growth = round(last / second - 1, 4) if second and last else None
+    result |= {
+        "rss_mb": samples,
+        "second_minute_peak_mb": second,
+        "last_minute_peak_mb": last,
+        "growth": growth,
+        "flat": growth is not None and growth <= MEMORY_GROWTH_ALLOWED,
+        "fixed_rate": figures,
+    }
+    return result
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
@@ -1399,10 +1477,28 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, nargs="+", default=[1], help="hub processes")
     parser.add_argument("--shape", nargs="+", choices=SHAPES, default=["embedded"])
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the figures go")
+    parser.add_argument(
+        "--memory-minutes",
+        type=float,
+        default=0.0,
+        help="instead: one embedded hub at --rate for this long, its RSS every 10 s "
+        f"(figures to {MEMORY_RESULTS.relative_to(ROOT)} unless --out)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     for name in ("faststream", "crossforce", "nats"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    if args.memory_minutes > 0:
+        out = MEMORY_RESULTS if args.out == RESULTS else args.out
+        memory = asyncio.run(memory_run(args))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(memory, indent=2) + "\n")
+        say(
+            f"hub RSS: second minute {memory['second_minute_peak_mb']} MB, last minute "
+            f"{memory['last_minute_peak_mb']} MB, growth {memory['growth']}: "
+            f"{'flat' if memory['flat'] else 'NOT flat'}\nfigures: {out}"
+        )
+        return
     results = asyncio.run(run(args))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -15,6 +15,7 @@ from crossforce.adapters.sql.unit_of_work import SqlUnitOfWork
 from crossforce.adapters.testing.in_process import InProcessHub
 from crossforce.broker.scenario import FORCES, Step, case_steps
 from crossforce.broker.service.case_cache import CaseCache
+from crossforce.broker.service.pipeline import Inbound
 from crossforce.broker.service.ports import ConcurrentUpdate, StoredCase
 from crossforce.contracts.pki import EphemeralPki
 
@@ -97,19 +98,54 @@ def test_a_refusal_on_a_fresh_copy_stands(tmp_path: Path, pki: EphemeralPki) -> 
     assert not result.accepted and result.reason is not None
 
 
-def test_only_committed_work_runs_after_commit(tmp_path: Path) -> None:
+def test_rollback_actions_run_only_for_what_rolled_back(tmp_path: Path) -> None:
     engine = _engine(tmp_path / "hub.db")
     ran: list[str] = []
     with SqlUnitOfWork(engine) as uow:
-        uow.after_commit(lambda: ran.append("kept"))
+        uow.on_rollback(lambda: ran.append("committed with its transaction"))
         with pytest.raises(RuntimeError), uow.savepoint():
-            uow.after_commit(lambda: ran.append("rolled back with its savepoint"))
+            uow.on_rollback(lambda: ran.append("its savepoint rolled back"))
             raise RuntimeError
-        assert ran == []  # not before the commit
+        with uow.savepoint():
+            uow.on_rollback(lambda: ran.append("savepoint kept, transaction committed"))
     with pytest.raises(RuntimeError), SqlUnitOfWork(engine) as uow:
-        uow.after_commit(lambda: ran.append("rolled back with its transaction"))
+        uow.on_rollback(lambda: ran.append("its transaction rolled back"))
         raise RuntimeError
-    assert ran == ["kept"]
+    assert ran == ["its savepoint rolled back", "its transaction rolled back"]
+
+
+def test_messages_of_one_case_in_one_batch_each_read_the_one_before(
+    tmp_path: Path, pki: EphemeralPki
+) -> None:
+    hub = InProcessHub(_engine(tmp_path / "hub.db"), pki, NOW)
+    assert _send(hub, STEPS[0])
+    inbounds = [
+        Inbound(
+            hub.sign(step.sender, CASE, step.message, NOW).to_bytes(),
+            f"cf.in.0.{step.sender}.{CASE}",
+            sequence,
+            NOW,
+        )
+        for sequence, step in enumerate(STEPS[1:5], start=10)
+    ]
+    results = hub.core.pipeline.process_batch(inbounds)
+    assert [r.accepted for r in results] == [True] * 4, [r.detail for r in results]
+
+
+def test_a_save_rolled_back_with_its_message_leaves_no_copy(
+    tmp_path: Path, pki: EphemeralPki
+) -> None:
+    hub = InProcessHub(_engine(tmp_path / "hub.db"), pki, NOW)
+    assert _send(hub, STEPS[0])
+    cache = hub.core.pipeline.handlers.cache
+    with pytest.raises(RuntimeError), SqlUnitOfWork(hub.engine) as uow:
+        hub.core.pipeline.handlers.apply(
+            uow, hub.sign(STEPS[1].sender, CASE, STEPS[1].message, NOW), STEPS[1].message, NOW
+        )
+        assert cache.get(CASE) is not None
+        raise RuntimeError  # e.g. the batch's commit failing
+    assert cache.get(CASE) is None
+    assert _send(hub, STEPS[1])
 
 
 def test_the_cache_keeps_the_most_recently_used_cases() -> None:
