@@ -463,7 +463,7 @@ class SqlUnitOfWork:
         self._held: dict[Table, list[dict[str, Any]]] = {table: [] for table in _HELD_TABLES}
         self._held_participants: list[tuple[str, str]] = []
         self._held_outbox: list[tuple[OutboundMessage, datetime]] = []
-        self._after_commit: list[Callable[[], None]] = []
+        self._on_rollback: list[Callable[[], None]] = []
         # Envelope ids processed in this transaction and not yet inserted.
         self.held_processed: dict[str, ProcessedAs] = {}
         self.cases = SqlCases(self)
@@ -548,12 +548,18 @@ class SqlUnitOfWork:
                 self._held[table] = []
         self.held_processed.clear()
 
-    def after_commit(self, action: Callable[[], None]) -> None:
-        self._after_commit.append(action)
+    def on_rollback(self, action: Callable[[], None]) -> None:
+        self._on_rollback.append(action)
+
+    def _rolled_back(self, since: int = 0) -> None:
+        """Run the rollback actions registered since `since`, newest first, and drop them."""
+        actions, self._on_rollback = self._on_rollback[since:], self._on_rollback[:since]
+        for action in reversed(actions):
+            action()
 
     def _holding(self) -> tuple[int, ...]:
         return (
-            len(self._after_commit),
+            len(self._on_rollback),
             len(self._outbound),
             len(self._held_outbox),
             len(self._held_participants),
@@ -562,8 +568,8 @@ class SqlUnitOfWork:
         )
 
     def _drop_held_since(self, marks: tuple[int, ...]) -> None:
-        after_commit, outbound, outbox, participants, processed, *tables = marks
-        del self._after_commit[after_commit:]
+        on_rollback, outbound, outbox, participants, processed, *tables = marks
+        self._rolled_back(on_rollback)
         del self._outbound[outbound:]
         del self._held_outbox[outbox:]
         del self._held_participants[participants:]
@@ -580,7 +586,7 @@ class SqlUnitOfWork:
         except _DRIVER_FAULTS as error:
             raise _as_storage_fault(error) from error
         self._outbound = []
-        self._after_commit = []
+        self._on_rollback = []
         return self
 
     def __exit__(
@@ -590,23 +596,25 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection = self.connection
+        committed = False
         try:
             if exc_type is None:
                 self.flush()
                 connection.commit()
+                committed = True
             else:
                 connection.rollback()
         except _DRIVER_FAULTS as error:
             raise _as_storage_fault(error) from error
         finally:
-            connection.close()
+            connection.close()  # returned to the pool, which rolls back what did not commit
             self._connection = None
-            actions, self._after_commit = self._after_commit, []
+            if committed:
+                self._on_rollback = []
+            else:
+                self._rolled_back()
         if exc is not None and isinstance(exc, _DRIVER_FAULTS):
             raise _as_storage_fault(exc) from exc
-        if exc_type is None:
-            for action in actions:
-                action()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
