@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from types import TracebackType
@@ -22,6 +23,7 @@ from typing import Any, Self
 from sqlalchemy import (
     Connection,
     Engine,
+    NestedTransaction,
     Table,
     Update,
     bindparam,
@@ -76,7 +78,31 @@ _PROCESSED_AS = select(
     schema.processed_envelopes.c.case_ref,
 ).where(schema.processed_envelopes.c.envelope_id == bindparam("id"))
 _DEADLINES_OF_CASE = select(schema.deadlines).where(schema.deadlines.c.case_ref == bindparam("ref"))
+_DEADLINE = select(schema.deadlines).where(schema.deadlines.c.deadline_id == bindparam("id"))
 _INSERT_DEADLINE = insert(schema.deadlines)
+_INSERT_CASE = insert(_cases)
+_CASE_COLUMNS = (
+    "version",
+    "receiving_force",
+    "coordinating_force",
+    "status",
+    "state",
+    "updated_at",
+)
+# The case is red while any of its open deadlines is red.
+_REFRESH_RED = (
+    update(_cases)
+    .where(_cases.c.case_ref == bindparam("ref"))
+    .values(
+        red=select(
+            exists().where(
+                schema.deadlines.c.case_ref == bindparam("ref"),
+                schema.deadlines.c.status == "open",
+                schema.deadlines.c.red.is_(True),
+            )
+        ).scalar_subquery()
+    )
+)
 
 
 @cache
@@ -116,6 +142,15 @@ def _as_storage_fault(error: BaseException) -> BaseException:
     return error
 
 
+@dataclass(frozen=True, slots=True)
+class _Versioned:
+    """A versioned row written behind: to insert (`expected` None), or to update from the
+    version this transaction first read; `values` are the columns it will hold, or change."""
+
+    expected: int | None
+    values: dict[str, Any]
+
+
 class _Repository:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
@@ -127,10 +162,16 @@ class _Repository:
 
 class SqlCases(_Repository):
     def get(self, case_ref: str) -> StoredCase | None:
+        held = self._uow.held_cases.get(case_ref)
+        if held is not None:
+            return StoredCase(case_ref, int(held.values["version"]), held.values["state"])
         row = self.db.execute(_GET_CASE, {"ref": case_ref}).first()
         return None if row is None else StoredCase(case_ref, int(row.version), row.state)
 
     def version_of(self, case_ref: str) -> int | None:
+        held = self._uow.held_cases.get(case_ref)
+        if held is not None:
+            return int(held.values["version"])
         version = self.db.execute(_CASE_VERSION, {"ref": case_ref}).scalar()
         return None if version is None else int(version)
 
@@ -144,7 +185,6 @@ class SqlCases(_Repository):
         now: datetime,
         expected_version: int | None,
     ) -> None:
-        t = schema.cases
         values = {
             "version": version,
             "receiving_force": index["receiving_force"],
@@ -153,55 +193,64 @@ class SqlCases(_Repository):
             "state": dict(state),
             "updated_at": now,
         }
-        if expected_version is None:
-            self.db.execute(insert(t).values(case_ref=case_ref, red=False, **values))
+        held = self._uow.held_cases.get(case_ref)
+        if held is None:
+            # Written at commit; the version check (`expected`) happens there.
+            first = {"case_ref": case_ref, "red": False} if expected_version is None else {}
+            self._uow.held_cases[case_ref] = _Versioned(expected_version, first | values)
+        elif expected_version != held.values["version"]:
+            raise ConcurrentUpdate(case_ref)
         else:
-            result = self.db.execute(
-                _UPDATE_CASE, {"ref": case_ref, "expected": expected_version, **values}
-            )
-            if result.rowcount != 1:
-                raise ConcurrentUpdate(case_ref)
+            self._uow.held_cases[case_ref] = _Versioned(held.expected, held.values | values)
         # Once a participant, always listed (a former participant keeps its record); a force
         # listed already is left as it is, with no read first.
         self._uow.hold_participants(case_ref, participants)
 
     def refresh_red(self, case_ref: str) -> None:
-        d = schema.deadlines
-        any_red = exists().where(d.c.case_ref == case_ref, d.c.status == _OPEN, d.c.red.is_(True))
-        self.db.execute(
-            update(schema.cases)
-            .where(schema.cases.c.case_ref == case_ref)
-            .values(red=select(any_red).scalar_subquery())
-        )
+        # At commit, after the deadline rows it reads.
+        self._uow.red_refresh[case_ref] = None
 
 
 class SqlDeadlines(_Repository):
     def for_case(self, case_ref: str) -> dict[str, dict[str, Any]]:
         rows = self.db.execute(_DEADLINES_OF_CASE, {"ref": case_ref}).mappings()
-        return {row["deadline_id"]: aware_row(row) for row in rows}
+        found = {row["deadline_id"]: aware_row(row) for row in rows}
+        for deadline_id, held in self._uow.held_deadlines.items():
+            if deadline_id in found:
+                found[deadline_id] |= held.values
+            elif held.expected is None and held.values["case_ref"] == case_ref:
+                found[deadline_id] = dict(held.values)
+        return found
 
     def get(self, deadline_id: str) -> dict[str, Any] | None:
-        d = schema.deadlines
-        row = self.db.execute(select(d).where(d.c.deadline_id == deadline_id)).mappings().first()
-        return None if row is None else aware_row(row)
+        held = self._uow.held_deadlines.get(deadline_id)
+        if held is not None and held.expected is None:
+            return dict(held.values)
+        row = self.db.execute(_DEADLINE, {"id": deadline_id}).mappings().first()
+        if row is None:
+            return None
+        return aware_row(row) | (held.values if held is not None else {})
 
     def add(self, deadline_id: str, values: Mapping[str, Any]) -> None:
-        self.db.execute(_INSERT_DEADLINE, {**values, "deadline_id": deadline_id})
+        if deadline_id in self._uow.held_deadlines:
+            raise ConcurrentUpdate(deadline_id)
+        # Written at commit, with the other deadline rows of the transaction.
+        self._uow.held_deadlines[deadline_id] = _Versioned(
+            None, {**values, "deadline_id": deadline_id}
+        )
 
     def update(self, deadline_id: str, expected_version: int, values: Mapping[str, Any]) -> None:
-        result = self.db.execute(
-            _update_deadline(frozenset(values)),
-            {
-                **{f"new_{name}": value for name, value in values.items()},
-                "id": deadline_id,
-                "expected": expected_version,
-                "new_version": expected_version + 1,
-            },
-        )
-        if result.rowcount != 1:
+        changed = {**values, "version": expected_version + 1}
+        held = self._uow.held_deadlines.get(deadline_id)
+        if held is None:
+            self._uow.held_deadlines[deadline_id] = _Versioned(expected_version, changed)
+        elif int(held.values["version"]) != expected_version:
             raise ConcurrentUpdate(deadline_id)
+        else:
+            self._uow.held_deadlines[deadline_id] = _Versioned(held.expected, held.values | changed)
 
     def due_ids(self, now: datetime, limit: int) -> list[str]:
+        self._uow.flush()
         d = schema.deadlines
         query = (
             select(d.c.deadline_id)
@@ -242,6 +291,7 @@ class SqlOutbox(_Repository):
 
     def mark_sent(self, row_ids: Sequence[int], at: datetime) -> None:
         if row_ids:
+            self._uow.writing()
             o = schema.outbox
             self.db.execute(update(o).where(o.c.id.in_(list(row_ids))).values(sent_at=at))
 
@@ -308,6 +358,7 @@ class SqlMarkers(_Repository):
         ]
 
     def add(self, marker: MaliciousMarker) -> None:
+        self._uow.writing()
         self.db.execute(
             insert(schema.subject_markers).values(
                 subject_key=marker.subject_key,
@@ -362,6 +413,7 @@ class SqlProcessedIds(_Repository):
         detail: str,
         rejected_at: datetime,
     ) -> None:
+        self._uow.writing()
         self.db.execute(
             insert(schema.rejections).values(
                 inbound_key=inbound_key,
@@ -399,6 +451,7 @@ class SqlCaseHistory(_Repository):
 
 class SqlEscalationNotices(_Repository):
     def add(self, notice: EscalationNotice) -> None:
+        self._uow.writing()
         self.db.execute(
             insert(schema.escalation_notices).values(
                 envelope_id=notice.envelope_id,
@@ -442,6 +495,7 @@ class SqlAccessReports(_Repository):
         return [row[0] for row in self.db.execute(query)]
 
     def claim(self, report_id: str, at: datetime) -> CaseRead | None:
+        self._uow.writing()
         a = schema.access_reports
         claimed = self.db.execute(
             update(a)
@@ -466,6 +520,12 @@ class SqlUnitOfWork:
         self._on_rollback: list[Callable[[], None]] = []
         # Envelope ids processed in this transaction and not yet inserted.
         self.held_processed: dict[str, ProcessedAs] = {}
+        # Versioned rows written behind, by key, and the cases whose red flag to refresh.
+        self.held_cases: dict[str, _Versioned] = {}
+        self.held_deadlines: dict[str, _Versioned] = {}
+        self.red_refresh: dict[str, None] = {}
+        # Open savepoints, innermost last; None until something is written inside one.
+        self._savepoints: list[NestedTransaction | None] = []
         self.cases = SqlCases(self)
         self.deadlines = SqlDeadlines(self)
         self.outbox = SqlOutbox(self)
@@ -502,6 +562,7 @@ class SqlUnitOfWork:
         already is not queued again."""
         if not self._held_outbox:
             return
+        self.writing()
         held, self._held_outbox = self._held_outbox, []
         firsts: dict[str, tuple[OutboundMessage, datetime]] = {}
         for message, now in held:
@@ -532,9 +593,29 @@ class SqlUnitOfWork:
                 )
 
     def flush(self) -> None:
-        """Insert everything held: the outbox, then one statement per appended table."""
+        """Insert everything held: the outbox, the versioned rows (checking each update's
+        version), the red flags they change, then one statement per appended table."""
         self.flush_outbox()
+        if not (
+            self.held_cases
+            or self.held_deadlines
+            or self.red_refresh
+            or self._held_participants
+            or any(self._held.values())
+        ):
+            return
+        self.writing()
         connection = self.connection
+        self._flush_versioned(
+            self.held_cases,
+            _INSERT_CASE,
+            lambda _columns: _UPDATE_CASE,
+            lambda ref, row: (
+                {"ref": ref, "expected": row.expected}
+                | {name: row.values[name] for name in _CASE_COLUMNS}
+            ),
+        )
+        self.held_cases = {}
         if self._held_participants:
             rows = [
                 {"case_ref": case_ref, "force": force}
@@ -542,11 +623,46 @@ class SqlUnitOfWork:
             ]
             connection.execute(_INSERT_PARTICIPANTS[connection.dialect.name], rows)
             self._held_participants = []
+        self._flush_versioned(
+            self.held_deadlines,
+            _INSERT_DEADLINE,
+            lambda columns: _update_deadline(columns - {"version"}),
+            lambda deadline_id, row: {
+                **{f"new_{name}": value for name, value in row.values.items()},
+                "id": deadline_id,
+                "expected": row.expected,
+            },
+        )
+        self.held_deadlines = {}
+        if self.red_refresh:
+            connection.execute(_REFRESH_RED, [{"ref": ref} for ref in self.red_refresh])
+            self.red_refresh = {}
         for table, rows in self._held.items():
             if rows:
                 connection.execute(insert(table), rows)
                 self._held[table] = []
         self.held_processed.clear()
+
+    def _flush_versioned(
+        self,
+        held: dict[str, _Versioned],
+        inserting: Any,
+        updating: Callable[[frozenset[str]], Any],
+        parameters: Callable[[str, _Versioned], dict[str, Any]],
+    ) -> None:
+        """New rows in one statement; updates in one per set of columns, each checked against
+        the version it expects (any miss is a ConcurrentUpdate: the transaction goes round
+        again from fresh reads)."""
+        inserts = [row.values for row in held.values() if row.expected is None]
+        if inserts:
+            self.connection.execute(inserting, inserts)
+        updates: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for key, row in held.items():
+            if row.expected is not None:
+                updates.setdefault(frozenset(row.values), []).append(parameters(key, row))
+        for columns, rows in updates.items():
+            if self.connection.execute(updating(columns), rows).rowcount != len(rows):
+                raise ConcurrentUpdate(", ".join(sorted(held)))
 
     def on_rollback(self, action: Callable[[], None]) -> None:
         self._on_rollback.append(action)
@@ -587,6 +703,7 @@ class SqlUnitOfWork:
             raise _as_storage_fault(error) from error
         self._outbound = []
         self._on_rollback = []
+        self._savepoints = []
         return self
 
     def __exit__(
@@ -616,19 +733,33 @@ class SqlUnitOfWork:
         if exc is not None and isinstance(exc, _DRIVER_FAULTS):
             raise _as_storage_fault(exc) from exc
 
+    def writing(self) -> None:
+        """About to write to the database now, not behind: open the savepoints that wait
+        for a first write (outermost first), so a rollback undoes it."""
+        for depth, nested in enumerate(self._savepoints):
+            if nested is None:
+                self._savepoints[depth] = self.connection.begin_nested()
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: a failure inside rolls back only it (and what it queued or
-        held)."""
+        held). The database's savepoint is opened only once something inside writes now;
+        most messages write only behind, and then dropping what they held is the rollback."""
         marks = self._holding()
-        nested = self.connection.begin_nested()
+        versioned = (dict(self.held_cases), dict(self.held_deadlines), dict(self.red_refresh))
+        self._savepoints.append(None)
         try:
             yield
         except BaseException:
-            nested.rollback()
+            nested = self._savepoints.pop()
+            if nested is not None:
+                nested.rollback()
+            self.held_cases, self.held_deadlines, self.red_refresh = versioned
             self._drop_held_since(marks)
             raise
-        nested.commit()
+        nested = self._savepoints.pop()
+        if nested is not None:
+            nested.commit()
 
 
 def unit_of_work_factory(engine: Engine) -> Any:

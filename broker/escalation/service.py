@@ -147,7 +147,7 @@ class EscalationService:
                         timer_message(deadline_id, after.next_fire_at, version=version + 1), now
                     )
                 return list(uow.outbound)
-        except _LostRace:
+        except (_LostRace, ConcurrentUpdate):  # the row's version moved on before the commit
             log.info("deadline %s was fired by another hub", deadline_id)
             return []
 

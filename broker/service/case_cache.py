@@ -19,8 +19,10 @@ from collections import OrderedDict
 
 from crossforce.broker.service.ports import StoredCase
 
-# Enough for every case a busy hub touches in a few minutes; a case's row is a few kilobytes.
-DEFAULT_CACHED_CASES = 2000
+# A partition owner's working set: the cases with messages in flight. A case's copy is some
+# 5-20 KB of Python objects, so this bounds the cache near 4 MB; a case idle for longer than
+# it takes 256 others to be touched is simply read again.
+DEFAULT_CACHED_CASES = 256
 
 
 class CaseCache:
