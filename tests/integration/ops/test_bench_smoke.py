@@ -1,6 +1,7 @@
 """The end-to-end benchmark (tests/perf/bench_end_to_end.py) at a tiny size: it runs the hub,
-the relay floor and raw JetStream, exits 0 and writes its figures. Only that: a benchmark's
-figures are reported, never asserted on."""
+the relay floor and raw JetStream (and, in its memory mode, one hub with its RSS sampled),
+exits 0 and writes its figures. Only that: a benchmark's figures are reported, never
+asserted on."""
 
 from __future__ import annotations
 
@@ -46,3 +47,21 @@ def test_the_benchmark_runs_at_smoke_size_and_writes_its_figures(tmp_path: Path)
             assert phases[phase].keys() >= PHASE_KEYS
     assert {"value", "limit", "pass"} <= shape["targets"]["replicas_1"][0].keys()
     assert "hub_over_relay_messages_per_second" in shape["ratios"]["replicas_1"]
+
+
+@pytest.mark.timeout(180)
+def test_the_memory_run_samples_the_hub_and_writes_its_figures(tmp_path: Path) -> None:
+    out = tmp_path / "memory.json"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    command = [sys.executable, str(BENCH), "--memory-minutes", "0.25", "--rate", "20"]
+    command += ["--out", str(out)]
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=150
+    )
+
+    assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    figures = json.loads(out.read_text())
+    assert {"rss_mb", "growth", "flat", "fixed_rate"} <= figures.keys()
+    assert len(figures["rss_mb"]) >= 2 and all(rss > 0 for _, rss in figures["rss_mb"])
+    assert figures["fixed_rate"].keys() >= PHASE_KEYS
