@@ -69,10 +69,6 @@ SWEEP_BATCH: Final = 500
 # --------------------------------------------------------------------------------- firing
 
 
-class _LostRace(Exception):
-    """Another hub fired this deadline first; roll back what this one prepared."""
-
-
 @dataclass(frozen=True, slots=True)
 class _Sent:
     force: str
@@ -126,18 +122,15 @@ class EscalationService:
                     return []  # fired early, or a stale timer: the stored time still stands
                 version = int(found["version"])
                 marks_red = any(d.step.marks_red for d in due)
-                try:
-                    uow.deadlines.update(
-                        deadline_id,
-                        version,
-                        {
-                            "fired_levels": sorted(after.fired_levels),
-                            "next_fire_at": after.next_fire_at,
-                            "red": bool(found["red"]) or marks_red,
-                        },
-                    )
-                except ConcurrentUpdate:
-                    raise _LostRace(deadline_id) from None
+                uow.deadlines.update(
+                    deadline_id,
+                    version,
+                    {
+                        "fired_levels": sorted(after.fired_levels),
+                        "next_fire_at": after.next_fire_at,
+                        "red": bool(found["red"]) or marks_red,
+                    },
+                )
                 for escalation in due:
                     self._send(uow, found, escalation, now)
                 if marks_red:
@@ -147,7 +140,7 @@ class EscalationService:
                         timer_message(deadline_id, after.next_fire_at, version=version + 1), now
                     )
                 return list(uow.outbound)
-        except (_LostRace, ConcurrentUpdate):  # the row's version moved on before the commit
+        except ConcurrentUpdate:  # another hub fired it first: its version moved on; roll back
             log.info("deadline %s was fired by another hub", deadline_id)
             return []
 

@@ -29,7 +29,7 @@ from crossforce.broker.service.deadlines import (
     wanted_deadlines,
 )
 from crossforce.broker.service.hub_messages import HubMessages
-from crossforce.broker.service.ports import ConcurrentUpdate, StoredCase, UnitOfWork
+from crossforce.broker.service.ports import StoredCase, UnitOfWork
 from crossforce.broker.service.sealed_persons import persons_key, seal_persons, unseal_persons
 from crossforce.broker.service.translation import Translation, commands_for
 from crossforce.contracts.envelope import HUB_FORCE_CODE, Envelope
@@ -202,23 +202,20 @@ class CaseHandlers:
         now: datetime,
         acted_by: str | None = None,
     ) -> None:
-        try:
-            uow.cases.save(
-                case.case_ref,
-                case.version,
-                state,
-                case.index_columns(),
-                sorted(new_participants),
-                now,
-                expected_version=row.version if row else None,
-            )
-        except ConcurrentUpdate:
-            self.cache.forget(case.case_ref)  # the batch is tried again, from a fresh read
-            raise
-        # Kept at once, so a later message of the case in the same batch reads this copy;
-        # dropped again if the save is rolled back (its savepoint, or the whole batch).
-        self.cache.put(StoredCase(case.case_ref, case.version, state))
+        # Whatever rolls this save back (its savepoint, the batch, a version check failing
+        # now or at commit) drops the copy, so the retry reads the stored case afresh.
         uow.on_rollback(lambda: self.cache.forget(case.case_ref))
+        uow.cases.save(
+            case.case_ref,
+            case.version,
+            state,
+            case.index_columns(),
+            sorted(new_participants),
+            now,
+            expected_version=row.version if row else None,
+        )
+        # Kept at once, so a later message of the case in the same batch reads this copy.
+        self.cache.put(StoredCase(case.case_ref, case.version, state))
         for marker in markers_from_events(events):
             uow.markers.add(marker)
         for event in events:

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,19 +26,29 @@ PHASE_KEYS = {
 }
 
 
-@pytest.mark.timeout(180)
-def test_the_benchmark_runs_at_smoke_size_and_writes_its_figures(tmp_path: Path) -> None:
-    out = tmp_path / "end_to_end.json"
+def _run_benchmark(tmp_path: Path, *arguments: str) -> dict[str, Any]:
+    """Run the benchmark with `arguments`; the figures it wrote."""
+    out = tmp_path / "figures.json"
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    command = [sys.executable, str(BENCH), "--messages", "80", "--rate", "20"]
-    command += ["--replicas", "1", "--shape", "embedded", "--out", str(out)]
     done = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=150
+        [sys.executable, str(BENCH), *arguments, "--out", str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=150,
     )
-
     assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-    figures = json.loads(out.read_text())
+    figures: dict[str, Any] = json.loads(out.read_text())
+    return figures
+
+
+@pytest.mark.timeout(180)
+def test_the_benchmark_runs_at_smoke_size_and_writes_its_figures(tmp_path: Path) -> None:
+    figures = _run_benchmark(
+        tmp_path, "--messages", "80", "--rate", "20", "--replicas", "1", "--shape", "embedded"
+    )
     assert {"benchmark", "command", "settings", "targets", "machine", "shapes"} <= figures.keys()
     shape = figures["shapes"]["embedded"]
     assert shape["status"] == "ran"
@@ -51,17 +62,7 @@ def test_the_benchmark_runs_at_smoke_size_and_writes_its_figures(tmp_path: Path)
 
 @pytest.mark.timeout(180)
 def test_the_memory_run_samples_the_hub_and_writes_its_figures(tmp_path: Path) -> None:
-    out = tmp_path / "memory.json"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    command = [sys.executable, str(BENCH), "--memory-minutes", "0.25", "--rate", "20"]
-    command += ["--out", str(out)]
-    done = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=150
-    )
-
-    assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-    figures = json.loads(out.read_text())
+    figures = _run_benchmark(tmp_path, "--memory-minutes", "0.25", "--rate", "20")
     assert {"rss_mb", "growth", "flat", "fixed_rate"} <= figures.keys()
     assert len(figures["rss_mb"]) >= 2 and all(rss > 0 for _, rss in figures["rss_mb"])
     assert figures["fixed_rate"].keys() >= PHASE_KEYS

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from crossforce.adapters.nats import subjects
 from crossforce.adapters.sql import schema
 from crossforce.adapters.sql.engine import make_engine
-from crossforce.adapters.sql.unit_of_work import SqlUnitOfWork
+from crossforce.adapters.sql.unit_of_work import SqlDeadlines, SqlUnitOfWork
 from crossforce.broker.bootstrap import sql_units
 from crossforce.broker.domain import commands as c
 from crossforce.broker.domain.calendar import LONDON
@@ -324,6 +324,32 @@ def test_firing_again_is_idempotent(engine: Engine) -> None:
     # Syncing the unchanged case neither re-arms nor resets anything.
     assert _save(engine, case, clock.now) == []
     assert _row(engine, deadline_id) == row
+
+
+def test_a_deadline_another_hub_fired_meanwhile_is_left_to_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = _case_with_enquiry("CF-ENG", "ESSEX")
+    deadline_id = deadline_id_for("CF-ENG", _enquiry(case))
+    _save(engine, case, REQUESTED_AT)
+    before = _row(engine, deadline_id)
+    with SqlUnitOfWork(engine) as uow:
+        queued = uow.outbox.unsent()
+    read = SqlDeadlines.get
+
+    def read_before_the_other_hub_committed(
+        self: SqlDeadlines, wanted: str
+    ) -> dict[str, Any] | None:
+        row = read(self, wanted)
+        return None if row is None else {**row, "version": int(row["version"]) - 1}
+
+    monkeypatch.setattr(SqlDeadlines, "get", read_before_the_other_hub_committed)
+    service = _service(engine, Clock(local(2026, 12, 1, 9, 0, 1)))
+    # Its version check fails at commit: nothing is sent and the row is the other hub's.
+    assert service.fire_due(deadline_id=deadline_id) == []
+    assert _row(engine, deadline_id) == before
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.outbox.unsent() == queued
 
 
 def test_a_timer_that_fires_early_sends_nothing(engine: Engine) -> None:
